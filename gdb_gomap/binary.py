@@ -1,0 +1,171 @@
+"""Facts about a Go executable read from its ELF file: release, build ID,
+experiments, symbols, loadable segments and the base of the type data.
+
+The DWARF lives behind :mod:`gdb_gomap.dwarf`; this module only knows ELF.
+"""
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.elffile import ELFFile
+
+from .errors import NoDwarf, NotGoBinary
+
+BUILDINFO_MAGIC = b"\xff Go buildinf:"
+
+
+@dataclass
+class Segment:
+    """One PT_LOAD segment: ``vaddr``..``vaddr+memsz``, file bytes at ``offset``."""
+    vaddr: int
+    memsz: int
+    offset: int
+    filesz: int
+
+
+@dataclass
+class BuildInfo:
+    """What ``go version -m`` would print: the release and the build settings."""
+    go_version: str = ""
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def experiments(self):
+        raw = self.settings.get("GOEXPERIMENT", "")
+        return [x for x in raw.split(",") if x]
+
+
+def _uvarint(buf, pos):
+    value = shift = 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        if b < 0x80:
+            return value, pos
+        shift += 7
+
+
+def parse_buildinfo(data):
+    """Parse a ``.go.buildinfo`` section (Go 1.18+ inline form) into BuildInfo."""
+    if not data.startswith(BUILDINFO_MAGIC) or len(data) < 33:
+        return BuildInfo()
+    flags = data[15]
+    if not flags & 2:  # pre-1.18 pointer form: not a release gomap supports
+        return BuildInfo()
+    pos = 32
+    n, pos = _uvarint(data, pos)
+    version = data[pos:pos + n].decode("utf-8", "replace")
+    pos += n
+    n, pos = _uvarint(data, pos)
+    mod = data[pos:pos + n]
+    if len(mod) >= 33:  # 16-byte sentinels around the module text
+        mod = mod[16:-16]
+    settings = {}
+    for line in mod.decode("utf-8", "replace").splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2 and parts[0] == "build" and "=" in parts[1]:
+            k, v = parts[1].split("=", 1)
+            settings[k] = v
+    return BuildInfo(version, settings)
+
+
+class GoBinary:
+    """An opened Go ELF executable.  Keep it open while its DWARF is in use."""
+
+    def __init__(self, path):
+        self.path = os.path.realpath(path)
+        try:
+            self._file = open(self.path, "rb")
+        except OSError as exc:
+            raise NotGoBinary(f"cannot open executable {path}: {exc.strerror}") from exc
+        try:
+            self.elf = ELFFile(self._file)
+        except ELFError as exc:
+            self._file.close()
+            raise NotGoBinary(f"{path} is not an ELF file ({exc}); give the Go executable "
+                              f"that produced the process or core") from exc
+        if self.elf.get_machine_arch() != "x64":
+            raise NotGoBinary(f"{path} is a {self.elf.get_machine_arch()} binary; gomap "
+                              f"decodes linux/amd64 Go programs only")
+        bi = self.elf.get_section_by_name(".go.buildinfo")
+        self.buildinfo = parse_buildinfo(bi.data()) if bi is not None else BuildInfo()
+        if not self.buildinfo.go_version and self.symbol("runtime.buildVersion") is None:
+            raise NotGoBinary(f"{path} is not a Go program (no .go.buildinfo, no "
+                              f"runtime.buildVersion); give the Go executable")
+        self.segments = [
+            Segment(s["p_vaddr"], s["p_memsz"], s["p_offset"], s["p_filesz"])
+            for s in self.elf.iter_segments() if s["p_type"] == "PT_LOAD"]
+
+    def close(self):
+        self._file.close()
+
+    @property
+    def go_version(self):
+        return self.buildinfo.go_version or "unknown"
+
+    def build_id(self):
+        """The Go build ID (from ``.note.go.buildid``), else a hash of the file."""
+        sec = self.elf.get_section_by_name(".note.go.buildid")
+        if sec is not None:
+            for note in sec.iter_notes():
+                desc = note["n_desc"]
+                if isinstance(desc, bytes):
+                    desc = desc.decode("ascii", "replace")
+                return str(desc)
+        h = hashlib.sha256()
+        with open(self.path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        return "sha256:" + h.hexdigest()
+
+    def gnu_build_id(self):
+        """The GNU build ID (hex) if the linker wrote one, else None."""
+        sec = self.elf.get_section_by_name(".note.gnu.build-id")
+        if sec is None:
+            return None
+        for note in sec.iter_notes():
+            if note["n_type"] == "NT_GNU_BUILD_ID":
+                return note["n_desc"]
+        return None
+
+    def symbol(self, name):
+        """Address of an ELF symbol, or None."""
+        st = self.elf.get_section_by_name(".symtab")
+        if st is None:
+            return None
+        syms = st.get_symbol_by_name(name)
+        return syms[0]["st_value"] if syms else None
+
+    def types_base(self):
+        """Address that DW_AT_go_runtime_type offsets are relative to."""
+        addr = self.symbol("runtime.types")
+        if addr is not None:
+            return addr
+        for name in (".go.type", ".rodata"):
+            sec = self.elf.get_section_by_name(name)
+            if sec is not None:
+                return sec["sh_addr"]
+        return 0
+
+    def dwarf_info(self):
+        """The pyelftools DWARFInfo, or NoDwarf with what to do about it."""
+        if not self.elf.has_dwarf_info() or self.elf.get_section_by_name(".debug_info") is None:
+            raise NoDwarf(f"{self.path} has no DWARF (built with -ldflags=-w or -s, or "
+                          f"stripped); rebuild without those flags")
+        return self.elf.get_dwarf_info(relocate_dwarf_sections=False)
+
+    def read_file_bytes(self, vaddr, size):
+        """Bytes of the executable's PT_LOAD image at ``vaddr``, or None if not covered."""
+        for seg in self.segments:
+            if seg.vaddr <= vaddr and vaddr + size <= seg.vaddr + seg.memsz:
+                off = vaddr - seg.vaddr
+                out = b""
+                if off < seg.filesz:
+                    n = min(size, seg.filesz - off)
+                    self._file.seek(seg.offset + off)
+                    out = self._file.read(n)
+                return out + b"\0" * (size - len(out))
+        return None

@@ -1,0 +1,188 @@
+"""Map layout from DWARF: which implementation, and every offset and size.
+
+Nothing here is a typed-in offset.  The implementation is told by member names
+(``buckets`` -> classic, ``dirPtr`` -> swiss; ``slots`` or ``keys``/``elems``
+-> group layout) and every offset and size comes from the DWARF members.
+
+``RUNTIME_FIELDS`` lists each runtime field the decoders use, per struct; it
+is the checklist a test runs against every Go release of the matrix.
+"""
+
+from dataclasses import dataclass, field
+
+from .errors import BadLayout, NotAMap
+
+RUNTIME_FIELDS = {
+    "classic.header": ("count", "flags", "B", "noverflow", "hash0", "buckets",
+                       "oldbuckets", "nevacuate", "extra"),
+    "classic.bucket": ("tophash", "keys", "values", "overflow"),
+    "swiss.header": ("used", "seed", "dirPtr", "dirLen", "globalDepth", "globalShift",
+                     "writing", "clearSeq"),
+    "swiss.table": ("used", "capacity", "growthLeft", "localDepth", "index", "groups"),
+    "swiss.groupref": ("data", "lengthMask"),
+    "swiss.group": ("ctrl",),
+}
+# Fields read when present, absent in some releases.
+OPTIONAL_FIELDS = {
+    "classic.header": ("clearSeq",),          # 1.24/1.25 noswiss
+    "swiss.header": ("tombstonePossible",),   # 1.25+
+}
+
+
+@dataclass
+class StructFields:
+    """Offsets, sizes and signedness of a runtime struct's members, by name."""
+    name: str
+    size: int
+    fields: dict = field(default_factory=dict)  # name -> (offset, size, signed)
+
+    @classmethod
+    def of(cls, gotype, role):
+        sf = cls(gotype.name, gotype.size)
+        for f in gotype.fields:
+            t = f.type
+            sf.fields[f.name] = (f.offset, t.size if t is not None else 0,
+                                 bool(t is not None and t.signed))
+        missing = [n for n in RUNTIME_FIELDS.get(role, ()) if n not in sf.fields]
+        if missing:
+            raise BadLayout(f"{gotype.name}: DWARF lacks member(s) {', '.join(missing)} of "
+                            f"{role}; this Go release's map layout is not one gomap knows")
+        return sf
+
+    def has(self, name):
+        return name in self.fields
+
+    def read(self, buf, name, base=0):
+        off, size, signed = self.fields[name]
+        return int.from_bytes(buf[base + off:base + off + size], "little", signed=signed)
+
+    def read_all(self, buf, base=0):
+        """Every integer-sized member as {name: int}, in DWARF order."""
+        return {n: self.read(buf, n, base) for n, (o, s, sg) in self.fields.items()
+                if s in (1, 2, 4, 8)}
+
+
+@dataclass
+class Cell:
+    """Where keys (or elems) sit in a bucket or group, and how they are stored."""
+    offset: int      # of slot 0, from the start of the bucket/group
+    stride: int      # distance between slots
+    size: int        # bytes of the stored cell (8 when indirect)
+    indirect: bool   # the cell holds a pointer to the value
+
+
+@dataclass
+class ClassicLayout:
+    map_type: object
+    key: object
+    elem: object
+    header: StructFields
+    bucket: StructFields
+    bucket_size: int
+    tophash_off: int
+    overflow_off: int
+    keys: Cell
+    elems: Cell
+    kind: str = "classic"
+
+
+@dataclass
+class SwissLayout:
+    map_type: object
+    key: object
+    elem: object
+    header: StructFields
+    table: StructFields
+    groupref: StructFields
+    group_size: int
+    ctrl_off: int
+    keys: Cell
+    elems: Cell
+    split: bool
+    kind: str = "swiss"
+
+
+
+def _indirect(stored, logical):
+    """True when ``stored`` is a pointer to ``logical`` (the runtime's indirect storage)."""
+    if stored.offset == logical.offset:
+        return False
+    return stored.kind == "ptr" and stored.target is not None and \
+        stored.target.offset == logical.offset
+
+
+def _header_struct(map_type):
+    if map_type.kind != "map" or map_type.target is None:
+        raise NotAMap(f"{map_type.name} is a {map_type.kind}, not a Go map")
+    hdr = map_type.target
+    if hdr.kind != "struct":
+        raise BadLayout(f"{map_type.name}: the map pointer does not point at a struct in DWARF")
+    return hdr
+
+
+def detect(map_type):
+    """Return a ClassicLayout or SwissLayout for a map GoType."""
+    hdr = _header_struct(map_type)
+    names = {f.name for f in hdr.fields}
+    key, elem = map_type.key, map_type.elem
+    if key is None or elem is None:
+        raise BadLayout(f"{map_type.name}: DWARF has no go_key/go_elem for this map type")
+    if "buckets" in names:
+        return _classic(map_type, hdr, key, elem)
+    if "dirPtr" in names:
+        return _swiss(map_type, hdr, key, elem)
+    raise BadLayout(f"{map_type.name}: header {hdr.name} has neither 'buckets' nor 'dirPtr'; "
+                    f"unknown map implementation")
+
+
+def _classic(map_type, hdr, key, elem):
+    header = StructFields.of(hdr, "classic.header")
+    bptr = hdr.field("buckets").type
+    if bptr.kind != "ptr" or bptr.target is None or bptr.target.kind != "struct":
+        raise BadLayout(f"{map_type.name}: 'buckets' is not a pointer to a bucket struct")
+    b = bptr.target
+    bucket = StructFields.of(b, "classic.bucket")
+    karr, varr = b.field("keys").type, b.field("values").type
+    kst, vst = karr.elem, varr.elem
+    kcell = Cell(bucket.fields["keys"][0], kst.size, kst.size, _indirect(kst, key))
+    vcell = Cell(bucket.fields["values"][0], vst.size, vst.size, _indirect(vst, elem))
+    return ClassicLayout(map_type, key, elem, header, bucket, b.size,
+                         bucket.fields["tophash"][0], bucket.fields["overflow"][0],
+                         kcell, vcell)
+
+
+def _swiss(map_type, hdr, key, elem):
+    header = StructFields.of(hdr, "swiss.header")
+    dp = hdr.field("dirPtr").type
+    if dp.kind != "ptr" or dp.target is None or dp.target.kind != "ptr" or \
+            dp.target.target is None:
+        raise BadLayout(f"{map_type.name}: 'dirPtr' is not a **table in DWARF")
+    tab = dp.target.target
+    table = StructFields.of(tab, "swiss.table")
+    gr = tab.field("groups").type
+    groupref = StructFields.of(gr, "swiss.groupref")
+    gptr = gr.field("data").type
+    if gptr.kind != "ptr" or gptr.target is None:
+        raise BadLayout(f"{map_type.name}: groups.data is not a pointer to a group")
+    g = gptr.target
+    StructFields.of(g, "swiss.group")
+    ctrl_off = g.field("ctrl").offset
+    slots = g.field("slots")
+    if slots is not None:
+        st = slots.type.elem  # the slot struct
+        kf, ef = st.field("key"), st.field("elem")
+        if kf is None or ef is None:
+            raise BadLayout(f"{map_type.name}: slot struct lacks key/elem members")
+        kcell = Cell(slots.offset + kf.offset, st.size, kf.type.size, _indirect(kf.type, key))
+        vcell = Cell(slots.offset + ef.offset, st.size, ef.type.size, _indirect(ef.type, elem))
+        split = False
+    else:
+        kf, ef = g.field("keys"), g.field("elems")
+        if kf is None or ef is None:
+            raise BadLayout(f"{map_type.name}: group has neither 'slots' nor 'keys'/'elems'")
+        kst, vst = kf.type.elem, ef.type.elem
+        kcell = Cell(kf.offset, kst.size, kst.size, _indirect(kst, key))
+        vcell = Cell(ef.offset, vst.size, vst.size, _indirect(vst, elem))
+        split = True
+    return SwissLayout(map_type, key, elem, header, table, groupref, g.size, ctrl_off,
+                       kcell, vcell, split)

@@ -1,0 +1,107 @@
+"""Where bytes come from: the ``Memory`` protocol and wrappers over it.
+
+A backend implements ``read(addr, size) -> bytes`` and raises
+:class:`~gdb_gomap.errors.UnreadableMemory` (or a subclass) when it cannot.
+Everything else here is built on that one method: batched reads that coalesce
+neighbouring ranges, and a small cache for repeated reads of the same objects.
+"""
+
+from .errors import UnreadableMemory
+
+# Two requests closer than this are served by one read of the span between them.
+COALESCE_GAP = 4096
+# A coalesced read never grows past this many bytes.
+COALESCE_MAX = 1 << 20
+
+
+class Memory:
+    """Base class of memory backends; subclasses implement :meth:`read`."""
+
+    def read(self, addr, size):
+        """Return exactly ``size`` bytes at ``addr`` or raise UnreadableMemory."""
+        raise NotImplementedError
+
+    def read_many(self, requests):
+        """Read many ``(addr, size)`` ranges; return a list of bytes or exceptions.
+
+        Requests close to each other are served by one read.  A request that
+        cannot be read yields its :class:`UnreadableMemory` in its place, so
+        one bad pointer never spoils a batch.
+        """
+        results = [None] * len(requests)
+        order = sorted(range(len(requests)), key=lambda i: requests[i][0])
+        i = 0
+        n = len(order)
+        while i < n:
+            first = order[i]
+            start, size = requests[first]
+            end = start + size
+            j = i + 1
+            while j < n:
+                a, s = requests[order[j]]
+                if a - end > COALESCE_GAP or max(end, a + s) - start > COALESCE_MAX:
+                    break
+                end = max(end, a + s)
+                j += 1
+            group = order[i:j]
+            try:
+                buf = self.read(start, end - start) if end > start else b""
+            except UnreadableMemory:
+                for k in group:
+                    a, s = requests[k]
+                    results[k] = self._read_or_error(a, s)
+            else:
+                for k in group:
+                    a, s = requests[k]
+                    results[k] = buf[a - start:a - start + s]
+            i = j
+        return results
+
+    def _read_or_error(self, addr, size):
+        try:
+            return self.read(addr, size) if size else b""
+        except UnreadableMemory as exc:
+            return exc
+
+
+class CachedMemory(Memory):
+    """Keeps whole reads below ``max_cached`` bytes, keyed by (addr, size)."""
+
+    def __init__(self, inner, max_cached=4096, max_items=100_000):
+        self.inner = inner
+        self.max_cached = max_cached
+        self.max_items = max_items
+        self._cache = {}
+
+    def read(self, addr, size):
+        if size > self.max_cached:
+            return self.inner.read(addr, size)
+        key = (addr, size)
+        data = self._cache.get(key)
+        if data is None:
+            data = self.inner.read(addr, size)
+            if len(self._cache) >= self.max_items:
+                self._cache.clear()
+            self._cache[key] = data
+        return data
+
+
+class ChunkedMemory(Memory):
+    """Splits reads into pieces of at most ``chunk`` bytes (for RPC backends)."""
+
+    def __init__(self, inner, chunk):
+        self.inner = inner
+        self.chunk = chunk
+
+    def read(self, addr, size):
+        if size <= self.chunk:
+            return self.inner.read(addr, size)
+        parts = []
+        for off in range(0, size, self.chunk):
+            parts.append(self.inner.read(addr + off, min(self.chunk, size - off)))
+        return b"".join(parts)
+
+
+def check_pointer(addr):
+    """True when ``addr`` could be a user-space pointer on amd64 (non-nil, canonical)."""
+    return 4096 <= addr < (1 << 47)

@@ -1,0 +1,106 @@
+"""A target: one Go executable's DWARF plus one source of memory.
+
+This is the library entry point for scripts and every front end::
+
+    from gdb_gomap.target import Target
+    t = Target.open("./server", memory)
+    snap = t.dump_variable("main.cache")
+
+Front ends give it their own :class:`~gdb_gomap.memory.Memory` (gdb's inferior,
+a core file, /proc/PID/mem, Delve).
+"""
+
+from . import classic, swiss
+from .binary import GoBinary
+from .decode import Context, DumpOptions
+from .dwarf import DwarfIndex, TypeTable
+from .errors import NoSuchName, NotAMap
+from .layout import detect
+from .limits import DEFAULT_LIMITS
+from .memory import CachedMemory
+from .snapshot import MapSnapshot
+
+
+class Target:
+    """A Go binary's types and a memory to read maps from."""
+
+    def __init__(self, binary, memory, limits=DEFAULT_LIMITS):
+        self.binary = binary
+        self.dwarf = binary.dwarf_info()
+        self.index = DwarfIndex.load(binary, self.dwarf)
+        self.types = TypeTable(self.dwarf, self.index)
+        self.memory = memory
+        self.limits = limits
+        self._layouts = {}
+
+    @classmethod
+    def open(cls, exe_path, memory, limits=DEFAULT_LIMITS):
+        return cls(GoBinary(exe_path), memory, limits)
+
+    @property
+    def go_version(self):
+        return self.binary.go_version
+
+    def context(self, limits=None):
+        # A fresh cache per decode: the target may have run since the last one.
+        ctx = Context(CachedMemory(self.memory), self.types, self.binary.types_base(), self.go_version,
+                      limits or self.limits)
+        ctx.map_count = self.map_count
+        return ctx
+
+    def layout(self, map_type):
+        """The ClassicLayout or SwissLayout of a map GoType (cached per type)."""
+        lay = self._layouts.get(map_type.offset)
+        if lay is None:
+            lay = detect(map_type)
+            self._layouts[map_type.offset] = lay
+        return lay
+
+    def map_type(self, name):
+        """The map GoType spelled ``name`` (e.g. 'map[string]int', 'main.Named')."""
+        t = self.types.by_name(name, want_kind="map")
+        if t.kind != "map":
+            raise NotAMap(f"{name} is a {t.kind}, not a map type")
+        return t
+
+    def map_count(self, map_type, addr):
+        """The live count in the header at ``addr`` (0 for nil)."""
+        if not addr:
+            return 0
+        lay = self.layout(map_type)
+        name = "count" if lay.kind == "classic" else "used"
+        off, size, signed = lay.header.fields[name]
+        return int.from_bytes(self.memory.read(addr + off, size), "little", signed=signed)
+
+    def dump(self, map_type, header_addr, opts=None, limits=None):
+        """Decode the map of type ``map_type`` whose header is at ``header_addr``."""
+        opts = opts or DumpOptions()
+        lay = self.layout(map_type)
+        if not header_addr:
+            snap = MapSnapshot(lay.kind, map_type.name, lay.key.name, lay.elem.name, None,
+                               self.go_version, 0)
+            if lay.kind == "swiss":
+                snap.split_groups = lay.split
+            return snap
+        mod = classic if lay.kind == "classic" else swiss
+        return mod.decode(self.context(limits), lay, header_addr, opts)
+
+    def variable(self, name):
+        """(address of the variable, its GoType) for a package-level variable."""
+        off = self.index.variables.get(name)
+        if off is None:
+            raise NoSuchName(f"no package variable {name!r} in the binary's DWARF; use the "
+                             f"package path, e.g. 'main.cache'")
+        die = self.types.die(off)
+        loc = die.attributes["DW_AT_location"].value
+        if not isinstance(loc, list) or not loc or loc[0] != 0x03 or len(loc) < 9:
+            raise NoSuchName(f"{name} has no fixed address in DWARF")
+        addr = int.from_bytes(bytes(loc[1:9]), "little")
+        return addr, self.types.get(die.get_DIE_from_attribute("DW_AT_type").offset)
+
+    def dump_variable(self, name, opts=None, limits=None):
+        addr, t = self.variable(name)
+        if t.kind != "map":
+            raise NotAMap(f"{name} is a {t.name} ({t.kind}), not a map")
+        header = int.from_bytes(self.memory.read(addr, 8), "little")
+        return self.dump(t, header, opts, limits)

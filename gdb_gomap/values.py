@@ -1,0 +1,315 @@
+"""Typed Go values from raw bytes, with pointer reads batched.
+
+:class:`ValueDecoder` turns the bytes of a key or elem into plain Python data
+(ints, floats, str, lists, dicts for structs) plus a few small classes for
+what plain data cannot say (a pointer, a nested map, an interface, a slice).
+String data is prefetched in one batched read per call to
+:meth:`ValueDecoder.decode_many`, so decoding a million string keys costs a
+handful of memory reads, not a million.
+"""
+
+import math
+import struct
+
+from .errors import UnreadableMemory
+from .memory import check_pointer
+
+_F32 = struct.Struct("<f")
+_F64 = struct.Struct("<d")
+
+
+class Pointer:
+    """A Go pointer (also unsafe.Pointer, chan, func): its address, 0 for nil."""
+    __slots__ = ("addr", "type_name")
+
+    def __init__(self, addr, type_name):
+        self.addr = addr
+        self.type_name = type_name
+
+    def __eq__(self, other):
+        return isinstance(other, Pointer) and other.addr == self.addr
+
+    def __hash__(self):
+        return hash(self.addr)
+
+    def __repr__(self):
+        return f"Pointer({self.addr:#x})"
+
+
+class MapRef:
+    """A map held as a value: header address, type and count (None if unreadable)."""
+    __slots__ = ("addr", "type_name", "count")
+
+    def __init__(self, addr, type_name, count):
+        self.addr, self.type_name, self.count = addr, type_name, count
+
+
+class Iface:
+    """A non-nil interface: the dynamic type's name and its decoded value."""
+    __slots__ = ("type_name", "value", "type_addr")
+
+    def __init__(self, type_name, value, type_addr):
+        self.type_name, self.value, self.type_addr = type_name, value, type_addr
+
+
+class Slice:
+    """A slice header and the first items (``items`` is None for a nil slice)."""
+    __slots__ = ("addr", "len", "cap", "items", "elem_name")
+
+    def __init__(self, addr, length, cap, items, elem_name):
+        self.addr, self.len, self.cap, self.items, self.elem_name = \
+            addr, length, cap, items, elem_name
+
+
+class Unreadable:
+    """A part of a value that could not be read; the rest still decodes."""
+    __slots__ = ("addr", "why")
+
+    def __init__(self, addr, why):
+        self.addr, self.why = addr, why
+
+    def __repr__(self):
+        return f"Unreadable({self.addr:#x})"
+
+
+class GoStr(str):
+    """A Go string cut at the string limit; ``full_len`` is its real length."""
+    full_len = 0
+
+
+class ValueDecoder:
+    """Decodes values of Go types from bytes read out of one target.
+
+    memory:     a Memory for pointer targets (string data, indirect values)
+    types:      the TypeTable (for interfaces' dynamic types)
+    types_base: address that runtime type offsets are relative to
+    limits:     Limits (string bytes, items, depth)
+    warn:       callable taking a one-line warning
+    map_count:  callable(map GoType, header address) -> count or None
+    """
+
+    def __init__(self, memory, types, types_base, limits, warn, map_count=None):
+        self.mem = memory
+        self.types = types
+        self.types_base = types_base
+        self.limits = limits
+        self.warn = warn
+        self.map_count = map_count
+        self._strings = {}
+        self._warned = set()
+
+    # -- batching ----------------------------------------------------------------
+
+    def decode_many(self, gotype, buffers):
+        """Decode every buffer in ``buffers`` (bytes-like) as a ``gotype`` value."""
+        sites = _string_sites(gotype, self.limits.max_items)
+        if sites:
+            self._prefetch_strings(sites, buffers)
+        out = [self.decode(gotype, b) for b in buffers]
+        self._strings.clear()
+        return out
+
+    def _prefetch_strings(self, sites, buffers):
+        limit = self.limits.max_string
+        reqs = set()
+        for buf in buffers:
+            if buf is None or isinstance(buf, Exception):
+                continue
+            for off in sites:
+                ptr = int.from_bytes(buf[off:off + 8], "little")
+                n = int.from_bytes(buf[off + 8:off + 16], "little", signed=True)
+                if n > 0 and check_pointer(ptr):
+                    reqs.add((ptr, min(n, limit)))
+        if not reqs:
+            return
+        reqs = list(reqs)
+        for req, data in zip(reqs, self.mem.read_many(reqs)):
+            self._strings[req] = data
+
+    # -- one value ---------------------------------------------------------------
+
+    def decode(self, t, buf, off=0, depth=0):
+        """Decode the ``t`` value at ``buf[off:]``."""
+        if buf is None:
+            return None
+        if isinstance(buf, Exception):
+            return Unreadable(getattr(buf, "addr", 0), str(buf))
+        k = t.kind
+        if k == "int" or k == "uint":
+            return int.from_bytes(buf[off:off + t.size], "little", signed=(k == "int"))
+        if k == "string":
+            return self._string(buf, off)
+        if k == "float":
+            return (_F32 if t.size == 4 else _F64).unpack_from(buf, off)[0]
+        if k == "bool":
+            return buf[off] != 0
+        if k in ("ptr", "unsafe.Pointer", "chan", "func"):
+            return Pointer(int.from_bytes(buf[off:off + 8], "little"), t.name)
+        if depth >= self.limits.max_depth:
+            self._warn_once("depth", f"values nested deeper than {self.limits.max_depth} "
+                                     f"levels are shown as '...'; raise --max-depth")
+            return "..."
+        if k == "struct":
+            return {f.name: self.decode(f.type, buf, off + f.offset, depth + 1)
+                    for f in t.fields if f.name != "_" and f.type is not None}
+        if k == "array":
+            e = t.elem
+            return [self.decode(e, buf, off + i * e.size, depth + 1) for i in range(t.count)]
+        if k == "complex":
+            half = t.size // 2
+            f = _F32 if half == 4 else _F64
+            return complex(f.unpack_from(buf, off)[0], f.unpack_from(buf, off + half)[0])
+        if k == "map":
+            return self._map(t, int.from_bytes(buf[off:off + 8], "little"))
+        if k == "slice":
+            return self._slice(t, buf, off, depth)
+        if k == "interface":
+            return self._iface(t, buf, off, depth)
+        return Unreadable(0, f"type {t.name} ({k}) is not decoded")
+
+    def _read(self, addr, n):
+        return self.mem.read(addr, n)
+
+    def _string(self, buf, off):
+        ptr = int.from_bytes(buf[off:off + 8], "little")
+        n = int.from_bytes(buf[off + 8:off + 16], "little", signed=True)
+        if n == 0:
+            return ""
+        if n < 0 or not check_pointer(ptr):
+            return Unreadable(ptr, f"bad string header (ptr={ptr:#x}, len={n})")
+        want = min(n, self.limits.max_string)
+        data = self._strings.get((ptr, want))
+        if data is None:
+            try:
+                data = self._read(ptr, want)
+            except UnreadableMemory as exc:
+                return Unreadable(ptr, str(exc))
+        if isinstance(data, Exception):
+            return Unreadable(ptr, str(data))
+        s = data.decode("utf-8", "surrogateescape")
+        if n > want:
+            s = GoStr(s)
+            s.full_len = n
+            self._warn_once("string", f"strings longer than {self.limits.max_string} bytes "
+                                      f"are cut; raise --max-string to see them whole")
+        return s
+
+    def _slice(self, t, buf, off, depth):
+        ptr = int.from_bytes(buf[off:off + 8], "little")
+        n = int.from_bytes(buf[off + 8:off + 16], "little", signed=True)
+        cap = int.from_bytes(buf[off + 16:off + 24], "little", signed=True)
+        e = t.elem
+        if ptr == 0:
+            return Slice(0, n, cap, None if n == 0 else [], e.name if e else "?")
+        if e is None or n < 0 or cap < n:
+            return Unreadable(ptr, f"bad slice header (len={n}, cap={cap})")
+        shown = min(n, self.limits.max_items)
+        if shown < n:
+            self._warn_once("items", f"slices longer than {self.limits.max_items} items "
+                                     f"show only their first items; raise --max-items")
+        items = []
+        if shown and e.size:
+            try:
+                data = self._read(ptr, shown * e.size)
+            except UnreadableMemory as exc:
+                return Unreadable(ptr, str(exc))
+            items = [self.decode(e, data, i * e.size, depth + 1) for i in range(shown)]
+        elif shown:
+            items = [self.decode(e, b"", 0, depth + 1) for _ in range(shown)]
+        return Slice(ptr, n, cap, items, e.name)
+
+    def _iface(self, t, buf, off, depth):
+        word0 = int.from_bytes(buf[off:off + 8], "little")
+        data = int.from_bytes(buf[off + 8:off + 16], "little")
+        if word0 == 0:
+            return None
+        type_addr = word0
+        if not t.empty_interface:  # iface: word0 is an itab; its _type sits at +8
+            try:
+                type_addr = int.from_bytes(self._read(word0 + 8, 8), "little")
+            except UnreadableMemory as exc:
+                return Unreadable(word0, str(exc))
+        dyn = self.types.by_runtime_type(type_addr - self.types_base)
+        if dyn is None:
+            return Iface(f"<type {type_addr:#x}>", Pointer(data, "unsafe.Pointer"), type_addr)
+        if dyn.is_pointer_shaped():
+            return Iface(dyn.name, self.decode(dyn, data.to_bytes(8, "little"), 0, depth + 1),
+                         type_addr)
+        if dyn.size == 0:
+            return Iface(dyn.name, self.decode(dyn, b"", 0, depth + 1), type_addr)
+        try:
+            raw = self._read(data, dyn.size)
+        except UnreadableMemory as exc:
+            return Iface(dyn.name, Unreadable(data, str(exc)), type_addr)
+        return Iface(dyn.name, self.decode(dyn, raw, 0, depth + 1), type_addr)
+
+    def _map(self, t, addr):
+        if addr == 0:
+            return None
+        count = None
+        if self.map_count is not None:
+            try:
+                count = self.map_count(t, addr)
+            except UnreadableMemory:
+                count = None
+        return MapRef(addr, t.name, count)
+
+    def _warn_once(self, key, text):
+        if key not in self._warned:
+            self._warned.add(key)
+            self.warn(text)
+
+
+def _string_sites(t, max_items, base=0, depth=0):
+    """Offsets of the string headers stored inline in a ``t`` value (bounded)."""
+    if depth > 4:
+        return []
+    if t.kind == "string":
+        return [base]
+    if t.kind == "struct":
+        out = []
+        for f in t.fields:
+            if f.type is not None:
+                out.extend(_string_sites(f.type, max_items, base + f.offset, depth + 1))
+        return out
+    if t.kind == "array" and t.count and t.count <= max_items:
+        inner = _string_sites(t.elem, max_items, 0, depth + 1)
+        return [base + i * t.elem.size + o for i in range(t.count) for o in inner]
+    return []
+
+
+# -- plain JSON --------------------------------------------------------------------
+
+def _float_json(x):
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "+Inf" if x > 0 else "-Inf"
+    return x
+
+
+def to_json(v):
+    """The natural JSON form of a decoded value (see the snapshot schema)."""
+    if v is None or isinstance(v, (bool, int)):
+        return v
+    if isinstance(v, str):
+        return str(v)
+    if isinstance(v, float):
+        return _float_json(v)
+    if isinstance(v, dict):
+        return {k: to_json(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [to_json(x) for x in v]
+    if isinstance(v, Pointer):
+        return f"{v.addr:#x}" if v.addr else None
+    if isinstance(v, complex):
+        return {"real": _float_json(v.real), "imag": _float_json(v.imag)}
+    if isinstance(v, Slice):
+        return None if v.items is None else [to_json(x) for x in v.items]
+    if isinstance(v, Iface):
+        return {"type": v.type_name, "value": to_json(v.value)}
+    if isinstance(v, MapRef):
+        return {"address": f"{v.addr:#x}", "type": v.type_name, "count": v.count}
+    if isinstance(v, Unreadable):
+        return {"unreadable": f"{v.addr:#x}", "error": v.why}
+    return str(v)
