@@ -143,6 +143,11 @@ def decode(ctx, layout, addr, opts):
     h = L.header.read_all(hdr)
     snap.header = {k: h[k] for k in ("count", "flags", "B", "noverflow", "hash0", "buckets",
                                      "oldbuckets", "nevacuate", "clearSeq", "extra") if k in h}
+    if h.get("extra") and L.extra is not None:
+        try:
+            snap.extra = L.extra.read_all(ctx.mem.read(h["extra"], L.extra.size))
+        except UnreadableMemory as exc:
+            snap.warn(f"extra at {h['extra']:#x} unreadable: {exc}")
     count, flags, B = h["count"], h["flags"], h["B"]
     snap.count = count
     buckets, oldbuckets = h["buckets"], h["oldbuckets"]

@@ -9,6 +9,7 @@ is the checklist a test runs against every Go release of the matrix.
 """
 
 from dataclasses import dataclass, field
+from typing import Optional
 
 from .errors import BadLayout, NotAMap
 
@@ -16,6 +17,7 @@ RUNTIME_FIELDS = {
     "classic.header": ("count", "flags", "B", "noverflow", "hash0", "buckets",
                        "oldbuckets", "nevacuate", "extra"),
     "classic.bucket": ("tophash", "keys", "values", "overflow"),
+    "classic.mapextra": ("overflow", "oldoverflow", "nextOverflow"),
     "swiss.header": ("used", "seed", "dirPtr", "dirLen", "globalDepth", "globalShift",
                      "writing", "clearSeq"),
     "swiss.table": ("used", "capacity", "growthLeft", "localDepth", "index", "groups"),
@@ -83,6 +85,7 @@ class ClassicLayout:
     overflow_off: int
     keys: Cell
     elems: Cell
+    extra: Optional[StructFields] = None   # runtime.mapextra, when DWARF describes it
     kind: str = "classic"
 
 
@@ -146,9 +149,14 @@ def _classic(map_type, hdr, key, elem):
     kst, vst = karr.elem, varr.elem
     kcell = Cell(bucket.fields["keys"][0], kst.size, kst.size, _indirect(kst, key))
     vcell = Cell(bucket.fields["values"][0], vst.size, vst.size, _indirect(vst, elem))
+    extra = None
+    et = hdr.field("extra").type
+    if et is not None and et.kind == "ptr" and et.target is not None and \
+            et.target.kind == "struct":
+        extra = StructFields.of(et.target, "classic.mapextra")
     return ClassicLayout(map_type, key, elem, header, bucket, b.size,
                          bucket.fields["tophash"][0], bucket.fields["overflow"][0],
-                         kcell, vcell)
+                         kcell, vcell, extra)
 
 
 def _swiss(map_type, hdr, key, elem):

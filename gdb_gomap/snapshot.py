@@ -98,6 +98,7 @@ class MapSnapshot:
     group_address: Optional[int] = None                # swiss small map
     warnings: List[str] = field(default_factory=list)
     split_groups: Optional[bool] = None
+    extra: Optional[dict] = None                       # classic: *extra's fields
 
     @property
     def nil(self):
@@ -125,6 +126,8 @@ class MapSnapshot:
             out[k] = hexaddr(v) if k in POINTER_FIELDS else v
         if self.layout == "classic" and "flags" in self.header:
             out["flag_names"] = flag_names(self.header["flags"])
+            out["extra_fields"] = None if self.extra is None else \
+                {k: hexaddr(v) for k, v in self.extra.items()}
         if self.layout == "swiss" and "tombstonePossible" in self.header:
             out["tombstonePossible"] = bool(self.header["tombstonePossible"])
         if self.split_groups is not None:

@@ -1,0 +1,1 @@
+"""The gdb front end: the only part of gomap that imports ``gdb``."""

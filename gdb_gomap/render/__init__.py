@@ -1,0 +1,1 @@
+"""Renderings of a MapSnapshot: text (optionally coloured) and JSON."""

@@ -1,0 +1,263 @@
+"""gdb commands: ``gomap-dump`` and the settings ``gomap-color``/``gomap-verbose``.
+
+Commands parse their arguments with the shared argparse parsers, resolve the
+expression with gdb, and hand the map's address and type to the core.  Errors
+are one line (gdb.GdbError); ``set gomap-verbose on`` adds the traceback.
+"""
+
+import os
+import sys
+import traceback
+
+import gdb
+
+from .. import options
+from ..binary import GoBinary
+from ..errors import GomapError, NoSuchName, NotAMap, UsageError
+from ..render import text as text_view
+from ..render.color import ColorWriter
+from ..render.jsonout import write_json
+from ..target import Target
+from .memory import GdbMemory
+
+_targets = {}
+
+
+class _Setting(gdb.Parameter):
+    def __init__(self, name, kind, doc, default, *choices):
+        self.set_doc = doc
+        self.show_doc = doc
+        self.__doc__ = doc
+        if choices:
+            super().__init__(name, gdb.COMMAND_DATA, kind, list(choices))
+        else:
+            super().__init__(name, gdb.COMMAND_DATA, kind)
+        self.value = default
+
+    def get_set_string(self):
+        return ""
+
+    def get_show_string(self, value):
+        return f"{self.name} is {value}."
+
+
+def _make_settings():
+    color = _Setting("gomap-color", gdb.PARAM_ENUM,
+                     "Colour gomap's text views: auto (when gdb styles output), on, off.",
+                     "auto", "auto", "on", "off")
+    color.name = "gomap-color"
+    verbose = _Setting("gomap-verbose", gdb.PARAM_BOOLEAN,
+                       "Show a Python traceback after a gomap error.", False)
+    verbose.name = "gomap-verbose"
+    return color, verbose
+
+
+def current_target():
+    """The Target for the current program space, made once per executable version."""
+    prog = gdb.current_progspace()
+    path = prog.filename if prog is not None else None
+    if not path:
+        raise GomapError("no executable loaded; use 'file BINARY' (or start gdb with it)")
+    try:
+        stamp = os.stat(path).st_mtime_ns
+    except OSError as exc:
+        raise GomapError(f"cannot stat the executable {path}: {exc.strerror}") from exc
+    inf = gdb.selected_inferior()
+    key = (path, stamp)
+    entry = _targets.get(key)
+    if entry is None:
+        _targets.clear()
+        entry = Target(GoBinary(path), GdbMemory(inf))
+        _targets[key] = entry
+    entry.memory.inferior = inf
+    return entry
+
+
+def _has_memory():
+    inf = gdb.selected_inferior()
+    if inf.pid:
+        return True
+    try:  # a core file has no pid but memory is readable
+        gdb.selected_thread()
+        return gdb.selected_thread() is not None
+    except gdb.error:
+        return False
+
+
+def resolve(target, words, type_name):
+    """(map GoType, header address) for the expression words."""
+    expr = " ".join(words)
+    if type_name is None:
+        at = options.split_addr_type(expr) if len(words) == 1 else None
+        if at is not None:
+            expr, type_name = hex(at[0]), at[1]
+    if type_name is not None:
+        mt = target.map_type(type_name)
+        try:
+            addr = int(gdb.parse_and_eval(expr))
+        except gdb.error as exc:
+            raise UsageError(f"cannot evaluate address {expr!r}: {exc}") from exc
+        return mt, addr
+    val = None
+    first_error = None
+    for candidate in _spellings(target, expr):
+        try:
+            val = gdb.parse_and_eval(candidate)
+            break
+        except gdb.error as exc:
+            first_error = first_error or exc
+    if val is None:
+        raise NoSuchName(f"cannot evaluate {expr!r}: {str(first_error).rstrip('.')}; name a package global as "
+                         f"'main.cache' or select the frame that has the local")
+    return _map_of_value(target, val, expr)
+
+
+def _spellings(target, expr):
+    """The expression as typed, then with its package-qualified head quoted.
+
+    gdb parses 'main.cache' only in Go mode; in a runtime assembly frame the
+    quoted form "'main.cache'" works, and fields follow it ('main.srv'.cache).
+    """
+    yield expr
+    if expr.startswith("'"):
+        return
+    head = expr
+    for stop in "[(-+*/ ":
+        head = head.split(stop, 1)[0]
+    parts = head.split(".")
+    for n in range(len(parts), 1, -1):
+        name = ".".join(parts[:n])
+        if name in target.index.variables:
+            yield f"'{name}'" + expr[len(name):]
+            return
+
+
+def _map_of_value(target, val, expr):
+    t = val.type
+    # A pointer to a map: look through it.
+    st = t.strip_typedefs()
+    if st.code == gdb.TYPE_CODE_PTR and st.target().name and \
+            _is_map_name(target, st.target().name):
+        val = val.dereference()
+        t = val.type
+    name = t.name or t.strip_typedefs().name
+    if not name:
+        raise NotAMap(f"{expr!r} has an unnamed type ({t}); it is not a Go map")
+    try:
+        mt = target.types.by_name(name, want_kind="map")
+    except NoSuchName:
+        raise NotAMap(f"{expr!r} is a {name}, not a Go map") from None
+    if mt.kind != "map":
+        raise NotAMap(f"{expr!r} is a {name} ({mt.kind}), not a Go map")
+    try:
+        addr = int(val.cast(gdb.lookup_type("uintptr")))
+    except gdb.error:
+        addr = int(val)
+    return mt, addr
+
+
+def _is_map_name(target, name):
+    offs = target.index.types.get(name)
+    return bool(offs) and target.types.get(offs[0]).kind == "map"
+
+
+def _use_color(args):
+    mode = args.color or gdb.parameter("gomap-color")
+    if mode == "auto":
+        try:
+            return bool(gdb.parameter("style enabled")) and not args.output
+        except (gdb.error, RuntimeError):
+            return False
+    return mode == "on"
+
+
+class GomapDump(gdb.Command):
+    __doc__ = ("Decode a Go map: header, buckets or swiss tables, slots and entries.\n"
+               "Usage: gomap-dump EXPR [options]   (gomap-dump --help for every option)\n\n"
+               + options.DUMP_DESCRIPTION + "\n\n" + options.DUMP_EPILOG)
+
+    def __init__(self):
+        super().__init__("gomap-dump", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
+        self.parser = options.dump_parser("gomap-dump")
+
+    def invoke(self, arg, from_tty):
+        run_guarded(self._run, arg)
+
+    def _run(self, arg):
+        try:
+            args = self.parser.parse_args(gdb.string_to_argv(arg))
+        except options.HelpShown:
+            return
+        if not _has_memory():
+            raise GomapError("the program is not running and no core file is loaded; "
+                             "'run', 'attach PID' or 'core FILE' first")
+        target = current_target()
+        mt, addr = resolve(target, args.expr, args.type)
+        snap = target.dump(mt, addr, options.dump_options_from(args), options.limits_from(args))
+        emit(snap, args, _use_color(args))
+
+
+def emit(snap, args, color):
+    """Write the view the arguments ask for to gdb or to --output."""
+    out = None
+    if args.output:
+        try:
+            out = open(args.output, "w")
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from exc
+        write = out.write
+    else:
+        write = gdb.write
+    cw = None
+    if color and not args.json and out is None:
+        cw = ColorWriter(gdb.write)
+        write = cw
+    try:
+        if args.json:
+            write_json(snap, write)
+        else:
+            text_view.render(snap, write, entries=args.entries, buckets=args.buckets)
+    finally:
+        if cw is not None:
+            cw.flush()
+        if out is not None:
+            out.close()
+    if out is not None:
+        gdb.write(f"gomap: wrote {snap.type} ({snap.count} entries) to {args.output}\n")
+
+
+def run_guarded(fn, *a):
+    """Run a command body; turn every failure into a one-line gdb error."""
+    try:
+        fn(*a)
+    except KeyboardInterrupt:
+        raise gdb.GdbError("gomap: interrupted") from None
+    except UsageError as exc:
+        raise gdb.GdbError(str(exc)) from None
+    except GomapError as exc:
+        _maybe_trace()
+        raise gdb.GdbError(f"gomap: {exc}") from None
+    except gdb.GdbError:
+        raise
+    except Exception as exc:  # a bug in gomap: still one line, traceback on request
+        _maybe_trace()
+        raise gdb.GdbError(f"gomap: internal error ({type(exc).__name__}: {exc}); "
+                           f"'set gomap-verbose on' shows the traceback") from None
+
+
+def _maybe_trace():
+    if os.environ.get("GOMAP_DEBUG") == "1" or gdb.parameter("gomap-verbose"):
+        traceback.print_exc(file=sys.stderr)
+
+
+# gdb does not keep Python objects of parameters alive; a collected one
+# crashes gdb when read.  Everything registered is kept here.
+_registered = []
+
+
+def register():
+    """Create the commands and settings (once per gdb session)."""
+    if _registered:
+        return
+    _registered.extend(_make_settings())
+    _registered.append(GomapDump())

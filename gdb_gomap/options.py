@@ -1,0 +1,147 @@
+"""Command-line options shared by ``gomap-dump`` in gdb and the ``gomap`` CLI.
+
+Each command is declared once here with argparse; gdb splits its argument
+string with ``gdb.string_to_argv`` and hands the list to the same parser.
+"""
+
+import argparse
+
+from .decode import DumpOptions
+from .errors import UsageError
+from .limits import Limits
+
+DUMP_DESCRIPTION = """\
+Decode the Go map that EXPR evaluates to and show what the runtime keeps in it.
+
+EXPR is any expression whose value is a Go map: a local, a package global
+('main.cache'), a struct field, a dereferenced pointer, a slice element.  With
+--type, EXPR is an address and TYPE the map type ('map[string]int'); ADDR:TYPE
+in one word works too ('0xc000123000:map[string]int').
+
+Views: the default is the header and a summary (counts, growth, bytes held);
+--entries lists the live entries sorted by key; --buckets shows every bucket
+(classic) or group (swiss) slot by slot; --json prints the whole snapshot as
+JSON (schema: gdb_gomap/schema/snapshot.schema.json)."""
+
+DUMP_EPILOG = """\
+classic cell states: L live (tophash >= 5), 1 emptyOne, 0 emptyRest,
+  X/Y evacuatedX/Y, E evacuatedEmpty.  swiss slot states: h2 byte for full,
+  . empty (0x80), D deleted/tombstone (0xFE).
+examples:
+  gomap-dump main.cache
+  gomap-dump 'main.srv.shards[3]' --entries --limit 20
+  gomap-dump m --buckets --range 0:15
+  gomap-dump main.cache --json -o /tmp/cache.json"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises UsageError instead of exiting the debugger."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message} (see 'help {self.prog}')")
+
+    def exit(self, status=0, message=None):
+        if message:
+            raise UsageError(message.strip())
+        raise _HelpShown()
+
+
+class _HelpShown(Exception):
+    """--help was printed; the command has nothing more to do."""
+
+
+HelpShown = _HelpShown
+
+
+def _window(text):
+    try:
+        if ":" in text:
+            a, b = text.split(":", 1)
+            lo, hi = int(a, 0), int(b, 0)
+        else:
+            lo = hi = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad range {text!r}; use FIRST:LAST, e.g. 0:15")
+    if lo < 0 or hi < lo:
+        raise argparse.ArgumentTypeError(f"bad range {text!r}; need 0 <= FIRST <= LAST")
+    return lo, hi
+
+
+def _positive(text):
+    try:
+        v = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number")
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    return v
+
+
+def add_view_options(p):
+    """The view and bound options every dump-like command takes."""
+    v = p.add_argument_group("views")
+    v.add_argument("--entries", action="store_true", help="list the live entries")
+    v.add_argument("--buckets", "--groups", dest="buckets", action="store_true",
+                   help="show every bucket (classic) or group (swiss) with its slots")
+    v.add_argument("--range", dest="window", type=_window, metavar="FIRST:LAST",
+                   help="with --buckets: only buckets (classic) or groups (swiss, counted "
+                        "across tables) FIRST..LAST")
+    v.add_argument("--limit", type=_positive, metavar="N",
+                   help="decode at most N entries (the first N in memory order)")
+    v.add_argument("--json", action="store_true",
+                   help="print the snapshot as JSON (entries included; with --buckets also "
+                        "every bucket or group)")
+    v.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of the screen")
+    v.add_argument("--no-sort", dest="sort", action="store_false",
+                   help="keep entries in memory order instead of sorting by key")
+    v.add_argument("--color", choices=("auto", "on", "off"), default=None,
+                   help="colour the text view (default: the gomap-color setting)")
+    b = p.add_argument_group("bounds (corrupt memory never hangs the debugger)")
+    d = Limits()
+    b.add_argument("--max-string", type=_positive, default=d.max_string, metavar="N",
+                   help=f"bytes shown of one string (default {d.max_string})")
+    b.add_argument("--max-items", type=_positive, default=d.max_items, metavar="N",
+                   help=f"items shown of one slice (default {d.max_items})")
+    b.add_argument("--max-chain", type=_positive, default=d.max_chain, metavar="N",
+                   help=f"overflow buckets followed per chain (default {d.max_chain})")
+    b.add_argument("--max-buckets", type=_positive, default=d.max_buckets, metavar="N",
+                   help=f"buckets or groups walked per array (default {d.max_buckets})")
+    b.add_argument("--max-depth", type=_positive, default=d.max_depth, metavar="N",
+                   help=f"nesting depth of values (default {d.max_depth})")
+    return p
+
+
+def dump_parser(prog="gomap-dump"):
+    p = _Parser(prog=prog, description=DUMP_DESCRIPTION, epilog=DUMP_EPILOG,
+                formatter_class=argparse.RawDescriptionHelpFormatter, add_help=True)
+    p.add_argument("expr", nargs="+", metavar="EXPR", help="expression whose value is a map")
+    p.add_argument("--type", metavar="TYPE",
+                   help="treat EXPR as an address of a map header of this map type")
+    add_view_options(p)
+    return p
+
+
+def limits_from(args):
+    d = Limits()
+    return Limits(max_entries=d.max_entries, max_buckets=args.max_buckets,
+                  max_chain=args.max_chain, max_tables=d.max_tables,
+                  max_string=args.max_string, max_items=args.max_items,
+                  max_depth=args.max_depth, max_read=d.max_read)
+
+
+def dump_options_from(args):
+    """DumpOptions for the view the arguments ask for."""
+    want_entries = args.entries or args.json or args.buckets
+    return DumpOptions(entries=want_entries, limit=args.limit, detail=args.buckets,
+                       window=args.window, sort=args.sort)
+
+
+def split_addr_type(expr):
+    """'0xADDR:map[K]V' -> (addr, type) or None when EXPR is not of that form."""
+    if ":" not in expr:
+        return None
+    a, t = expr.split(":", 1)
+    try:
+        return int(a, 0), t.strip()
+    except ValueError:
+        return None

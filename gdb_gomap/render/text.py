@@ -1,0 +1,172 @@
+"""The text views of a snapshot: summary, entries, buckets/groups.
+
+Renderers write lines through a ``write`` callable so that a huge map never
+sits in one string; front ends pass gdb.write or a file's write.
+"""
+
+from ..snapshot import flag_names
+from .gosyntax import fmt
+
+CLASSIC_MARK = {"live": "L", "emptyOne": "1", "emptyRest": "0", "evacuatedX": "X",
+                "evacuatedY": "Y", "evacuatedEmpty": "E"}
+
+
+def _n(x):
+    return f"{x:,}"
+
+
+def _bytes(b):
+    parts = [f"{k} {_n(v)}" for k, v in b.items() if k != "total" and v]
+    return f"{_n(b['total'])} bytes" + (f"  ({', '.join(parts)})" if parts else "")
+
+
+def render(snap, write, entries=False, buckets=False):
+    """Write the summary, then the entries and/or bucket views asked for."""
+    summary(snap, write)
+    if buckets:
+        (classic_buckets if snap.layout == "classic" else swiss_groups)(snap, write)
+    if entries:
+        entry_lines(snap, write)
+    warnings(snap, write)
+
+
+def summary(snap, write):
+    where = "nil map" if snap.nil else f"at {snap.address:#x}"
+    extra = ""
+    if snap.layout == "swiss" and snap.split_groups is not None:
+        extra = ", split groups" if snap.split_groups else ", interleaved groups"
+    write(f"{snap.type} {where}  ({snap.layout}, {snap.go_version}{extra})\n")
+    if snap.nil:
+        write("  count      0  (a nil map: reads work, writes panic)\n")
+        return
+    if snap.layout == "classic":
+        _classic_summary(snap, write)
+    else:
+        _swiss_summary(snap, write)
+
+
+def _classic_summary(snap, write):
+    h, s = snap.header, snap.stats
+    flags = h["flags"]
+    names = "|".join(flag_names(flags)) or "none"
+    write(f"  count      {_n(h['count'])}\n")
+    write(f"  flags      {flags:#x} {names}\n")
+    write(f"  B          {h['B']}  ({_n(1 << h['B'])} buckets)\n")
+    write(f"  noverflow  {h['noverflow']}\n")
+    write(f"  hash0      {h['hash0']:#010x}\n")
+    write(f"  buckets    {h['buckets']:#x}\n")
+    write(f"  oldbuckets {h['oldbuckets']:#x}\n")
+    write(f"  nevacuate  {h['nevacuate']}" +
+          ("" if h["oldbuckets"] else "  (stale: meaningful only while growing)") + "\n")
+    if "clearSeq" in h:
+        write(f"  clearSeq   {h['clearSeq']}\n")
+    x = snap.extra
+    if x is None:
+        write(f"  extra      {h['extra']:#x}\n")
+    else:
+        write(f"  extra      {h['extra']:#x}  overflow={x.get('overflow', 0):#x} "
+              f"oldoverflow={x.get('oldoverflow', 0):#x} "
+              f"nextOverflow={x.get('nextOverflow', 0):#x}\n")
+    if not s:
+        return
+    c = s["cells"]
+    write(f"  load       {s['load_factor']} entries per bucket\n")
+    write(f"  cells      {_n(c['live'])} live, {_n(c['emptyOne'])} emptyOne, "
+          f"{_n(c['emptyRest'])} emptyRest")
+    ev = c["evacuatedX"] + c["evacuatedY"] + c["evacuatedEmpty"]
+    write(f", {_n(ev)} evacuated (X {c['evacuatedX']}, Y {c['evacuatedY']}, "
+          f"empty {c['evacuatedEmpty']})\n" if ev else "\n")
+    write(f"  overflow   {_n(s['overflow_buckets'])} buckets, longest chain "
+          f"{s['longest_chain']}\n")
+    g = snap.growth
+    if g:
+        write(f"  growth     {g['kind']} in progress: {g['evacuated']} of {g['old_buckets']} "
+              f"old buckets evacuated (nevacuate {g['nevacuate']})\n")
+    else:
+        write("  growth     none\n")
+    write(f"  layout     bucket {s['bucket_size']} bytes, key cell {s['key_cell']}"
+          f"{' (indirect)' if s['indirect_key'] else ''}, elem cell {s['elem_cell']}"
+          f"{' (indirect)' if s['indirect_elem'] else ''}\n")
+    write(f"  held       {_bytes(s['bytes'])}\n")
+
+
+def _swiss_summary(snap, write):
+    h, s = snap.header, snap.stats
+    write(f"  used       {_n(h['used'])}\n")
+    write(f"  seed       {h['seed']:#018x}\n")
+    write(f"  dirPtr     {h['dirPtr']:#x}\n")
+    write(f"  dirLen     {h['dirLen']}" + ("  (small map: dirPtr is the one group)"
+                                           if h["dirLen"] == 0 else "") + "\n")
+    write(f"  globalDepth {h['globalDepth']}  globalShift {h['globalShift']}\n")
+    write(f"  writing    {h['writing']}\n")
+    if "tombstonePossible" in h:
+        write(f"  tombstonePossible {bool(h['tombstonePossible'])}\n")
+    write(f"  clearSeq   {h['clearSeq']}\n")
+    if not s:
+        return
+    sl = s["slots"]
+    write(f"  slots      {_n(sl['full'])} full, {_n(sl['empty'])} empty, "
+          f"{_n(sl['deleted'])} deleted (tombstones)\n")
+    write(f"  capacity   {_n(s['capacity'])} slots in {s['tables']} tables, "
+          f"load {s['load']}\n")
+    lay = f"group {s['group_size']} bytes"
+    if s.get("slot_size") is not None:
+        lay += f", slot {s['slot_size']}"
+    write(f"  layout     {lay}, key {s['key_cell']}"
+          f"{' (indirect)' if s['indirect_key'] else ''}, elem {s['elem_cell']}"
+          f"{' (indirect)' if s['indirect_elem'] else ''}\n")
+    for i, t in enumerate(snap.tables or []):
+        slots = t.directory_slots
+        d = f"dir[{slots[0]}]" if len(slots) == 1 else f"dir[{slots[0]}..{slots[-1]}]"
+        write(f"  table {i:<4} {t.address:#x} {d:<12} used {t.used} capacity {t.capacity} "
+              f"growthLeft {t.growthLeft} localDepth {t.localDepth} index {t.index} "
+              f"groups {t.lengthMask + 1} at {t.groups_address:#x} tombstones {t.tombstones}"
+              f"\n")
+    write(f"  held       {_bytes(s['bytes'])}\n")
+
+
+def entry_lines(snap, write):
+    n = len(snap.entries)
+    more = "" if snap.entries_complete else f" (first {n} of {_n(snap.count)} in memory order)"
+    write(f"entries: {_n(n)}{more}\n")
+    for k, v in snap.entries:
+        write(f"  {fmt(k)}: {fmt(v)}\n")
+
+
+def _slot_lines(snap, b, write, indent):
+    for s in b.slots:
+        if s.entry is not None and s.entry < len(snap.entries):
+            k, v = snap.entries[s.entry]
+            write(f"{indent}[{s.index}] {fmt(k)}: {fmt(v)}\n")
+
+
+def classic_buckets(snap, write):
+    chains = snap.chains or []
+    for c in chains:
+        tag = "old bucket" if c.old else "bucket"
+        ev = "" if not c.old else ("  evacuated" if c.evacuated else "  not evacuated")
+        for j, b in enumerate(c.buckets):
+            strip = "".join(CLASSIC_MARK[s.state] for s in b.slots)
+            tops = " ".join(f"{s.tag:02x}" for s in b.slots)
+            head = f"{tag} {c.index}" if j == 0 else "  overflow"
+            write(f"{head:<14} {b.address:#x} [{strip}] tophash {tops}{ev if j == 0 else ''}\n")
+            _slot_lines(snap, b, write, "      ")
+
+
+def swiss_groups(snap, write):
+    groups = []
+    if snap.group is not None:
+        groups.append(("group", snap.group))
+    for i, t in enumerate(snap.tables or []):
+        for g in t.groups or []:
+            groups.append((f"table {i} group {g.index}", g))
+    for name, g in groups:
+        strip = " ".join(f"{s.tag:02x}" if s.state == "full" else
+                         (" D" if s.state == "deleted" else " .") for s in g.slots)
+        write(f"{name:<20} {g.address:#x} [{strip}]\n")
+        _slot_lines(snap, g, write, "      ")
+
+
+def warnings(snap, write):
+    for w in snap.warnings:
+        write(f"warning: {w}\n")
