@@ -35,6 +35,7 @@ class _Walk:
         self.chains = [] if opts.detail else None
         self.old_evacuated = 0
         self.unreadable = 0
+        self.empty_buckets = 0
 
     def node(self, chain, addr, buf, off, take):
         """Record one bucket at ``buf[off:]``; return its overflow pointer."""
@@ -66,6 +67,8 @@ class _Walk:
                 self.vals.append(v)
             if keep:
                 slots.append(Slot(i, st, t, entry))
+        if not any(t >= MIN_TOPHASH for t in th):
+            self.empty_buckets += 1
         ovf = int.from_bytes(buf[off + L.overflow_off:off + L.overflow_off + 8], "little")
         if keep:
             chain.buckets.append(Bucket(addr, slots, ovf))
@@ -190,6 +193,7 @@ def decode(ctx, layout, addr, opts):
         "live": walk.states["live"], "cells": dict(walk.states),
         "buckets": nb if buckets else 0, "old_buckets": nold,
         "overflow_buckets": walk.overflow_buckets, "longest_chain": walk.longest_chain,
+        "empty_buckets": walk.empty_buckets,
         "load_factor": round(count / nb, 3) if buckets else 0.0,
         "bucket_size": bs, "key_cell": L.keys.size, "elem_cell": L.elems.size,
         "indirect_key": L.keys.indirect, "indirect_elem": L.elems.indirect,

@@ -134,14 +134,3 @@ def dump_options_from(args):
     want_entries = args.entries or args.json or args.buckets
     return DumpOptions(entries=want_entries, limit=args.limit, detail=args.buckets,
                        window=args.window, sort=args.sort)
-
-
-def split_addr_type(expr):
-    """'0xADDR:map[K]V' -> (addr, type) or None when EXPR is not of that form."""
-    if ":" not in expr:
-        return None
-    a, t = expr.split(":", 1)
-    try:
-        return int(a, 0), t.strip()
-    except ValueError:
-        return None

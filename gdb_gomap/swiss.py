@@ -27,6 +27,7 @@ class _Walk:
         self.keys, self.vals = [], []
         self.indirect_keys = self.indirect_vals = 0
         self.groups_seen = 0
+        self.empty_groups = 0
 
     def group(self, addr, buf, off, keep):
         """Record one group at ``buf[off:]``; return (full, empty, deleted, Bucket|None)."""
@@ -61,6 +62,8 @@ class _Walk:
                 empty += 1
             if keep:
                 slots.append(Slot(i, slot_state(c), c, entry))
+        if not full:
+            self.empty_groups += 1
         return full, empty, deleted, (Bucket(addr, slots, 0, ctrl) if keep else None)
 
     def table(self, t):
@@ -174,7 +177,7 @@ def decode(ctx, layout, addr, opts):
     tables_bytes = len(tables) * L.table.size
     snap.stats = {
         "live": live, "slots": {"full": full, "empty": empty, "deleted": deleted},
-        "tables": len(tables), "groups": walk.groups_seen, "capacity": capacity,
+        "tables": len(tables), "groups": walk.groups_seen, "empty_groups": walk.empty_groups, "capacity": capacity,
         "load": round(used / capacity, 3) if capacity else 0.0,
         "tombstones": deleted, "group_size": gs, "slot_size": L.keys.stride if not L.split
         else None, "key_cell": L.keys.size, "elem_cell": L.elems.size,

@@ -17,6 +17,7 @@ from ..errors import GomapError, NoSuchName, NotAMap, UsageError
 from ..render import text as text_view
 from ..render.color import ColorWriter
 from ..render.jsonout import write_json
+from ..paths import split_addr_type
 from ..target import Target
 from .memory import GdbMemory
 
@@ -88,7 +89,7 @@ def resolve(target, words, type_name):
     """(map GoType, header address) for the expression words."""
     expr = " ".join(words)
     if type_name is None:
-        at = options.split_addr_type(expr) if len(words) == 1 else None
+        at = split_addr_type(expr) if len(words) == 1 else None
         if at is not None:
             expr, type_name = hex(at[0]), at[1]
     if type_name is not None:

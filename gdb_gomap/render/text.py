@@ -100,7 +100,7 @@ def _swiss_summary(snap, write):
     write(f"  globalDepth {h['globalDepth']}  globalShift {h['globalShift']}\n")
     write(f"  writing    {h['writing']}\n")
     if "tombstonePossible" in h:
-        write(f"  tombstonePossible {bool(h['tombstonePossible'])}\n")
+        write(f"  tombstonePossible {str(bool(h['tombstonePossible'])).lower()}\n")
     write(f"  clearSeq   {h['clearSeq']}\n")
     if not s:
         return

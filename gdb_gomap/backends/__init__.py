@@ -1,0 +1,1 @@
+"""Memory backends that need no debugger: ELF core files and live processes."""

@@ -1,0 +1,90 @@
+"""A live process as memory: every thread stopped with ptrace while reading.
+
+:class:`StoppedProcess` attaches to each thread, reads ``/proc/PID/mem``, and
+detaches on close, so the process goes on exactly as before.  gomap never
+writes to it.
+"""
+
+import ctypes
+import errno
+import os
+
+from ..errors import GomapError, TargetGone, UnreadableMemory
+from ..memory import Memory
+
+PTRACE_ATTACH = 16
+PTRACE_DETACH = 17
+WALL = 0x40000000
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+_libc.ptrace.restype = ctypes.c_long
+
+
+def _ptrace(req, tid):
+    if _libc.ptrace(req, tid, None, None) == -1:
+        return ctypes.get_errno()
+    return 0
+
+
+class StoppedProcess(Memory):
+    """Use as a context manager: attach, read, detach."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self._attached = []
+        self._mem = None
+
+    def exe_path(self):
+        try:
+            return os.readlink(f"/proc/{self.pid}/exe")
+        except OSError as exc:
+            raise TargetGone(self.pid, exc.strerror) from exc
+
+    def __enter__(self):
+        if not os.path.exists(f"/proc/{self.pid}"):
+            raise TargetGone(self.pid, "no such process")
+        try:
+            for tid in sorted(int(t) for t in os.listdir(f"/proc/{self.pid}/task")):
+                err = _ptrace(PTRACE_ATTACH, tid)
+                if err == errno.ESRCH:
+                    continue  # the thread exited meanwhile
+                if err:
+                    raise GomapError(
+                        f"ptrace may not attach to process {self.pid} "
+                        f"({os.strerror(err)}); run as the same user or root, or set "
+                        f"/proc/sys/kernel/yama/ptrace_scope to 0")
+                self._attached.append(tid)
+                os.waitpid(tid, WALL)
+            self._mem = open(f"/proc/{self.pid}/mem", "rb", buffering=0)
+        except FileNotFoundError as exc:
+            self.__exit__(None, None, None)
+            raise TargetGone(self.pid, "it exited while gomap attached") from exc
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        if self._mem is not None:
+            self._mem.close()
+            self._mem = None
+        for tid in self._attached:
+            _ptrace(PTRACE_DETACH, tid)
+        self._attached = []
+        return False
+
+    def read(self, addr, size):
+        if size == 0:
+            return b""
+        try:
+            self._mem.seek(addr)
+            data = self._mem.read(size)
+        except (OSError, OverflowError, ValueError) as exc:
+            if not os.path.exists(f"/proc/{self.pid}"):
+                raise TargetGone(self.pid, "it exited during the read") from exc
+            raise UnreadableMemory(addr, size, getattr(exc, "strerror", None) or str(exc)) \
+                from exc
+        if data is None or len(data) != size:
+            raise UnreadableMemory(addr, size, "short read")
+        return data

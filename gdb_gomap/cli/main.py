@@ -1,0 +1,183 @@
+"""``gomap dump|list|report`` over a core file (--core/--exe) or a live pid (--pid)."""
+
+import argparse
+import contextlib
+import os
+import sys
+import traceback
+
+from .. import options
+from ..backends.core_file import CoreFile
+from ..backends.process import StoppedProcess
+from ..binary import GoBinary
+from ..errors import GomapError, UsageError
+from ..finder import find_maps
+from ..paths import resolve_map
+from ..render import text as text_view
+from ..render.color import ColorWriter
+from ..render.jsonout import write_json
+from ..render.listing import list_json, list_text, report_markdown
+from ..target import Target
+
+DESCRIPTION = """\
+gomap: decode Go maps in a core file or a live process, without a debugger.
+
+  gomap dump --core CORE --exe BINARY EXPR    one map (same views and JSON as gomap-dump)
+  gomap dump --pid PID EXPR                   the same on a live process (ptrace-stopped
+                                              while read, then left running)
+  gomap list   --core CORE --exe BINARY       every map reachable from package globals
+  gomap report --core CORE --exe BINARY       post-mortem: largest maps, dead space, maps
+                                              caught growing or mid-write
+
+EXPR: a package global (main.cache), a path through fields, pointers and indexes
+(main.srv.cache, main.srv.shards[3]), or ADDRESS:TYPE (0xc000123000:map[string]int)."""
+
+
+def _source_args(p):
+    g = p.add_argument_group("where the memory comes from (one of)")
+    g.add_argument("--core", metavar="CORE", help="an ELF core file (gcore or the kernel's)")
+    g.add_argument("--exe", metavar="BINARY", help="the executable the core belongs to")
+    g.add_argument("--pid", type=int, metavar="PID", help="a live process")
+    p.add_argument("--traceback", action="store_true", help="show a traceback on errors")
+
+
+def build_parser():
+    p = argparse.ArgumentParser(prog="gomap", description=DESCRIPTION,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
+    d = sub.add_parser("dump", help="decode one map", description=options.DUMP_DESCRIPTION,
+                       epilog=options.DUMP_EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    _source_args(d)
+    d.add_argument("expr", metavar="EXPR")
+    options.add_view_options(d)
+    for name, text in (("list", "list every map with its count and bytes held"),
+                       ("report", "post-mortem of all the maps found")):
+        q = sub.add_parser(name, help=text, description=text)
+        _source_args(q)
+        q.add_argument("--json", action="store_true", help="JSON instead of text")
+        if name == "report":
+            q.add_argument("--markdown", action="store_true", help="Markdown (the default "
+                           "text form of a report)")
+        q.add_argument("--all", action="store_true",
+                       help="include the runtime's and the standard library's own globals")
+        q.add_argument("-o", "--output", metavar="FILE", help="write to FILE")
+    return p
+
+
+@contextlib.contextmanager
+def open_target(args):
+    """Yield (Target, header info dict) for --core/--exe or --pid."""
+    if args.pid is not None and (args.core or args.exe and False):
+        raise UsageError("give either --pid or --core/--exe, not both")
+    if args.pid is not None:
+        proc = StoppedProcess(args.pid)
+        exe = args.exe or proc.exe_path()
+        binary = GoBinary(exe)
+        with proc:
+            yield Target(binary, proc), {"executable": binary.path, "pid": args.pid,
+                                         "warnings": []}
+        return
+    if not args.core or not args.exe:
+        raise UsageError("say where the map lives: --core CORE --exe BINARY, or --pid PID")
+    binary = GoBinary(args.exe)
+    core = CoreFile(args.core, binary)
+    try:
+        yield Target(binary, core), {"executable": binary.path, "core": args.core,
+                                     "warnings": list(core.warnings)}
+    finally:
+        core.close()
+
+
+def _layout_of(target):
+    hdr = target.index.types.get("runtime.hmap") or target.index.types.get("runtime.hmap")
+    if hdr:
+        return "classic"
+    return "swiss"
+
+
+def _out(args):
+    if getattr(args, "output", None):
+        try:
+            return open(args.output, "w")
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from exc
+    return None
+
+
+def cmd_dump(args):
+    with open_target(args) as (target, info):
+        mt, addr = resolve_map(target, args.expr)
+        snap = target.dump(mt, addr, options.dump_options_from(args),
+                           options.limits_from(args))
+        for w in info["warnings"]:
+            snap.warnings.insert(0, w)
+        f = _out(args)
+        write = f.write if f else sys.stdout.write
+        color = (args.color == "on") or (args.color in (None, "auto") and f is None and
+                                         sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+        cw = ColorWriter(write) if color and not args.json else None
+        try:
+            if args.json:
+                write_json(snap, write)
+            else:
+                text_view.render(snap, cw or write, entries=args.entries,
+                                 buckets=args.buckets)
+        finally:
+            if cw:
+                cw.flush()
+            if f:
+                f.close()
+
+
+def cmd_list(args, report=False):
+    with open_target(args) as (target, info):
+        found = find_maps(target, include_runtime=args.all)
+        header = dict(info, go_version=target.go_version, layout=_layout_of(target))
+        f = _out(args)
+        write = f.write if f else sys.stdout.write
+        try:
+            if args.json:
+                list_json(found, write, header)
+            elif report:
+                report_markdown(found, write, header)
+            else:
+                for w in info["warnings"]:
+                    write(f"warning: {w}\n")
+                write(f"{header['executable']}: {header['go_version']}, "
+                      f"{header['layout']} maps\n")
+                list_text(found, write)
+        finally:
+            if f:
+                f.close()
+
+
+def main(argv=None):
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code
+    if not args.cmd:
+        parser.print_help()
+        return 2
+    try:
+        if args.cmd == "dump":
+            cmd_dump(args)
+        else:
+            cmd_list(args, report=args.cmd == "report")
+    except GomapError as exc:
+        if args.traceback or os.environ.get("GOMAP_DEBUG") == "1":
+            traceback.print_exc()
+        print(f"gomap: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        print("gomap: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
