@@ -14,6 +14,8 @@ import gdb
 from .. import options
 from ..binary import GoBinary
 from ..errors import GomapError, NoSuchName, NotAMap, UsageError
+from ..finder import find_maps
+from ..render.listing import list_json, list_text
 from ..render import text as text_view
 from ..render.color import ColorWriter
 from ..render.jsonout import write_json
@@ -251,6 +253,86 @@ def _maybe_trace():
         traceback.print_exc(file=sys.stderr)
 
 
+LIST_DOC = """List every map the program can name, largest first.
+
+Usage: gomap-list [--json] [--all] [-o FILE]
+
+Package globals of map type, map fields reached from globals through structs,
+pointers, arrays and slices, and the map locals of the current goroutine's
+frames (shown as 'frame N: name').  Each with its type, count and bytes held.
+--all includes the runtime's and standard library's own globals."""
+
+
+class GomapList(gdb.Command):
+    __doc__ = LIST_DOC
+
+    def __init__(self):
+        super().__init__("gomap-list", gdb.COMMAND_DATA, gdb.COMPLETE_NONE)
+        p = options._Parser(prog="gomap-list", description=LIST_DOC,
+                            formatter_class=options.argparse.RawDescriptionHelpFormatter)
+        p.add_argument("--json", action="store_true", help="JSON instead of text")
+        p.add_argument("--all", action="store_true", help="include runtime and std globals")
+        p.add_argument("-o", "--output", metavar="FILE", help="write to FILE")
+        self.parser = p
+
+    def invoke(self, arg, from_tty):
+        run_guarded(self._run, arg)
+
+    def _run(self, arg):
+        try:
+            args = self.parser.parse_args(gdb.string_to_argv(arg))
+        except options.HelpShown:
+            return
+        if not _has_memory():
+            raise GomapError("the program is not running and no core file is loaded; "
+                             "'run', 'attach PID' or 'core FILE' first")
+        target = current_target()
+        found = find_maps(target, include_runtime=args.all, extra=list(_frame_maps(target)))
+        out = open(args.output, "w") if args.output else None
+        write = out.write if out else gdb.write
+        try:
+            header = {"executable": target.binary.path, "go_version": target.go_version}
+            if args.json:
+                list_json(found, write, header)
+            else:
+                list_text(found, write)
+        finally:
+            if out:
+                out.close()
+
+
+def _frame_maps(target, max_frames=64):
+    """(expr, map GoType, header) for map-typed locals of the selected goroutine's frames."""
+    try:
+        frame = gdb.selected_frame()
+    except gdb.error:
+        return
+    n = 0
+    while frame is not None and n < max_frames:
+        try:
+            block = frame.block()
+        except RuntimeError:
+            block = None
+        seen = set()
+        while block is not None and not block.is_global and not block.is_static:
+            for sym in block:
+                if not (sym.is_variable or sym.is_argument) or sym.name in seen:
+                    continue
+                seen.add(sym.name)
+                name = sym.type.name if sym.type is not None else None
+                if not name or not _is_map_name(target, name):
+                    continue
+                try:
+                    val = sym.value(frame)
+                    mt, addr = _map_of_value(target, val, sym.name)
+                except (gdb.error, GomapError):
+                    continue
+                yield f"frame {n}: {sym.name}", mt, addr
+            block = block.superblock
+        frame = frame.older()
+        n += 1
+
+
 # gdb does not keep Python objects of parameters alive; a collected one
 # crashes gdb when read.  Everything registered is kept here.
 _registered = []
@@ -262,3 +344,4 @@ def register():
         return
     _registered.extend(_make_settings())
     _registered.append(GomapDump())
+    _registered.append(GomapList())
