@@ -95,6 +95,7 @@ class GoBinary:
         if not self.buildinfo.go_version and self.symbol("runtime.buildVersion") is None:
             raise NotGoBinary(f"{path} is not a Go program (no .go.buildinfo, no "
                               f"runtime.buildVersion); give the Go executable")
+        self._types_base = None
         self.segments = [
             Segment(s["p_vaddr"], s["p_memsz"], s["p_offset"], s["p_filesz"])
             for s in self.elf.iter_segments() if s["p_type"] == "PT_LOAD"]
@@ -140,15 +141,20 @@ class GoBinary:
         return syms[0]["st_value"] if syms else None
 
     def types_base(self):
-        """Address that DW_AT_go_runtime_type offsets are relative to."""
-        addr = self.symbol("runtime.types")
-        if addr is not None:
-            return addr
-        for name in (".go.type", ".rodata"):
-            sec = self.elf.get_section_by_name(name)
-            if sec is not None:
-                return sec["sh_addr"]
-        return 0
+        """Address that DW_AT_go_runtime_type offsets are relative to.
+
+        The start of .go.type (1.27) or .rodata (1.21-1.26), which is where the
+        linker puts runtime.types; the symbol itself is the fallback.
+        """
+        if self._types_base is None:
+            for name in (".go.type", ".rodata"):
+                sec = self.elf.get_section_by_name(name)
+                if sec is not None:
+                    self._types_base = sec["sh_addr"]
+                    break
+            else:
+                self._types_base = self.symbol("runtime.types") or 0
+        return self._types_base
 
     def dwarf_info(self):
         """The pyelftools DWARFInfo, or NoDwarf with what to do about it."""

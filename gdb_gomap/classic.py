@@ -3,11 +3,14 @@
 The walk is the hash-free one of the reference (section 2.6): old buckets that
 are not yet evacuated, then every new bucket, each along its overflow chain;
 a cell is live exactly when its tophash is >= 5.  Bucket arrays are read in
-bulk and overflow buckets level by level in batches.
+bulk and scanned column-wise (``slab``); overflow buckets are read level by
+level in batches.  The --buckets view keeps every bucket and takes the plain
+per-cell path.
 """
 
-from .decode import build_entries, remap_slots
+from .decode import build_entries, needs_walk_order, remap_slots
 from .errors import UnreadableMemory
+from .slab import Collected, Scanner, tag_translation
 from .snapshot import Bucket, Chain, MapSnapshot, Slot, flag_names
 
 EMPTY_REST, EMPTY_ONE, EVAC_X, EVAC_Y, EVAC_EMPTY, MIN_TOPHASH = 0, 1, 2, 3, 4, 5
@@ -15,6 +18,12 @@ TOPHASH_STATE = {EMPTY_REST: "emptyRest", EMPTY_ONE: "emptyOne", EVAC_X: "evacua
                  EVAC_Y: "evacuatedY", EVAC_EMPTY: "evacuatedEmpty"}
 FLAG_HASH_WRITING, FLAG_SAME_SIZE = 4, 8
 MAX_B = 40
+
+LIVE = tag_translation(lambda b: b >= MIN_TOPHASH)
+EVACUATED = tag_translation(lambda b: EVAC_X <= b <= EVAC_EMPTY)
+NOT_EVACUATED = tag_translation(lambda b: not EVAC_X <= b <= EVAC_EMPTY)
+CLASSES = [("live", LIVE)] + [(name, tag_translation(lambda b, v=v: b == v))
+                              for v, name in TOPHASH_STATE.items()]
 
 
 def state_of(tophash):
@@ -26,115 +35,175 @@ class _Walk:
 
     def __init__(self, ctx, layout, snap, opts):
         self.ctx, self.L, self.snap, self.opts = ctx, layout, snap, opts
-        self.keys, self.vals = [], []
+        self.scanner = Scanner(layout.bucket_size, layout.tophash_off, LIVE, layout.key,
+                               layout.keys, layout.elem, layout.elems)
+        self.detail = opts.detail
+        if self.detail:
+            self.col = Collected("raw", "raw")
+        else:
+            self.col = Collected(self.scanner.kkind, self.scanner.vkind,
+                                 needs_walk_order(layout, opts), opts.entries)
         self.states = dict.fromkeys(("live", "emptyOne", "emptyRest", "evacuatedX",
                                      "evacuatedY", "evacuatedEmpty"), 0)
         self.overflow_buckets = 0
         self.longest_chain = 0
-        self.indirect_keys = self.indirect_vals = 0
         self.chains = [] if opts.detail else None
         self.old_evacuated = 0
-        self.unreadable = 0
         self.empty_buckets = 0
+        self.records = 0          # buckets scanned so far (gives the walk order)
+        self.visited = set()      # overflow buckets seen, against cycles
+
+    # -- the --buckets path: every cell visited, every bucket kept -----------------
 
     def node(self, chain, addr, buf, off, take):
         """Record one bucket at ``buf[off:]``; return its overflow pointer."""
         L = self.L
         th = buf[off + L.tophash_off:off + L.tophash_off + 8]
-        keep = chain is not None
-        slots = [] if keep else None
+        slots = []
         kc, vc = L.keys, L.elems
         for i in range(8):
             t = th[i]
-            st = "live" if t >= MIN_TOPHASH else TOPHASH_STATE[t]
+            st = state_of(t)
             self.states[st] += 1
             entry = None
             if t >= MIN_TOPHASH and take:
                 ko = off + kc.offset + i * kc.stride
                 vo = off + vc.offset + i * vc.stride
-                if kc.indirect:
-                    k = int.from_bytes(buf[ko:ko + 8], "little")
-                    self.indirect_keys += k != 0
-                else:
-                    k = buf[ko:ko + kc.size]
-                if vc.indirect:
-                    v = int.from_bytes(buf[vo:vo + 8], "little")
-                    self.indirect_vals += v != 0
-                else:
-                    v = buf[vo:vo + vc.size]
-                entry = len(self.keys)
-                self.keys.append(k)
-                self.vals.append(v)
-            if keep:
-                slots.append(Slot(i, st, t, entry))
-        if not any(t >= MIN_TOPHASH for t in th):
+                k = int.from_bytes(buf[ko:ko + 8], "little") if kc.indirect \
+                    else buf[ko:ko + kc.size]
+                v = int.from_bytes(buf[vo:vo + 8], "little") if vc.indirect \
+                    else buf[vo:vo + vc.size]
+                entry = len(self.col.keys)
+                self.col.keys.append(k)
+                self.col.vals.append(v)
+                self.col.pos.append(entry)
+                self.col.count += 1
+            slots.append(Slot(i, st, t, entry))
+        if all(t < MIN_TOPHASH for t in th):
             self.empty_buckets += 1
         ovf = int.from_bytes(buf[off + L.overflow_off:off + L.overflow_off + 8], "little")
-        if keep:
+        if chain is not None:
             chain.buckets.append(Bucket(addr, slots, ovf))
         return ovf
 
+    def _chunk_detail(self, base, start, cnt, buf, old):
+        bs = self.L.bucket_size
+        pending = []
+        for j in range(cnt):
+            i = start + j
+            off = j * bs
+            evac = None
+            take = True
+            if old:
+                evac = EVAC_X <= buf[off + self.L.tophash_off] <= EVAC_EMPTY
+                take = not evac
+                self.old_evacuated += evac
+            chain = None
+            if old or self.opts.in_window(i):
+                chain = Chain(i, old, [], evac)
+                self.chains.append(chain)
+            ovf = self.node(chain, base + i * bs, buf, off, take)
+            if ovf:
+                pending.append((ovf, 1 if take else 0, chain, i))
+            else:
+                self.longest_chain = max(self.longest_chain, 1)
+        self._follow(pending)
+
+    # -- the bulk path -------------------------------------------------------------
+
+    def _chunk_bulk(self, cnt, buf, old):
+        sc, L = self.scanner, self.L
+        take = None
+        if old:
+            t0 = sc.tags(buf, cnt, 0)
+            self.old_evacuated += t0.translate(EVACUATED).count(1)
+            take = t0.translate(NOT_EVACUATED)
+        any_live = sc.scan(buf, cnt, take, self.col, self.records, self.states, CLASSES)
+        self.records += cnt
+        self.empty_buckets += any_live.count(0)
+        ovf = sc.u64_column(buf, cnt, L.overflow_off)
+        pending = []
+        for j, p in enumerate(ovf):
+            if p:
+                pending.append((p, 1 if take is None else take[j], None, None))
+        if len(pending) < cnt:
+            self.longest_chain = max(self.longest_chain, 1)
+        self._follow(pending)
+
+    def _follow(self, pending):
+        """Follow overflow pointers level by level: (ptr, take, chain, bucket index)."""
+        bs, lim, sc = self.L.bucket_size, self.ctx.limits, self.scanner
+        level = 1
+        while pending:
+            level += 1
+            fresh = []
+            for p in pending:
+                if p[0] in self.visited:
+                    self.snap.warn(f"an overflow chain reaches {p[0]:#x} twice; chain cut "
+                                   f"(corrupt memory?)")
+                    continue
+                self.visited.add(p[0])
+                fresh.append(p)
+            reads = self.ctx.mem.read_many([(p[0], bs) for p in fresh])
+            good, bufs = [], []
+            for p, data in zip(fresh, reads):
+                if isinstance(data, Exception):
+                    self.snap.warn(f"overflow bucket {p[0]:#x} unreadable; chain cut")
+                    continue
+                good.append(p)
+                bufs.append(data)
+            if not good:
+                break
+            self.overflow_buckets += len(good)
+            self.longest_chain = max(self.longest_chain, level)
+            nxt = []
+            if self.detail:
+                for p, data in zip(good, bufs):
+                    ovf = self.node(p[2], p[0], data, 0, p[1])
+                    if ovf:
+                        nxt.append((ovf, p[1], p[2], p[3]))
+            else:
+                buf = b"".join(bufs)
+                n = len(good)
+                take = bytes(p[1] for p in good)
+                any_live = sc.scan(buf, n, take, self.col, self.records, self.states, CLASSES)
+                self.records += n
+                self.empty_buckets += any_live.count(0)
+                for p, o in zip(good, sc.u64_column(buf, n, self.L.overflow_off)):
+                    if o:
+                        nxt.append((o, p[1], None, None))
+            if nxt and level >= lim.max_chain:
+                self.snap.warn(f"overflow chains longer than {lim.max_chain} buckets were "
+                               f"cut (raise --max-chain)")
+                break
+            pending = nxt
+
     def array(self, base, n, old):
         """Walk buckets 0..n-1 of the array at ``base`` with their chains."""
-        L, lim = self.L, self.ctx.limits
-        bs = L.bucket_size
-        per = max(1, lim.max_read // bs)
+        bs = self.L.bucket_size
+        per = max(1, self.ctx.limits.max_read // bs)
         for start in range(0, n, per):
             cnt = min(per, n - start)
             try:
                 buf = self.ctx.mem.read(base + start * bs, cnt * bs)
             except UnreadableMemory as exc:
-                self.unreadable += cnt
                 self.snap.warn(f"{'old ' if old else ''}buckets {start}..{start + cnt - 1} "
                                f"unreadable at {base + start * bs:#x}: {exc}")
                 continue
-            pending = []  # (chain index, chain object, take, visited, next pointer)
-            for j in range(cnt):
-                i = start + j
-                off = j * bs
-                take = True
-                evac = None
-                if old:
-                    evac = EVAC_X <= buf[off + L.tophash_off] <= EVAC_EMPTY
-                    take = not evac
-                    self.old_evacuated += evac
-                chain = None
-                if self.chains is not None and (old or self.opts.in_window(i)):
-                    chain = Chain(i, old, [], evac)
-                    self.chains.append(chain)
-                ovf = self.node(chain, base + i * bs, buf, off, take)
-                if ovf:
-                    pending.append([i, chain, take, {base + i * bs}, ovf, 1])
-                else:
-                    self.longest_chain = max(self.longest_chain, 1)
-            self._follow(pending)
+            if self.detail:
+                self._chunk_detail(base, start, cnt, buf, old)
+            else:
+                self._chunk_bulk(cnt, buf, old)
 
-    def _follow(self, pending):
-        bs, lim = self.L.bucket_size, self.ctx.limits
-        while pending:
-            nxt = []
-            reads = self.ctx.mem.read_many([(p[4], bs) for p in pending])
-            for p, data in zip(pending, reads):
-                i, chain, take, visited, ptr, length = p
-                if isinstance(data, Exception):
-                    self.snap.warn(f"bucket {i}: overflow bucket {ptr:#x} unreadable; chain cut")
-                    self.longest_chain = max(self.longest_chain, length)
-                    continue
-                visited.add(ptr)
-                self.overflow_buckets += 1
-                length += 1
-                ovf = self.node(chain, ptr, data, 0, take)
-                if ovf and ovf in visited:
-                    self.snap.warn(f"bucket {i}: overflow chain loops back to {ovf:#x}; "
-                                   f"chain cut (corrupt memory?)")
-                elif ovf and length >= lim.max_chain:
-                    self.snap.warn(f"bucket {i}: overflow chain longer than {lim.max_chain}; "
-                                   f"cut (raise --max-chain)")
-                elif ovf:
-                    nxt.append([i, chain, take, visited, ovf, length])
-                    continue
-                self.longest_chain = max(self.longest_chain, length)
-            pending = nxt
+    def indirect_counts(self):
+        """(non-nil indirect keys, non-nil indirect elems) among the live cells."""
+        L = self.L
+        if not self.col.want_cells:   # not collected: assume every live cell has one
+            n = self.col.count
+            return (n if L.keys.indirect else 0), (n if L.elems.indirect else 0)
+        ik = sum(1 for k in self.col.keys if k) if L.keys.indirect else 0
+        iv = sum(1 for v in self.col.vals if v) if L.elems.indirect else 0
+        return ik, iv
 
 
 def decode(ctx, layout, addr, opts):
@@ -173,12 +242,13 @@ def decode(ctx, layout, addr, opts):
         walk.array(oldbuckets, min(nold, ctx.limits.max_buckets), old=True)
     if buckets:
         walk.array(buckets, min(nb, ctx.limits.max_buckets), old=False)
-    live = len(walk.keys)
+    live = walk.col.count
     if live != count:
         snap.warn(f"MISMATCH: found {live} live cells but count is {count}; the map is "
                   f"corrupt, mid-write, or the decode was cut short (see other warnings)")
+    ik, iv = walk.indirect_counts()
     if opts.entries:
-        order = build_entries(ctx, snap, L, walk.keys, walk.vals, opts)
+        order = build_entries(ctx, snap, L, walk.col, opts, want_order=opts.detail)
         if walk.chains is not None:
             remap_slots((b for c in walk.chains for b in c.buckets), order)
     else:
@@ -187,8 +257,7 @@ def decode(ctx, layout, addr, opts):
     bs = L.bucket_size
     array_bytes = nb * bs if buckets else 0
     old_bytes = nold * bs if oldbuckets else 0
-    ik = walk.indirect_keys * L.key.size
-    iv = walk.indirect_vals * L.elem.size
+    ikb, ivb = ik * L.key.size, iv * L.elem.size
     snap.stats = {
         "live": walk.states["live"], "cells": dict(walk.states),
         "buckets": nb if buckets else 0, "old_buckets": nold,
@@ -198,10 +267,10 @@ def decode(ctx, layout, addr, opts):
         "bucket_size": bs, "key_cell": L.keys.size, "elem_cell": L.elems.size,
         "indirect_key": L.keys.indirect, "indirect_elem": L.elems.indirect,
         "bytes": {"header": L.header.size, "buckets": array_bytes, "old_buckets": old_bytes,
-                  "overflow": walk.overflow_buckets * bs, "indirect_keys": ik,
-                  "indirect_elems": iv,
+                  "overflow": walk.overflow_buckets * bs, "indirect_keys": ikb,
+                  "indirect_elems": ivb,
                   "total": L.header.size + array_bytes + old_bytes +
-                  walk.overflow_buckets * bs + ik + iv},
+                  walk.overflow_buckets * bs + ikb + ivb},
     }
     snap.growth = None
     if oldbuckets:

@@ -2,13 +2,14 @@
 cells a walk collected into typed, sorted entries."""
 
 import math
+from operator import itemgetter
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
 from .errors import UnreadableMemory
 from .limits import DEFAULT_LIMITS, Limits
 from .memory import check_pointer
-from .values import Unreadable, ValueDecoder
+from .values import Unreadable, ValueDecoder, decode_strings
 
 
 @dataclass
@@ -80,37 +81,66 @@ def _sort_key(v):
     return (0, v)
 
 
-def build_entries(ctx, snap, layout, raw_keys, raw_vals, opts):
-    """Decode raw cells into ``snap.entries``; return the permutation applied.
+SORTABLE = ("int", "uint", "float", "string", "bool")
 
-    raw_keys/raw_vals hold bytes for inline cells and ints for indirect ones.
-    Returns ``order`` with ``order[i]`` = position in memory order of entry i.
+
+def _finish(ctx, snap, kind, items, gotype, cell, what):
+    """Turn one collected column into decoded values; also say if all are readable."""
+    if kind in ("prim", "zero"):
+        return items, True
+    if kind == "str":
+        return decode_strings(ctx.mem, items, ctx.limits.max_string, snap.warn)
+    if cell.indirect:
+        items = resolve_indirect(ctx, items, gotype.size, what, snap.warn)
+    vals = ctx.value_decoder(snap.warn).decode_many(gotype, items)
+    return vals, not any(isinstance(v, Unreadable) for v in vals)
+
+
+def needs_walk_order(layout, opts):
+    """True when entries must come out in walk order (a limit, or no key sort)."""
+    return opts.limit is not None or not (opts.sort and layout.key.kind in SORTABLE)
+
+
+def build_entries(ctx, snap, layout, col, opts, want_order=False):
+    """Decode the collected cells into ``snap.entries``.
+
+    With ``want_order``, returns ``order``: order[i] is the collection index of
+    entry i, for remapping the slots of the --buckets view; else None.
     """
-    n = len(raw_keys)
-    if opts.limit is not None and n > opts.limit:
-        raw_keys, raw_vals = raw_keys[:opts.limit], raw_vals[:opts.limit]
-        snap.entries_complete = False
-    if layout.keys.indirect:
-        raw_keys = resolve_indirect(ctx, raw_keys, layout.key.size, "key", snap.warn)
-    if layout.elems.indirect:
-        raw_vals = resolve_indirect(ctx, raw_vals, layout.elem.size, "elem", snap.warn)
-    vd = ctx.value_decoder(snap.warn)
-    keys = vd.decode_many(layout.key, raw_keys)
-    vals = vd.decode_many(layout.elem, raw_vals)
-    order = list(range(len(keys)))
-    if opts.sort and layout.key.kind in ("int", "uint", "float", "string", "bool"):
-        if all(not isinstance(k, Unreadable) for k in keys):
-            order.sort(key=lambda i: _sort_key(keys[i]))
-    snap.entries = [(keys[i], vals[i]) for i in order]
+    n = len(col.keys)
+    sortable = opts.sort and layout.key.kind in SORTABLE
+    order = None
+    ks, vs = col.keys, col.vals
+    if needs_walk_order(layout, opts) or want_order:
+        order = list(range(n))
+        if col.pos and col.pos != order:
+            order.sort(key=col.pos.__getitem__)
+        if opts.limit is not None and n > opts.limit:
+            order = order[:opts.limit]
+            snap.entries_complete = False
+        if order != list(range(n)):
+            ks = [col.keys[i] for i in order]
+            vs = [col.vals[i] for i in order]
+    keys, clean = _finish(ctx, snap, col.kkind, ks, layout.key, layout.keys, "key")
+    vals, _ = _finish(ctx, snap, col.vkind, vs, layout.elem, layout.elems, "elem")
+    entries = list(zip(keys, vals))
+    if sortable and clean:
+        if order is not None:
+            perm = sorted(range(len(keys)), key=lambda i: _sort_key(keys[i]))
+            entries = [entries[i] for i in perm]
+            order = [order[i] for i in perm]
+        elif layout.key.kind == "float":
+            entries.sort(key=lambda e: _sort_key(e[0]))
+        else:
+            entries.sort(key=itemgetter(0))
+    snap.entries = entries
     return order
 
 
 def remap_slots(buckets_iter, order):
     """After sorting, point each slot's ``entry`` at the entry's new index."""
-    inverse = [0] * len(order)
-    for new, old in enumerate(order):
-        inverse[old] = new
+    inverse = {old: new for new, old in enumerate(order)}
     for b in buckets_iter:
         for s in b.slots:
             if s.entry is not None:
-                s.entry = inverse[s.entry] if s.entry < len(inverse) else None
+                s.entry = inverse.get(s.entry)

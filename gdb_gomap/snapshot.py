@@ -99,6 +99,8 @@ class MapSnapshot:
     warnings: List[str] = field(default_factory=list)
     split_groups: Optional[bool] = None
     extra: Optional[dict] = None                       # classic: *extra's fields
+    key_kind: str = ""                                 # GoType kinds, for fast renderers
+    elem_kind: str = ""
 
     @property
     def nil(self):

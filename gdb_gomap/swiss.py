@@ -2,17 +2,23 @@
 
 A small map (dirLen == 0) is one group or none; otherwise the directory holds
 dirLen table pointers, in which one table may fill several consecutive slots.
-Every distinct table's group array is read in bulk; a slot is full exactly when
-its control byte has the high bit clear.  Keys are never looked up or hashed.
+Every distinct table's group array is read in bulk and scanned column-wise
+(``slab``); a slot is full exactly when its control byte has the high bit
+clear.  Keys are never looked up or hashed.
 """
 
-from .decode import build_entries, remap_slots
+from .decode import build_entries, needs_walk_order, remap_slots
 from .errors import UnreadableMemory
+from .slab import Collected, Scanner, tag_translation
 from .snapshot import Bucket, MapSnapshot, Slot, Table
 
 CTRL_EMPTY, CTRL_DELETED = 0x80, 0xFE
 SLOTS = 8
 MAX_TABLE_CAPACITY = 1024
+
+FULL = tag_translation(lambda b: b & 0x80 == 0)
+CLASSES = [("full", FULL), ("deleted", tag_translation(lambda b: b == CTRL_DELETED)),
+           ("empty", tag_translation(lambda b: b & 0x80 and b != CTRL_DELETED))]
 
 
 def slot_state(c):
@@ -24,89 +30,97 @@ def slot_state(c):
 class _Walk:
     def __init__(self, ctx, layout, snap, opts):
         self.ctx, self.L, self.snap, self.opts = ctx, layout, snap, opts
-        self.keys, self.vals = [], []
-        self.indirect_keys = self.indirect_vals = 0
+        self.scanner = Scanner(layout.group_size, layout.ctrl_off, FULL, layout.key,
+                               layout.keys, layout.elem, layout.elems)
+        self.detail = opts.detail
+        if self.detail:
+            self.col = Collected("raw", "raw")
+        else:
+            self.col = Collected(self.scanner.kkind, self.scanner.vkind,
+                                 needs_walk_order(layout, opts), opts.entries)
         self.groups_seen = 0
         self.empty_groups = 0
 
     def group(self, addr, buf, off, keep):
-        """Record one group at ``buf[off:]``; return (full, empty, deleted, Bucket|None)."""
+        """Visit one group at ``buf[off:]`` slot by slot (the --buckets path).
+
+        Returns {full, empty, deleted} counts and the Bucket (None unless keep)."""
         L = self.L
         ctrl = int.from_bytes(buf[off + L.ctrl_off:off + L.ctrl_off + 8], "little")
         kc, vc = L.keys, L.elems
-        full = empty = deleted = 0
-        slots = [] if keep else None
+        counts = {"full": 0, "empty": 0, "deleted": 0}
+        slots = []
         for i in range(SLOTS):
             c = (ctrl >> (8 * i)) & 0xFF
+            st = slot_state(c)
+            counts[st] += 1
             entry = None
-            if c & 0x80 == 0:
-                full += 1
+            if st == "full":
                 ko = off + kc.offset + i * kc.stride
                 vo = off + vc.offset + i * vc.stride
-                if kc.indirect:
-                    k = int.from_bytes(buf[ko:ko + 8], "little")
-                    self.indirect_keys += k != 0
-                else:
-                    k = buf[ko:ko + kc.size]
-                if vc.indirect:
-                    v = int.from_bytes(buf[vo:vo + 8], "little")
-                    self.indirect_vals += v != 0
-                else:
-                    v = buf[vo:vo + vc.size]
-                entry = len(self.keys)
-                self.keys.append(k)
-                self.vals.append(v)
-            elif c == CTRL_DELETED:
-                deleted += 1
-            else:
-                empty += 1
-            if keep:
-                slots.append(Slot(i, slot_state(c), c, entry))
-        if not full:
+                k = int.from_bytes(buf[ko:ko + 8], "little") if kc.indirect \
+                    else buf[ko:ko + kc.size]
+                v = int.from_bytes(buf[vo:vo + 8], "little") if vc.indirect \
+                    else buf[vo:vo + vc.size]
+                entry = len(self.col.keys)
+                self.col.keys.append(k)
+                self.col.vals.append(v)
+                self.col.pos.append(entry)
+                self.col.count += 1
+            slots.append(Slot(i, st, c, entry))
+        if not counts["full"]:
             self.empty_groups += 1
-        return full, empty, deleted, (Bucket(addr, slots, 0, ctrl) if keep else None)
+        return counts, (Bucket(addr, slots, 0, ctrl) if keep else None)
 
-    def table(self, t):
-        """Walk every group of table ``t`` (a Table), filling its counters."""
-        L, lim = self.L, self.ctx.limits
-        gs = L.group_size
-        ngroups = t.lengthMask + 1
-        if ngroups > lim.max_buckets or ngroups * SLOTS > MAX_TABLE_CAPACITY * 64:
-            self.snap.warn(f"table {t.address:#x}: {ngroups} groups is implausible "
-                           f"(corrupt?); not walked")
-            return
-        if t.groups is None and self.opts.detail:
-            t.groups = []
+    def groups(self, base, ngroups, counts, kept):
+        """Walk ``ngroups`` groups at ``base``; add to ``counts``; append kept groups."""
+        gs, lim = self.L.group_size, self.ctx.limits
         per = max(1, lim.max_read // gs)
         for start in range(0, ngroups, per):
             cnt = min(per, ngroups - start)
-            base = t.groups_address + start * gs
+            addr = base + start * gs
             try:
-                buf = self.ctx.mem.read(base, cnt * gs)
+                buf = self.ctx.mem.read(addr, cnt * gs)
             except UnreadableMemory as exc:
-                self.snap.warn(f"table {t.address:#x}: groups {start}..{start + cnt - 1} "
+                self.snap.warn(f"groups {start}..{start + cnt - 1} at {addr:#x} "
                                f"unreadable: {exc}")
                 continue
-            for j in range(cnt):
-                gi = start + j
-                keep = t.groups is not None and self.opts.in_window(self.groups_seen)
-                self.groups_seen += 1
-                f, e, d, b = self.group(base + j * gs, buf, j * gs, keep)
-                t.full += f
-                t.empty += e
-                t.tombstones += d
-                if b is not None:
-                    b.index = gi
-                    t.groups.append(b)
+            if self.detail:
+                for j in range(cnt):
+                    keep = self.opts.in_window(self.groups_seen + j)
+                    c, b = self.group(addr + j * gs, buf, j * gs, keep)
+                    for k, v in c.items():
+                        counts[k] += v
+                    if b is not None:
+                        b.index = start + j
+                        kept.append(b)
+            else:
+                any_full = self.scanner.scan(buf, cnt, None, self.col, self.groups_seen,
+                                             counts, CLASSES)
+                self.empty_groups += any_full.count(0)
+            self.groups_seen += cnt
 
+    def table(self, t):
+        """Walk every group of table ``t`` (a Table), filling its counters."""
+        ngroups = t.lengthMask + 1
+        if ngroups > self.ctx.limits.max_buckets or ngroups * SLOTS > MAX_TABLE_CAPACITY * 64:
+            self.snap.warn(f"table {t.address:#x}: {ngroups} groups is implausible "
+                           f"(corrupt?); not walked")
+            return
+        counts = {"full": 0, "empty": 0, "deleted": 0}
+        kept = [] if self.detail else None
+        self.groups(t.groups_address, ngroups, counts, kept)
+        t.full, t.empty, t.tombstones = counts["full"], counts["empty"], counts["deleted"]
+        t.groups = kept
 
-def _header(ctx, L, addr, snap):
-    hdr = ctx.mem.read(addr, L.header.size)
-    h = L.header.read_all(hdr)
-    keep = ("used", "seed", "dirPtr", "dirLen", "globalDepth", "globalShift", "writing",
-            "tombstonePossible", "clearSeq")
-    snap.header = {k: h[k] for k in keep if k in h}
-    return h
+    def indirect_counts(self):
+        L = self.L
+        if not self.col.want_cells:   # not collected: assume every live cell has one
+            n = self.col.count
+            return (n if L.keys.indirect else 0), (n if L.elems.indirect else 0)
+        ik = sum(1 for k in self.col.keys if k) if L.keys.indirect else 0
+        iv = sum(1 for v in self.col.vals if v) if L.elems.indirect else 0
+        return ik, iv
 
 
 def decode(ctx, layout, addr, opts):
@@ -114,7 +128,10 @@ def decode(ctx, layout, addr, opts):
     L = layout
     snap = MapSnapshot("swiss", L.map_type.name, L.key.name, L.elem.name, addr,
                        ctx.go_version, 0, split_groups=L.split)
-    h = _header(ctx, L, addr, snap)
+    h = L.header.read_all(ctx.mem.read(addr, L.header.size))
+    snap.header = {k: h[k] for k in ("used", "seed", "dirPtr", "dirLen", "globalDepth",
+                                     "globalShift", "writing", "tombstonePossible",
+                                     "clearSeq") if k in h}
     used, dir_ptr, dir_len = h["used"], h["dirPtr"], h["dirLen"]
     snap.count = used
     if h["writing"]:
@@ -123,23 +140,18 @@ def decode(ctx, layout, addr, opts):
     walk = _Walk(ctx, L, snap, opts)
     gs = L.group_size
     tables = []
-    dir_bytes = 0
-    groups_bytes = 0
-    full = empty = deleted = 0
+    dir_bytes = groups_bytes = 0
+    slots = {"full": 0, "empty": 0, "deleted": 0}
     if dir_len == 0:
         snap.group_address = dir_ptr or None
         if dir_ptr:
-            try:
-                buf = ctx.mem.read(dir_ptr, gs)
-            except UnreadableMemory as exc:
-                snap.warn(f"small-map group at {dir_ptr:#x} unreadable: {exc}")
-            else:
-                full, empty, deleted, b = walk.group(dir_ptr, buf, 0, opts.detail)
-                snap.group = b
-                groups_bytes = gs
-            if deleted:
-                snap.warn(f"a small map has {deleted} tombstones; the runtime never makes "
-                          f"them there (corrupt group?)")
+            kept = [] if opts.detail else None
+            walk.groups(dir_ptr, 1, slots, kept)
+            snap.group = kept[0] if kept else None
+            groups_bytes = gs
+            if slots["deleted"]:
+                snap.warn(f"a small map has {slots['deleted']} tombstones; the runtime never "
+                          f"makes them there (corrupt group?)")
     elif dir_len < 0 or dir_len > ctx.limits.max_tables:
         snap.warn(f"dirLen={dir_len} is implausible (corrupt header?) or exceeds "
                   f"--max-tables; directory not walked")
@@ -150,41 +162,43 @@ def decode(ctx, layout, addr, opts):
         tables, dir_bytes = _directory(ctx, L, dir_ptr, dir_len, snap)
         for t in tables:
             walk.table(t)
-            full += t.full
-            empty += t.empty
-            deleted += t.tombstones
+            slots["full"] += t.full
+            slots["empty"] += t.empty
+            slots["deleted"] += t.tombstones
             groups_bytes += (t.lengthMask + 1) * gs
             _check_table(t, snap)
         snap.tables = tables
-    live = len(walk.keys)
+    live = walk.col.count
     if live != used:
         snap.warn(f"MISMATCH: found {live} full slots but used is {used}; the map is "
                   f"corrupt, mid-write, or the decode was cut short (see other warnings)")
     if tables and sum(t.used for t in tables) != used:
         snap.warn(f"MISMATCH: tables' used add up to {sum(t.used for t in tables)} but the "
                   f"map's used is {used}")
+    ik, iv = walk.indirect_counts()
     if opts.entries:
-        order = build_entries(ctx, snap, L, walk.keys, walk.vals, opts)
-        groups = [g for t in tables for g in (t.groups or [])]
-        if snap.group is not None:
-            groups.append(snap.group)
-        remap_slots(groups, order)
+        order = build_entries(ctx, snap, L, walk.col, opts, want_order=opts.detail)
+        if opts.detail:
+            groups = [g for t in tables for g in (t.groups or [])]
+            if snap.group is not None:
+                groups.append(snap.group)
+            remap_slots(groups, order)
     else:
         snap.entries_complete = False
     capacity = sum(t.capacity for t in tables) if tables else (SLOTS if dir_ptr else 0)
-    ik = walk.indirect_keys * L.key.size
-    iv = walk.indirect_vals * L.elem.size
+    ikb, ivb = ik * L.key.size, iv * L.elem.size
     tables_bytes = len(tables) * L.table.size
     snap.stats = {
-        "live": live, "slots": {"full": full, "empty": empty, "deleted": deleted},
-        "tables": len(tables), "groups": walk.groups_seen, "empty_groups": walk.empty_groups, "capacity": capacity,
-        "load": round(used / capacity, 3) if capacity else 0.0,
-        "tombstones": deleted, "group_size": gs, "slot_size": L.keys.stride if not L.split
-        else None, "key_cell": L.keys.size, "elem_cell": L.elems.size,
+        "live": live, "slots": slots,
+        "tables": len(tables), "groups": walk.groups_seen, "empty_groups": walk.empty_groups,
+        "capacity": capacity, "load": round(used / capacity, 3) if capacity else 0.0,
+        "tombstones": slots["deleted"], "group_size": gs,
+        "slot_size": None if L.split else L.keys.stride,
+        "key_cell": L.keys.size, "elem_cell": L.elems.size,
         "indirect_key": L.keys.indirect, "indirect_elem": L.elems.indirect,
         "bytes": {"header": L.header.size, "directory": dir_bytes, "tables": tables_bytes,
-                  "groups": groups_bytes, "indirect_keys": ik, "indirect_elems": iv,
-                  "total": L.header.size + dir_bytes + tables_bytes + groups_bytes + ik + iv},
+                  "groups": groups_bytes, "indirect_keys": ikb, "indirect_elems": ivb,
+                  "total": L.header.size + dir_bytes + tables_bytes + groups_bytes + ikb + ivb},
     }
     return snap
 
@@ -203,6 +217,10 @@ def _directory(ctx, L, dir_ptr, dir_len, snap):
             slots[p] = []
             order.append(p)
         slots[p].append(i)
+    if len(order) > ctx.limits.max_tables:
+        snap.warn(f"{len(order)} distinct tables exceed --max-tables; only the first "
+                  f"{ctx.limits.max_tables} are walked")
+        order = order[:ctx.limits.max_tables]
     tables = []
     reads = ctx.mem.read_many([(p, L.table.size) for p in order])
     T, G = L.table, L.groupref

@@ -83,7 +83,9 @@ class Target:
                 snap.split_groups = lay.split
             return snap
         mod = classic if lay.kind == "classic" else swiss
-        return mod.decode(self.context(limits), lay, header_addr, opts)
+        snap = mod.decode(self.context(limits), lay, header_addr, opts)
+        snap.key_kind, snap.elem_kind = lay.key.kind, lay.elem.kind
+        return snap
 
     def variable(self, name):
         """(address of the variable, its GoType) for a package-level variable."""

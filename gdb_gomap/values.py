@@ -278,6 +278,73 @@ def _string_sites(t, max_items, base=0, depth=0):
     return []
 
 
+BLOCK_SHIFT = 16          # strings are read in 64 KiB blocks ...
+RUN_BLOCKS = 256          # ... merged into runs of at most 16 MiB
+
+
+def decode_strings(mem, pairs, max_string, warn):
+    """Decode many Go strings given as (ptr, len) pairs, reading their data in bulk.
+
+    The 64 KiB blocks that hold string starts are read as runs of neighbouring
+    blocks; each string is then a slice of its run.  A string that runs past
+    its run's end, or whose run could not be read, is read on its own.
+    Returns (strings, clean) where clean is False if any came back Unreadable.
+    """
+    shift = BLOCK_SHIFT
+    blocks = sorted({p >> shift for p, ln in pairs if ln > 0 and 4096 <= p < (1 << 47)})
+    where = {}                       # block number -> (run bytes, run start address)
+    i = 0
+    while i < len(blocks):
+        j = i + 1
+        while j < len(blocks) and blocks[j] == blocks[j - 1] + 1 and j - i < RUN_BLOCKS:
+            j += 1
+        start = blocks[i] << shift
+        try:
+            run = (mem.read(start, (j - i) << shift), start)
+        except UnreadableMemory:
+            run = None               # each string of this run falls back to its own read
+        for b in blocks[i:j]:
+            where[b] = run
+        i = j
+    out = []
+    append = out.append
+    clean = True
+    cut = 0
+    for p, ln in pairs:
+        if ln <= 0:
+            append("")
+            continue
+        want = ln if ln < max_string else max_string
+        run = where.get(p >> shift)
+        data = None
+        if run is not None:
+            off = p - run[1]
+            data = run[0][off:off + want]
+            if len(data) != want:
+                data = None
+        if data is None:
+            if not 4096 <= p < (1 << 47):
+                append(Unreadable(p, f"bad string header (ptr={p:#x}, len={ln})"))
+                clean = False
+                continue
+            try:
+                data = mem.read(p, want)
+            except UnreadableMemory as exc:
+                append(Unreadable(p, str(exc)))
+                clean = False
+                continue
+        text = data.decode("utf-8", "surrogateescape")
+        if ln > want:
+            text = GoStr(text)
+            text.full_len = ln
+            cut += 1
+        append(text)
+    if cut:
+        warn(f"{cut} strings longer than {max_string} bytes are cut; raise --max-string "
+             f"to see them whole")
+    return out, clean
+
+
 # -- plain JSON --------------------------------------------------------------------
 
 def _float_json(x):

@@ -1,10 +1,45 @@
-"""The JSON rendering of a snapshot, written in pieces (entries stream)."""
+"""The JSON rendering of a snapshot, written in pieces (entries stream).
+
+Entries of plain scalar keys and values are written with per-kind encoders
+instead of building a dict per entry; anything else goes through to_json.
+"""
 
 import json
+import math
+from json.encoder import encode_basestring_ascii
 
-from ..snapshot import entry_json
+from ..values import to_json
 
-CHUNK = 2000
+CHUNK = 5000
+
+
+def _generic(v):
+    return json.dumps(to_json(v))
+
+
+def _int(v):
+    return str(v) if type(v) is int else _generic(v)
+
+
+def _float(v):
+    if type(v) is not float:
+        return _generic(v)
+    if math.isnan(v):
+        return '"NaN"'
+    if math.isinf(v):
+        return '"+Inf"' if v > 0 else '"-Inf"'
+    return repr(v)
+
+
+def _bool(v):
+    return ("true" if v else "false") if type(v) is bool else _generic(v)
+
+
+def _str(v):
+    return encode_basestring_ascii(v) if isinstance(v, str) else _generic(v)
+
+
+ENCODERS = {"int": _int, "uint": _int, "float": _float, "bool": _bool, "string": _str}
 
 
 def write_json(snap, write, indent=None):
@@ -13,14 +48,11 @@ def write_json(snap, write, indent=None):
     text = json.dumps(head, indent=indent)
     write(text[:-1].rstrip())
     write(', "entries": [')
-    buf = []
-    first = True
-    for k, v in snap.entries:
-        buf.append(json.dumps(entry_json(k, v)))
-        if len(buf) >= CHUNK:
-            write(("" if first else ", ") + ", ".join(buf))
-            first = False
-            buf = []
-    if buf:
-        write(("" if first else ", ") + ", ".join(buf))
+    ek = ENCODERS.get(snap.key_kind, _generic)
+    ev = ENCODERS.get(snap.elem_kind, _generic)
+    entries = snap.entries
+    for start in range(0, len(entries), CHUNK):
+        part = ", ".join(['{"key": ' + ek(k) + ', "value": ' + ev(v) + "}"
+                          for k, v in entries[start:start + CHUNK]])
+        write(part if start == 0 else ", " + part)
     write("]}\n")

@@ -1,0 +1,139 @@
+"""Column-wise scanning of bucket and group arrays, at C speed.
+
+A classic bucket array and a swiss group array are both arrays of records
+of R bytes, each with 8 slots: slot k has a tag byte at ``tag_off + k`` (the
+tophash or control byte), a key at ``key.offset + k*key.stride`` and an elem
+at ``elem.offset + k*elem.stride``.  Rather than visiting 8 slots per record in
+Python, this module takes whole columns: ``buf[tag_off+k::R]`` is slot k's tag
+for every record, and a ``memoryview.cast`` with a stride is slot k's key for
+every record.  Only live cells then cost Python work.
+"""
+
+from itertools import compress
+
+# memoryview formats for values the scan decodes itself: (kind, size) -> format
+PRIM_FORMATS = {
+    ("int", 1): "b", ("int", 2): "h", ("int", 4): "i", ("int", 8): "q",
+    ("uint", 1): "B", ("uint", 2): "H", ("uint", 4): "I", ("uint", 8): "Q",
+    ("float", 4): "f", ("float", 8): "d", ("bool", 1): "?",
+}
+
+
+def column_kind(gotype, cell):
+    """How a key or elem column is taken: 'prim', 'str', 'zero' or 'raw'."""
+    if cell.indirect:
+        return "raw"
+    if gotype.size == 0:
+        return "zero"
+    if (gotype.kind, gotype.size) in PRIM_FORMATS and cell.offset % gotype.size == 0 \
+            and cell.stride % gotype.size == 0:
+        return "prim"
+    if gotype.kind == "string" and cell.offset % 8 == 0 and cell.stride % 8 == 0:
+        return "str"
+    return "raw"
+
+
+class Collected:
+    """Live cells gathered so far, as parallel lists.
+
+    keys/vals hold: final values ('prim', 'zero'), (ptr, len) pairs ('str'),
+    bytes or pointer ints ('raw').  ``pos`` holds a memory-order position per cell.
+    """
+
+    def __init__(self, kkind, vkind, want_pos=True, want_cells=True):
+        self.kkind, self.vkind = kkind, vkind
+        self.keys, self.vals, self.pos = [], [], []
+        self.want_pos = want_pos
+        self.want_cells = want_cells   # False: only count (the summary view)
+        self.count = 0
+        self.nonnil_key_ptrs = self.nonnil_val_ptrs = 0
+
+
+def tag_translation(live_pred):
+    """A bytes.translate table mapping a tag byte to 1 when live, else 0."""
+    return bytes(1 if live_pred(b) else 0 for b in range(256))
+
+
+def _and(a, b, n):
+    return (int.from_bytes(a, "little") & int.from_bytes(b, "little")).to_bytes(n, "little")
+
+
+def _or(a, b, n):
+    return (int.from_bytes(a, "little") | int.from_bytes(b, "little")).to_bytes(n, "little")
+
+
+class Scanner:
+    """Scans arrays of records for one map layout."""
+
+    def __init__(self, rec_size, tag_off, live_table, key_type, key_cell, elem_type, elem_cell):
+        self.R = rec_size
+        self.tag_off = tag_off
+        self.live_table = live_table
+        self.kt, self.kc = key_type, key_cell
+        self.vt, self.vc = elem_type, elem_cell
+        self.kkind = column_kind(key_type, key_cell)
+        self.vkind = column_kind(elem_type, elem_cell)
+
+    def tags(self, buf, n, k):
+        """Slot k's tag byte of each of the n records."""
+        return buf[self.tag_off + k:n * self.R:self.R]
+
+    def u64_column(self, buf, n, off):
+        """The uint64 at ``off`` in each of the n records (off and R multiples of 8)."""
+        if off % 8 == 0 and self.R % 8 == 0:
+            return memoryview(buf)[:n * self.R].cast("Q")[off // 8::self.R // 8].tolist()
+        R = self.R
+        return [int.from_bytes(buf[j * R + off:j * R + off + 8], "little") for j in range(n)]
+
+    def _column(self, buf, n, kind, gotype, cell, k, mask):
+        off = cell.offset + k * cell.stride
+        R = self.R
+        if kind == "prim":
+            s = gotype.size
+            col = memoryview(buf)[:n * R].cast(PRIM_FORMATS[(gotype.kind, s)])[off // s::R // s]
+            return list(compress(col.tolist(), mask))
+        if kind == "str":
+            q = memoryview(buf)[:n * R].cast("Q")
+            ptrs = q[off // 8::R // 8].tolist()
+            lens = q[off // 8 + 1::R // 8].tolist()
+            return list(zip(compress(ptrs, mask), compress(lens, mask)))
+        if kind == "zero":
+            return [gotype_zero(gotype)] * mask.count(1)
+        js = compress(range(n), mask)
+        if cell.indirect:
+            return [int.from_bytes(buf[j * R + off:j * R + off + 8], "little") for j in js]
+        size = cell.size
+        return [buf[j * R + off:j * R + off + size] for j in js]
+
+    def scan(self, buf, n, take, out, base_pos, state_counts, classes):
+        """Scan n records of ``buf``; add live cells (where ``take`` allows) to ``out``.
+
+        take:          bytes of 0/1 per record (None: every record)
+        base_pos:      memory-order position of record 0 (cells get base_pos*8 + j*8 + k)
+        state_counts:  dict updated with counts per tag class name
+        classes:       list of (name, translate table) classifying tag bytes
+        Returns a bytes mask of records that hold at least one live cell.
+        """
+        any_live = bytes(n)
+        for k in range(8):
+            tags = self.tags(buf, n, k)
+            for name, table in classes:
+                state_counts[name] += tags.translate(table).count(1)
+            mask = tags.translate(self.live_table)
+            any_live = _or(any_live, mask, n)
+            if take is not None:
+                mask = _and(mask, take, n)
+            live = mask.count(1)
+            out.count += live
+            if not live or not out.want_cells:
+                continue
+            out.keys.extend(self._column(buf, n, out.kkind, self.kt, self.kc, k, mask))
+            out.vals.extend(self._column(buf, n, out.vkind, self.vt, self.vc, k, mask))
+            if out.want_pos:
+                out.pos.extend((base_pos + j) * 8 + k for j in compress(range(n), mask))
+        return any_live
+
+
+def gotype_zero(t):
+    """The value of a zero-size type (struct{} or [0]T)."""
+    return {} if t.kind == "struct" else []
