@@ -1,0 +1,375 @@
+"""Real processes for the end-to-end tests: Go examples, gdb in batch mode, interactive gdb.
+
+Nothing here is mocked.  An example program is started with the path of a
+truth file as its first argument; it writes its own ground truth (JSON) there
+and prints ``READY`` on stdout once its maps are in the state under test.
+
+    with start_example(binary, tmp_path / "truth.json") as ex:
+        res = gdb_batch(["-p", str(ex.pid)], ["gomap-dump m"])
+
+Every process the harness starts is recorded, and ``kill_all`` (called by
+the session-finish hook in ``conftest.py``) kills what is left and names it:
+a test that leaves a process behind fails the run.  Import this module as
+``tests.harness`` so there is one record.
+"""
+
+import ctypes
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import site
+import subprocess
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+import pexpect
+
+REPO = Path(__file__).resolve().parent.parent
+GDBINIT = REPO / "gdb_gomap" / "gdbinit.py"
+PROMPT = r"\(gdb\) "
+LOAD_FAILED = "gomap: could not load"
+
+_live = {}  # id(obj) -> obj with .kill(): everything started and not yet stopped
+_watched_names = {"gdb", "dlv"}  # process names (comm) that count as leaks at the end
+
+
+class HarnessError(RuntimeError):
+    """A process under test misbehaved: died early, never got ready, or failed to load gomap."""
+
+
+# --- process bookkeeping -------------------------------------------------
+
+def _proc_table():
+    """Map pid -> (ppid, comm, state) for every process visible in /proc."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        state, ppid = stat[stat.rindex(")") + 2:].split()[:2]
+        table[int(entry)] = (int(ppid), comm, state)
+    return table
+
+
+def descendants(pid, table=None):
+    """Pids of every living (not zombie) descendant of ``pid``."""
+    table = table or _proc_table()
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for child, (ppid, _, state) in table.items():
+            if ppid == parent and state != "Z":
+                found.append(child)
+                todo.append(child)
+    return found
+
+
+def kill_tree(pid):
+    """SIGKILL ``pid`` and all its descendants (gdb's inferior has its own process group)."""
+    for p in [pid, *descendants(pid)]:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def become_subreaper():
+    """Make this process adopt orphaned descendants, so none escapes ``kill_all``."""
+    PR_SET_CHILD_SUBREAPER = 36
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _watch(binary):
+    _watched_names.add(Path(binary).name[:15])  # the kernel keeps 15 bytes of comm
+
+
+def _reap_orphans(table):
+    """Collect zombies adopted as subreaper (children no Popen object waits for)."""
+    mine = {o.pid for o in _live.values()}
+    for pid, (ppid, _, state) in table.items():
+        if ppid == os.getpid() and state == "Z" and pid not in mine:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+
+
+def kill_all():
+    """Kill every process the harness started that is still alive; return their descriptions."""
+    table = _proc_table()
+    leaked = {}
+    for obj in list(_live.values()):
+        if obj.alive():
+            leaked[obj.pid] = table.get(obj.pid, (0, "?", ""))[1]
+        obj.kill()
+    table = _proc_table()
+    for pid in descendants(os.getpid(), table):
+        comm = table[pid][1]
+        if comm in _watched_names:
+            leaked[pid] = comm
+            kill_tree(pid)
+    time.sleep(0.1)
+    _reap_orphans(_proc_table())
+    return [f"{pid} ({comm})" for pid, comm in sorted(leaked.items())]
+
+
+# --- Go example programs -------------------------------------------------
+
+class Example:
+    """A running example program: ``.pid``, ``.truth`` (its parsed ground truth), ``.stop()``."""
+
+    def __init__(self, proc, truth_path, stderr_file, own_dir=None):
+        self.proc = proc
+        self.truth_path = Path(truth_path)
+        self._stderr = stderr_file
+        self._own_dir = own_dir  # a temporary directory of ours holding the truth file
+        self.truth = None
+        _live[id(self)] = self
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stderr(self):
+        """What the program wrote on stderr so far."""
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")
+
+    def kill(self):
+        if self.alive():
+            kill_tree(self.proc.pid)
+        self.proc.wait()
+
+    def stop(self):
+        """Kill the program and wait for it; safe to call twice."""
+        self.kill()
+        self.proc.stdout.close()
+        self._stderr.close()
+        if self._own_dir:
+            shutil.rmtree(self._own_dir, ignore_errors=True)
+        _live.pop(id(self), None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def _wait_ready(ex, timeout):
+    """Read the example's stdout until a READY line; raise HarnessError if it dies or stalls."""
+    fd, buf = ex.proc.stdout.fileno(), b""
+    deadline = time.monotonic() + timeout
+    while not re.search(rb"(^|\n)READY\r?\n", buf):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise HarnessError(f"{ex.proc.args[0]} printed no READY in {timeout}s; "
+                               f"stdout so far {buf[-200:]!r}; stderr:\n{ex.stderr()}")
+        if select.select([fd], [], [], left)[0]:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                ex.proc.wait()
+                raise HarnessError(f"{ex.proc.args[0]} exited with status {ex.proc.returncode} "
+                                   f"before READY; stderr:\n{ex.stderr()}")
+            buf += chunk
+
+
+def start_example(binary, truth_path=None, args=(), timeout=60, env=None):
+    """Start an example program and return it once it printed READY, as an ``Example``.
+
+    ``truth_path`` is passed as the program's first argument (a temporary
+    file when None) and parsed into ``.truth`` after READY.  ``args`` are
+    further arguments.  Raises ``HarnessError`` with the program's stderr
+    when it exits or stays silent for ``timeout`` seconds.
+    """
+    own_dir = None
+    if truth_path is None:
+        own_dir = tempfile.mkdtemp(prefix="gomap-truth-")
+        truth_path = Path(own_dir) / "truth.json"
+    _watch(binary)
+    stderr_file = tempfile.TemporaryFile()
+    proc = subprocess.Popen([str(binary), str(truth_path), *map(str, args)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=stderr_file, env=env, start_new_session=True)
+    ex = Example(proc, truth_path, stderr_file, own_dir)
+    try:
+        _wait_ready(ex, timeout)
+        ex.truth = json.loads(Path(truth_path).read_text())
+    except (HarnessError, OSError, ValueError) as exc:
+        ex.stop()
+        if isinstance(exc, HarnessError):
+            raise
+        raise HarnessError(f"{binary} printed READY but its truth file {truth_path} "
+                           f"is unreadable: {exc}") from exc
+    return ex
+
+
+# --- gdb -------------------------------------------------------------------
+
+def gdb_env(extra=None):
+    """Environment for gdb: its Python finds the repository and this Python's site-packages."""
+    paths = [str(REPO), *site.getsitepackages(), sysconfig.get_path("purelib")]
+    if os.environ.get("PYTHONPATH"):
+        paths.append(os.environ["PYTHONPATH"])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(dict.fromkeys(paths)))
+    env.pop("DEBUGINFOD_URLS", None)  # no network lookups, no questions
+    env.update(extra or {})
+    return env
+
+
+def gdb_argv(*extra):
+    """The gdb command line every test uses, before its own commands."""
+    return ["gdb", "-nx", "-batch", "-ex", "set pagination off", "-ex", f"source {GDBINIT}", *extra]
+
+
+class _Running:
+    """A registry entry for a gdb batch run in progress."""
+
+    def __init__(self, proc):
+        self.proc, self.pid = proc, proc.pid
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def kill(self):
+        if self.alive():
+            kill_tree(self.pid)
+
+
+def gdb_batch(args, commands, timeout=120, env=None, check_loaded=True):
+    """Run ``gdb -nx -batch`` with gomap loaded; return the ``CompletedProcess`` (text).
+
+    ``args`` are gdb's own arguments (``["-p", str(pid)]`` to attach, or
+    ``[binary]``); each of ``commands`` becomes an ``-ex``.  gdb gets no
+    stdin.  On ``timeout`` gdb and everything under it are killed and
+    ``subprocess.TimeoutExpired`` carries what it printed.  With
+    ``check_loaded``, a gdb that could not load gomap raises ``HarnessError``.
+    """
+    if args and not str(args[0]).startswith("-"):
+        _watch(args[0])
+    argv = gdb_argv(*[a for c in commands for a in ("-ex", c)], *map(str, args))
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, errors="replace",
+                            env=gdb_env(env), start_new_session=True)
+    running = _Running(proc)
+    _live[id(running)] = running
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        running.kill()
+        out, err = proc.communicate()
+        raise subprocess.TimeoutExpired(argv, timeout, output=out, stderr=err) from None
+    finally:
+        running.kill()  # the inferior of a crashed gdb may still be around
+        _live.pop(id(running), None)
+    if check_loaded and LOAD_FAILED in err:
+        raise HarnessError(f"gdb did not load gomap:\n{err}")
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+
+class GdbSession:
+    """An interactive gdb driven through a pty (pexpect), with gomap loaded.
+
+    ``target`` is a binary path, a pid (int) to attach to, or None.
+    ``.startup`` holds what gdb printed before its first prompt.
+    """
+
+    def __init__(self, target=None, timeout=30, env=None, args=()):
+        target_args = [] if target is None else (
+            ["-p", str(target)] if isinstance(target, int) else [str(target)])
+        if target_args and not isinstance(target, int):
+            _watch(target)
+        self.attached = isinstance(target, int)
+        self.timeout = timeout
+        argv = ["-nx", "-q", "-ex", "set pagination off", "-ex", "set confirm off",
+                "-ex", "set width 0", "-ex", f"source {GDBINIT}", *map(str, args), *target_args]
+        self.child = pexpect.spawn("gdb", argv, env=gdb_env(dict(TERM="dumb", **(env or {}))),
+                                   encoding="utf-8", codec_errors="replace",
+                                   timeout=timeout, dimensions=(50, 500))
+        self.pid = self.child.pid
+        _live[id(self)] = self
+        try:
+            self.startup = self._expect_prompt(timeout)
+        except HarnessError:
+            self.kill()
+            _live.pop(id(self), None)
+            raise
+
+    def _expect_prompt(self, timeout):
+        try:
+            self.child.expect(PROMPT, timeout=timeout)
+        except pexpect.TIMEOUT:
+            raise HarnessError(f"gdb gave no prompt in {timeout}s; it printed:\n"
+                               f"{self.child.before}") from None
+        except pexpect.EOF:
+            raise HarnessError(f"gdb exited; it printed:\n{self.child.before}") from None
+        return self.child.before.replace("\r\n", "\n")
+
+    def cmd(self, line, timeout=None):
+        """Send one command line; return what gdb printed before the next prompt (echo removed)."""
+        self.child.sendline(line)
+        out = self._expect_prompt(self.timeout if timeout is None else timeout)
+        first, _, rest = out.partition("\n")
+        return rest if first.strip() == line.strip() else out
+
+    def complete(self, text):
+        """gdb's completions of ``text`` (what TAB would offer), via the ``complete`` command."""
+        return [s for s in self.cmd(f"complete {text}").splitlines() if s]
+
+    def alive(self):
+        return self.child.isalive()
+
+    def kill(self):
+        """Kill gdb and everything under it, without asking."""
+        if self.alive():
+            kill_tree(self.pid)
+        self.child.close(force=True)
+
+    def close(self, kill_inferior=None):
+        """End the inferior and quit gdb (killed if it does not quit within 10 s).
+
+        The inferior is killed when gdb started it; a process gdb attached to
+        is detached and left running unless ``kill_inferior`` is true.
+        """
+        if kill_inferior is None:
+            kill_inferior = not self.attached
+        try:
+            if self.alive():
+                self.cmd("kill" if kill_inferior else "detach", timeout=10)
+                self.child.sendline("quit")
+                self.child.expect(pexpect.EOF, timeout=10)
+        except (HarnessError, pexpect.ExceptionPexpect, OSError):
+            pass
+        finally:
+            self.kill()
+            _live.pop(id(self), None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def gdb_session(target=None, timeout=30, env=None, args=()):
+    """Start an interactive ``GdbSession`` on a binary, a pid, or nothing."""
+    return GdbSession(target, timeout=timeout, env=env, args=args)
+
+
+def require_gdb():
+    """Path of gdb, or None when it is not installed."""
+    return shutil.which("gdb")
