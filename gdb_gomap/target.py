@@ -81,6 +81,8 @@ class Target:
                                self.go_version, 0)
             if lay.kind == "swiss":
                 snap.split_groups = lay.split
+            snap.stats = {"live": 0, "bytes": {"total": 0}}
+            snap.key_kind, snap.elem_kind = lay.key.kind, lay.elem.kind
             return snap
         mod = classic if lay.kind == "classic" else swiss
         snap = mod.decode(self.context(limits), lay, header_addr, opts)

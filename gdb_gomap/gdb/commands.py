@@ -19,7 +19,7 @@ from ..render.listing import list_json, list_text
 from ..render import text as text_view
 from ..render.color import ColorWriter
 from ..render.jsonout import write_json
-from ..paths import split_addr_type
+from ..paths import resolve_map, split_addr_type, split_head
 from ..target import Target
 from .memory import GdbMemory
 
@@ -109,10 +109,21 @@ def resolve(target, words, type_name):
             break
         except gdb.error as exc:
             first_error = first_error or exc
+    if val is None and _names_global(target, expr):
+        # gdb cannot index Go slices in every language mode; the DWARF path can.
+        return resolve_map(target, expr)
     if val is None:
         raise NoSuchName(f"cannot evaluate {expr!r}: {str(first_error).rstrip('.')}; name a package global as "
                          f"'main.cache' or select the frame that has the local")
     return _map_of_value(target, val, expr)
+
+
+def _names_global(target, expr):
+    try:
+        split_head(target, expr)
+        return True
+    except GomapError:
+        return False
 
 
 def _spellings(target, expr):
@@ -153,9 +164,15 @@ def _map_of_value(target, val, expr):
     if mt.kind != "map":
         raise NotAMap(f"{expr!r} is a {name} ({mt.kind}), not a Go map")
     try:
-        addr = int(val.cast(gdb.lookup_type("uintptr")))
-    except gdb.error:
-        addr = int(val)
+        try:
+            addr = int(val.cast(gdb.lookup_type("uintptr")))
+        except gdb.error as exc:
+            if "optimized out" in str(exc):
+                raise
+            addr = int(val)
+    except gdb.error as exc:
+        raise NoSuchName(f"{expr!r}: {exc} here; try another frame, a -N -l build, or "
+                         f"ADDRESS:TYPE if you know the header address") from None
     return mt, addr
 
 
