@@ -78,7 +78,7 @@ def resolve_map(target, expr):
     if t.kind == "ptr" and t.elem is not None and t.elem.kind == "map":
         loc, t = _read_u64(target.memory, loc), t.elem
     if t.kind != "map":
-        raise NotAMap(f"{expr} is a {t.name} ({t.kind}), not a map")
+        raise NotAMap(f"{expr} is a {t.name} ({t.kind}), not a Go map")
     return t, _read_u64(target.memory, loc)
 
 

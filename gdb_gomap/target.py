@@ -60,7 +60,7 @@ class Target:
         """The map GoType spelled ``name`` (e.g. 'map[string]int', 'main.Named')."""
         t = self.types.by_name(name, want_kind="map")
         if t.kind != "map":
-            raise NotAMap(f"{name} is a {t.kind}, not a map type")
+            raise NotAMap(f"{name} is a {t.kind}, not a Go map type")
         return t
 
     def map_count(self, map_type, addr):
@@ -105,6 +105,6 @@ class Target:
     def dump_variable(self, name, opts=None, limits=None):
         addr, t = self.variable(name)
         if t.kind != "map":
-            raise NotAMap(f"{name} is a {t.name} ({t.kind}), not a map")
+            raise NotAMap(f"{name} is a {t.name} ({t.kind}), not a Go map")
         header = int.from_bytes(self.memory.read(addr, 8), "little")
         return self.dump(t, header, opts, limits)

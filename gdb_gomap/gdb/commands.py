@@ -6,6 +6,7 @@ are one line (gdb.GdbError); ``set gomap-verbose on`` adds the traceback.
 """
 
 import os
+import re
 import sys
 import traceback
 
@@ -101,6 +102,13 @@ def resolve(target, words, type_name):
         except gdb.error as exc:
             raise UsageError(f"cannot evaluate address {expr!r}: {exc}") from exc
         return mt, addr
+    if _names_global(target, expr):
+        try:
+            return resolve_map(target, expr)   # package globals: straight from DWARF
+        except UsageError:
+            pass                               # not a plain path: let gdb evaluate it
+    else:
+        _reject_unknown_global(target, expr)
     val = None
     first_error = None
     for candidate in _spellings(target, expr):
@@ -109,13 +117,22 @@ def resolve(target, words, type_name):
             break
         except gdb.error as exc:
             first_error = first_error or exc
-    if val is None and _names_global(target, expr):
-        # gdb cannot index Go slices in every language mode; the DWARF path can.
-        return resolve_map(target, expr)
     if val is None:
-        raise NoSuchName(f"cannot evaluate {expr!r}: {str(first_error).rstrip('.')}; name a package global as "
-                         f"'main.cache' or select the frame that has the local")
+        raise NoSuchName(f"cannot evaluate {expr!r}: {str(first_error).rstrip('.')}; name a "
+                         f"package global as 'main.cache' or select the frame that has the "
+                         f"local")
     return _map_of_value(target, val, expr)
+
+
+def _reject_unknown_global(target, expr):
+    """'main.nosuch' names no variable: say so (gdb's Go parser may return a stale value)."""
+    m = re.match(r"([\w./-]+)\.([A-Za-z_]\w*)", expr)
+    if not m:
+        return
+    packages = {v.rsplit(".", 1)[0] for v in target.index.variables}
+    if m.group(1) in packages:
+        raise NoSuchName(f"cannot evaluate {expr!r}: package {m.group(1)} has no variable "
+                         f"{m.group(2)!r} ('gomap-list' shows the maps there are)")
 
 
 def _names_global(target, expr):
@@ -184,6 +201,8 @@ def _is_map_name(target, name):
 def _use_color(args):
     mode = args.color or gdb.parameter("gomap-color")
     if mode == "auto":
+        if os.environ.get("TERM", "dumb") == "dumb" or os.environ.get("NO_COLOR"):
+            return False
         try:
             return bool(gdb.parameter("style enabled")) and not args.output
         except (gdb.error, RuntimeError):
@@ -197,11 +216,14 @@ class GomapDump(gdb.Command):
                + options.DUMP_DESCRIPTION + "\n\n" + options.DUMP_EPILOG)
 
     def __init__(self):
-        super().__init__("gomap-dump", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
+        super().__init__("gomap-dump", gdb.COMMAND_DATA)
         self.parser = options.dump_parser("gomap-dump")
 
     def invoke(self, arg, from_tty):
         run_guarded(self._run, arg)
+
+    def complete(self, text, word):
+        return complete_expr(self.parser, text, word)
 
     def _run(self, arg):
         try:
@@ -215,6 +237,23 @@ class GomapDump(gdb.Command):
         mt, addr = resolve(target, args.expr, args.type)
         snap = target.dump(mt, addr, options.dump_options_from(args), options.limits_from(args))
         emit(snap, args, _use_color(args))
+
+
+def complete_expr(parser, text, word):
+    """Options after '-', package globals by prefix, else gdb's expression completer."""
+    token = text.split()[-1] if text and not text[-1].isspace() else ""
+    if token.startswith("-"):
+        opts = [o for a in parser._actions for o in a.option_strings if o.startswith(token)]
+        return [o[len(token) - len(word or ""):] for o in sorted(opts)]
+    try:
+        target = current_target()
+    except Exception:  # completion must never raise
+        return gdb.COMPLETE_EXPRESSION
+    names = sorted(v for v in target.index.variables if v.startswith(token))
+    if not token or not names:
+        return gdb.COMPLETE_EXPRESSION
+    cut = len(token) - len(word or "")
+    return [n[cut:] for n in names[:200]]
 
 
 def emit(snap, args, color):
