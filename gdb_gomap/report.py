@@ -4,7 +4,7 @@
 def dead_space(snap):
     """Bytes held by slots that hold nothing, and what makes them up."""
     s = snap.stats
-    if not s or snap.nil:
+    if snap.nil or "key_cell" not in s:
         return {"bytes": 0}
     cell = s["key_cell"] + s["elem_cell"]
     if snap.layout == "classic":
@@ -45,8 +45,8 @@ def map_row(fm):
                 "bytes": snap.stats.get("bytes", {}).get("total", 0) if snap.stats else 0,
                 "dead": dead_space(snap), "states": states(snap),
                 "warnings": snap.warnings})
-    if snap.layout == "classic" and snap.stats:
-        row["capacity"] = snap.stats["buckets"] * 8
-    elif snap.stats:
-        row["capacity"] = snap.stats["capacity"]
+    if snap.layout == "classic":
+        row["capacity"] = snap.stats.get("buckets", 0) * 8
+    else:
+        row["capacity"] = snap.stats.get("capacity", 0)
     return row

@@ -173,6 +173,12 @@ def main(argv=None):
         return 1
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug in gomap: still one line unless asked
+        if args.traceback or os.environ.get("GOMAP_DEBUG") == "1":
+            traceback.print_exc()
+        print(f"gomap: internal error ({type(exc).__name__}: {exc}); run again with "
+              f"--traceback and report it", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print("gomap: interrupted", file=sys.stderr)
         return 130
