@@ -50,7 +50,8 @@ def _classic_summary(snap, write):
     flags = h["flags"]
     names = "|".join(flag_names(flags)) or "none"
     write(f"  count      {_n(h['count'])}\n")
-    write(f"  flags      {flags:#x} {names}\n")
+    stale = "  (iterator bits stay set once a range loop ran)" if flags & 3 else ""
+    write(f"  flags      {flags:#x} {names}{stale}\n")
     write(f"  B          {h['B']}  ({_n(1 << h['B'])} buckets)\n")
     write(f"  noverflow  {h['noverflow']}\n")
     write(f"  hash0      {h['hash0']:#010x}\n")
