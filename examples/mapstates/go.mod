@@ -1,0 +1,3 @@
+module gomap.example/mapstates
+
+go 1.21
