@@ -11,9 +11,10 @@ import json
 import os
 import tempfile
 
+from . import scan
 from .attrs import GO_KIND, GO_RUNTIME_TYPE, TYPE_TAGS, name_of
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 
 
 def cache_dir():
@@ -57,6 +58,18 @@ class DwarfIndex:
 
     @classmethod
     def build(cls, dwarfinfo):
+        """Index with the fast scanner; pyelftools when the scanner cannot."""
+        try:
+            info = dwarfinfo.debug_info_sec.stream.getvalue()
+            abbrev = dwarfinfo.debug_abbrev_sec.stream.getvalue()
+            strs = dwarfinfo.debug_str_sec.stream.getvalue() if dwarfinfo.debug_str_sec else b""
+            return cls(*scan.scan(info, abbrev, strs))
+        except (scan.ScanError, IndexError, KeyError, ValueError, AttributeError):
+            return cls.build_slow(dwarfinfo)
+
+    @classmethod
+    def build_slow(cls, dwarfinfo):
+        """Index by walking every DIE with pyelftools (slow, general)."""
         types, variables, rtypes = {}, {}, {}
         for cu in dwarfinfo.iter_CUs():
             top = cu.get_top_DIE()

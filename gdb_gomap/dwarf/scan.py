@@ -1,0 +1,206 @@
+"""A fast, narrow pass over .debug_info that builds the name index.
+
+pyelftools parses every attribute of every DIE into objects; for an index we
+only need a few attributes of a few tags.  This scanner reads the abbrev
+table once, turns each abbrev into a plan (which attributes to read, how to
+skip the rest), and walks the raw bytes.  It understands the forms DWARF 4
+and 5 define; anything else raises ``ScanError`` and the caller falls back to
+pyelftools.
+"""
+
+from .attrs import GO_KIND, GO_RUNTIME_TYPE
+
+
+class ScanError(Exception):
+    """The section has something the fast scanner does not handle."""
+
+
+TAG_VARIABLE = 0x34
+TYPE_TAG_CODES = frozenset((0x24, 0x0F, 0x13, 0x01, 0x16, 0x15, 0x3B))
+AT_NAME, AT_LOCATION = 0x03, 0x02
+
+# form -> fixed size in bytes (None: variable, handled in code)
+FIXED = {0x03: None, 0x04: None, 0x05: 2, 0x06: 4, 0x07: 8, 0x08: None, 0x09: None,
+         0x0A: None, 0x0B: 1, 0x0C: 1, 0x0D: None, 0x0E: 4, 0x0F: None, 0x10: 4, 0x11: 1,
+         0x12: 2, 0x13: 4, 0x14: 8, 0x15: None, 0x17: 4, 0x18: None, 0x19: 0, 0x1A: None,
+         0x1B: None, 0x1C: 4, 0x1D: 4, 0x1E: 16, 0x1F: 4, 0x20: 8, 0x21: 0, 0x22: None,
+         0x23: None, 0x25: 1, 0x26: 2, 0x27: 3, 0x28: 4, 0x29: 1, 0x2A: 2, 0x2B: 3, 0x2C: 4}
+ULEB_FORMS = frozenset((0x0D, 0x0F, 0x15, 0x1A, 0x1B, 0x22, 0x23))
+
+
+def _uleb(data, pos):
+    b = data[pos]
+    if b < 0x80:
+        return b, pos + 1
+    value = b & 0x7F
+    shift = 7
+    pos += 1
+    while True:
+        b = data[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        if b < 0x80:
+            return value, pos
+        shift += 7
+
+
+def _skip_leb(data, pos):
+    while data[pos] & 0x80:
+        pos += 1
+    return pos + 1
+
+
+def parse_abbrevs(data, offset):
+    """code -> (tag, has_children, [(attr, form)]) for the table at ``offset``."""
+    table = {}
+    pos = offset
+    while True:
+        code, pos = _uleb(data, pos)
+        if code == 0:
+            return table
+        tag, pos = _uleb(data, pos)
+        children = data[pos]
+        pos += 1
+        specs = []
+        while True:
+            attr, pos = _uleb(data, pos)
+            form, pos = _uleb(data, pos)
+            if attr == 0 and form == 0:
+                break
+            if form == 0x21:  # implicit_const: the value lives in the abbrev
+                pos = _skip_leb(data, pos)
+            if form not in FIXED and form != 0x01:
+                raise ScanError(f"DWARF form {form:#x} is not handled")
+            specs.append((attr, form))
+        table[code] = (tag, bool(children), specs)
+
+
+def _plan(tag, specs, addr_size):
+    """Steps for one abbrev: a list of (wanted attr or 0, form, fixed size or None)."""
+    wanted = ()
+    if tag in TYPE_TAG_CODES:
+        wanted = (AT_NAME, GO_KIND, GO_RUNTIME_TYPE)
+    elif tag == TAG_VARIABLE:
+        wanted = (AT_NAME, AT_LOCATION)
+    steps = []
+    for attr, form in specs:
+        size = addr_size if form == 0x01 else FIXED[form]
+        steps.append((attr if attr in wanted else 0, form, size))
+    # merge runs of unwanted fixed-size attributes into one skip
+    merged = []
+    for st in steps:
+        if st[0] == 0 and st[2] is not None and merged and merged[-1][0] == 0 and \
+                merged[-1][1] == -1:
+            merged[-1] = (0, -1, merged[-1][2] + st[2])
+        elif st[0] == 0 and st[2] is not None:
+            merged.append((0, -1, st[2]))
+        else:
+            merged.append(st)
+    return merged
+
+
+def scan(info, abbrev, debug_str=b""):
+    """Return (types, variables, runtime_types) as DwarfIndex wants them."""
+    types, variables, rtypes = {}, {}, {}
+    abbrev_cache = {}
+    pos = 0
+    n = len(info)
+    while pos < n:
+        unit_start = pos
+        length = int.from_bytes(info[pos:pos + 4], "little")
+        if length >= 0xFFFFFFF0:
+            raise ScanError("64-bit DWARF is not handled")
+        end = pos + 4 + length
+        version = int.from_bytes(info[pos + 4:pos + 6], "little")
+        if version >= 5:
+            if info[pos + 6] != 0x01:  # DW_UT_compile only
+                raise ScanError(f"unit type {info[pos + 6]:#x} is not handled")
+            addr_size = info[pos + 7]
+            aoff = int.from_bytes(info[pos + 8:pos + 12], "little")
+            pos += 12
+        elif version in (2, 3, 4):
+            aoff = int.from_bytes(info[pos + 6:pos + 10], "little")
+            addr_size = info[pos + 10]
+            pos += 11
+        else:
+            raise ScanError(f"DWARF version {version} is not handled")
+        plans = abbrev_cache.get((aoff, addr_size))
+        if plans is None:
+            plans = {code: (tag, ch, _plan(tag, specs, addr_size))
+                     for code, (tag, ch, specs) in parse_abbrevs(abbrev, aoff).items()}
+            abbrev_cache[(aoff, addr_size)] = plans
+        depth = 0
+        while pos < end:
+            die_off = pos
+            code, pos = _uleb(info, pos)
+            if code == 0:
+                depth -= 1
+                continue
+            tag, children, steps = plans[code]
+            name = kind = rt = None
+            has_loc = False
+            for attr, form, size in steps:
+                if form == -1:
+                    pos += size
+                    continue
+                if attr == 0:
+                    pos = _skip(info, pos, form, size)
+                    continue
+                if attr == AT_NAME:
+                    if form == 0x08:
+                        z = info.index(b"\0", pos)
+                        name = info[pos:z].decode("utf-8", "replace")
+                        pos = z + 1
+                    elif form == 0x0E and debug_str:
+                        o = int.from_bytes(info[pos:pos + 4], "little")
+                        z = debug_str.index(b"\0", o)
+                        name = debug_str[o:z].decode("utf-8", "replace")
+                        pos += 4
+                    else:
+                        pos = _skip(info, pos, form, size)
+                elif attr == GO_KIND:
+                    kind = True
+                    pos = _skip(info, pos, form, size)
+                elif attr == GO_RUNTIME_TYPE:
+                    if size is not None and form == 0x01:
+                        rt = int.from_bytes(info[pos:pos + size], "little")
+                    pos = _skip(info, pos, form, size)
+                else:  # AT_LOCATION
+                    has_loc = True
+                    pos = _skip(info, pos, form, size)
+            if tag == TAG_VARIABLE:
+                if depth == 1 and name and has_loc:
+                    variables[name] = die_off
+            elif name is not None:
+                lst = types.setdefault(name, [])
+                if kind:
+                    lst.insert(0, die_off)
+                else:
+                    lst.append(die_off)
+            if rt and rt not in rtypes:
+                rtypes[rt] = die_off
+            if children:
+                depth += 1
+        pos = end
+        if depth not in (0, -1):
+            raise ScanError(f"unit at {unit_start:#x} ends at depth {depth}")
+    return types, variables, rtypes
+
+
+def _skip(data, pos, form, size):
+    if size is not None:
+        return pos + size
+    if form == 0x08:
+        return data.index(b"\0", pos) + 1
+    if form in ULEB_FORMS:
+        return _skip_leb(data, pos)
+    if form == 0x0A:
+        return pos + 1 + data[pos]
+    if form in (0x09, 0x18):
+        n, pos = _uleb(data, pos)
+        return pos + n
+    if form == 0x03:
+        return pos + 2 + int.from_bytes(data[pos:pos + 2], "little")
+    if form == 0x04:
+        return pos + 4 + int.from_bytes(data[pos:pos + 4], "little")
+    raise ScanError(f"DWARF form {form:#x} is not handled")
