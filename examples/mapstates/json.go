@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -19,27 +18,52 @@ type kv struct {
 // obj is a JSON object that keeps its members in the order they were added.
 type obj []kv
 
-func (o obj) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, m := range o {
-		if i > 0 {
-			b.WriteByte(',')
+func (o obj) MarshalJSON() ([]byte, error) { return appendJSON(nil, o) }
+
+// appendJSON writes the value types the truth is built from directly, so
+// nested objects are not re-encoded and re-compacted once per level;
+// anything else goes through encoding/json.
+func appendJSON(b []byte, v any) ([]byte, error) {
+	var err error
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case json.RawMessage:
+		return append(b, x...), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case obj:
+		b = append(b, '{')
+		for i, m := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = appendJSON(b, m.K); err != nil {
+				return nil, err
+			}
+			b = append(b, ':')
+			if b, err = appendJSON(b, m.V); err != nil {
+				return nil, fmt.Errorf("member %q: %w", m.K, err)
+			}
 		}
-		k, err := json.Marshal(m.K)
-		if err != nil {
-			return nil, err
+		return append(b, '}'), nil
+	case []any:
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = appendJSON(b, e); err != nil {
+				return nil, err
+			}
 		}
-		b.Write(k)
-		b.WriteByte(':')
-		v, err := json.Marshal(m.V)
-		if err != nil {
-			return nil, fmt.Errorf("member %q: %w", m.K, err)
-		}
-		b.Write(v)
+		return append(b, ']'), nil
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	enc, err := json.Marshal(v) // strings, float64
+	if err != nil {
+		return nil, err
+	}
+	return append(b, enc...), nil
 }
 
 // jint and juint give exact JSON integers (never routed through float64).

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"strconv"
+	"time"
 )
 
 type K2 struct {
@@ -310,6 +311,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: mapstates TRUTH.json")
 		os.Exit(2)
 	}
+	t0 := time.Now()
 	buildGlobals()
+	if os.Getenv("MAPSTATES_TIMING") != "" {
+		fmt.Fprintf(os.Stderr, "mapstates: globals built in %v\n", time.Since(t0))
+	}
 	stackMaps(os.Args[1])
 }

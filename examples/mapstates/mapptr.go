@@ -22,10 +22,10 @@ func mapPtr[M ~map[K]V, K comparable, V any](m M) unsafe.Pointer {
 	return *(*unsafe.Pointer)(unsafe.Pointer(&m))
 }
 
-func rd8(p unsafe.Pointer, off uintptr) uint8     { return *(*uint8)(unsafe.Add(p, off)) }
-func rd16(p unsafe.Pointer, off uintptr) uint16   { return *(*uint16)(unsafe.Add(p, off)) }
-func rd32(p unsafe.Pointer, off uintptr) uint32   { return *(*uint32)(unsafe.Add(p, off)) }
-func rd64(p unsafe.Pointer, off uintptr) uint64   { return *(*uint64)(unsafe.Add(p, off)) }
+func rd8(p unsafe.Pointer, off uintptr) uint8      { return *(*uint8)(unsafe.Add(p, off)) }
+func rd16(p unsafe.Pointer, off uintptr) uint16    { return *(*uint16)(unsafe.Add(p, off)) }
+func rd32(p unsafe.Pointer, off uintptr) uint32    { return *(*uint32)(unsafe.Add(p, off)) }
+func rd64(p unsafe.Pointer, off uintptr) uint64    { return *(*uint64)(unsafe.Add(p, off)) }
 func rdWord(p unsafe.Pointer, off uintptr) uintptr { return *(*uintptr)(unsafe.Add(p, off)) }
 func rdPtr(p unsafe.Pointer, off uintptr) unsafe.Pointer {
 	return *(*unsafe.Pointer)(unsafe.Add(p, off))

@@ -1,0 +1,3 @@
+module bigbinary
+
+go 1.21
