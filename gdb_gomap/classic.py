@@ -8,7 +8,7 @@ level in batches.  The --buckets view keeps every bucket and takes the plain
 per-cell path.
 """
 
-from .decode import build_entries, needs_walk_order, remap_slots
+from .decode import build_entries, needs_walk_order, raw_cells, remap_slots
 from .errors import UnreadableMemory
 from .slab import Collected, Scanner, tag_translation
 from .snapshot import Bucket, Chain, MapSnapshot, Slot, flag_names
@@ -79,6 +79,8 @@ class _Walk:
                 self.col.pos.append(entry)
                 self.col.count += 1
             slots.append(Slot(i, st, t, entry))
+        if self.opts.raw:
+            raw_cells(slots, buf, off, kc, vc)
         if all(t < MIN_TOPHASH for t in th):
             self.empty_buckets += 1
         ovf = int.from_bytes(buf[off + L.overflow_off:off + L.overflow_off + 8], "little")

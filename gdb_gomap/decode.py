@@ -21,12 +21,15 @@ class DumpOptions:
     detail:   keep every bucket/group with its slots (the --buckets view)
     window:   (first, last) bucket or group indices kept in the detail, inclusive
     sort:     sort entries by key when the keys are plain scalars
+    raw:      with ``detail``, keep every slot's stored key and elem bytes (hex), live
+              or not, so that a diff can tell cleared cells from ones left in place
     """
     entries: bool = True
     limit: Optional[int] = None
     detail: bool = False
     window: Optional[Tuple[int, int]] = None
     sort: bool = True
+    raw: bool = False
 
     def in_window(self, i):
         return self.window is None or self.window[0] <= i <= self.window[1]
@@ -121,8 +124,11 @@ def build_entries(ctx, snap, layout, col, opts, want_order=False):
         if order != list(range(n)):
             ks = [col.keys[i] for i in order]
             vs = [col.vals[i] for i in order]
+    col.keys = col.vals = col.pos = None          # raw cells: no longer needed
     keys, clean = _finish(ctx, snap, col.kkind, ks, layout.key, layout.keys, "key")
+    del ks
     vals, _ = _finish(ctx, snap, col.vkind, vs, layout.elem, layout.elems, "elem")
+    del vs
     entries = list(zip(keys, vals))
     if sortable and clean:
         if order is not None:
@@ -135,6 +141,19 @@ def build_entries(ctx, snap, layout, col, opts, want_order=False):
             entries.sort(key=itemgetter(0))
     snap.entries = entries
     return order
+
+
+def raw_cells(slots, buf, off, kc, vc):
+    """Attach each slot's stored key and elem cell bytes (hex) to ``slots``.
+
+    ``buf[off:]`` is the bucket or group; ``kc``/``vc`` are the layout's Cells.
+    An indirect cell is its 8-byte pointer.
+    """
+    for s in slots:
+        ko = off + kc.offset + s.index * kc.stride
+        vo = off + vc.offset + s.index * vc.stride
+        s.key_raw = bytes(buf[ko:ko + kc.size]).hex()
+        s.elem_raw = bytes(buf[vo:vo + vc.size]).hex()
 
 
 def remap_slots(buckets_iter, order):

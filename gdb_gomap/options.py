@@ -92,6 +92,9 @@ def add_view_options(p):
                    help="print the snapshot as JSON (entries included; with --buckets also "
                         "every bucket or group)")
     v.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of the screen")
+    v.add_argument("--svg", metavar="FILE",
+                   help="also draw the buckets (classic) or groups (swiss) as an SVG picture, "
+                        "one square per slot coloured by its state")
     v.add_argument("--no-sort", dest="sort", action="store_false",
                    help="keep entries in memory order instead of sorting by key")
     v.add_argument("--color", choices=("auto", "on", "off"), default=None,
@@ -131,6 +134,7 @@ def limits_from(args):
 
 def dump_options_from(args):
     """DumpOptions for the view the arguments ask for."""
-    want_entries = args.entries or args.json or args.buckets
-    return DumpOptions(entries=want_entries, limit=args.limit, detail=args.buckets,
+    svg = bool(getattr(args, "svg", None))
+    want_entries = args.entries or args.json or args.buckets or svg
+    return DumpOptions(entries=want_entries, limit=args.limit, detail=args.buckets or svg,
                        window=args.window, sort=args.sort)

@@ -36,8 +36,9 @@ def column_kind(gotype, cell):
 class Collected:
     """Live cells gathered so far, as parallel lists.
 
-    keys/vals hold: final values ('prim', 'zero'), (ptr, len) pairs ('str'),
-    bytes or pointer ints ('raw').  ``pos`` holds a memory-order position per cell.
+    keys/vals hold: final values ('prim', 'zero'), string headers packed as one
+    int ``ptr | len << 64`` ('str', a third of the memory of a tuple), bytes or
+    pointer ints ('raw').  ``pos`` holds a memory-order position per cell.
     """
 
     def __init__(self, kkind, vkind, want_pos=True, want_cells=True):
@@ -94,9 +95,9 @@ class Scanner:
             return list(compress(col.tolist(), mask))
         if kind == "str":
             q = memoryview(buf)[:n * R].cast("Q")
-            ptrs = q[off // 8::R // 8].tolist()
-            lens = q[off // 8 + 1::R // 8].tolist()
-            return list(zip(compress(ptrs, mask), compress(lens, mask)))
+            ptrs = compress(q[off // 8::R // 8].tolist(), mask)
+            lens = compress(q[off // 8 + 1::R // 8].tolist(), mask)
+            return [p | (ln << 64) for p, ln in zip(ptrs, lens)]
         if kind == "zero":
             return [gotype_zero(gotype)] * mask.count(1)
         js = compress(range(n), mask)

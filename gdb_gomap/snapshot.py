@@ -34,11 +34,15 @@ class Slot:
            swiss full/empty/deleted.
     tag:   the tophash byte (classic) or control byte (swiss).
     entry: index into MapSnapshot.entries for live/full slots that were decoded.
+    key_raw, elem_raw: the stored key and elem cells as hex (the pointer for an
+           indirect one), for every slot, live or not; only with DumpOptions.raw.
     """
     index: int
     state: str
     tag: int
     entry: Optional[int] = None
+    key_raw: Optional[str] = None
+    elem_raw: Optional[str] = None
 
 
 @dataclass
@@ -158,6 +162,9 @@ class MapSnapshot:
             k, v = self.entries[s.entry]
             d["key"] = to_json(k)
             d["value"] = to_json(v)
+        if s.key_raw is not None:
+            d["key_raw"] = s.key_raw
+            d["elem_raw"] = s.elem_raw
         return d
 
     def _bucket_json(self, b, i):

@@ -7,7 +7,7 @@ Every distinct table's group array is read in bulk and scanned column-wise
 clear.  Keys are never looked up or hashed.
 """
 
-from .decode import build_entries, needs_walk_order, remap_slots
+from .decode import build_entries, needs_walk_order, raw_cells, remap_slots
 from .errors import UnreadableMemory
 from .slab import Collected, Scanner, tag_translation
 from .snapshot import Bucket, MapSnapshot, Slot, Table
@@ -68,6 +68,8 @@ class _Walk:
                 self.col.pos.append(entry)
                 self.col.count += 1
             slots.append(Slot(i, st, c, entry))
+        if self.opts.raw:
+            raw_cells(slots, buf, off, kc, vc)
         if not counts["full"]:
             self.empty_groups += 1
         return counts, (Bucket(addr, slots, 0, ctrl) if keep else None)

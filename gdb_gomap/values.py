@@ -282,17 +282,13 @@ BLOCK_SHIFT = 16          # strings are read in 64 KiB blocks ...
 RUN_BLOCKS = 256          # ... merged into runs of at most 16 MiB
 
 
-def decode_strings(mem, pairs, max_string, warn):
-    """Decode many Go strings given as (ptr, len) pairs, reading their data in bulk.
-
-    The 64 KiB blocks that hold string starts are read as runs of neighbouring
-    blocks; each string is then a slice of its run.  A string that runs past
-    its run's end, or whose run could not be read, is read on its own.
-    Returns (strings, clean) where clean is False if any came back Unreadable.
-    """
+def _read_runs(mem, blocks, margin):
+    """{block: (bytes, start)} for runs of neighbouring blocks, each read with
+    ``margin`` extra bytes so that a string starting in the run ends inside it.
+    A run that cannot be read with its margin is left out (its strings are
+    read one by one)."""
     shift = BLOCK_SHIFT
-    blocks = sorted({p >> shift for p, ln in pairs if ln > 0 and 4096 <= p < (1 << 47)})
-    where = {}                       # block number -> (run bytes, run start address)
+    where = {}
     i = 0
     while i < len(blocks):
         j = i + 1
@@ -300,45 +296,58 @@ def decode_strings(mem, pairs, max_string, warn):
             j += 1
         start = blocks[i] << shift
         try:
-            run = (mem.read(start, (j - i) << shift), start)
+            run = (mem.read(start, ((j - i) << shift) + margin), start)
         except UnreadableMemory:
-            run = None               # each string of this run falls back to its own read
-        for b in blocks[i:j]:
-            where[b] = run
+            run = None
+        if run is not None:
+            for b in blocks[i:j]:
+                where[b] = run
         i = j
-    out = []
-    append = out.append
+    return where
+
+
+def decode_strings(mem, packed, max_string, warn):
+    """Decode many Go strings given as packed headers ``ptr | len << 64``, in bulk.
+
+    The 64 KiB blocks holding string starts are read as runs of neighbouring
+    blocks; each string is then a slice of its run.  Strings whose run could
+    not be read, long strings and bad headers take the slow path one by one.
+    Returns (strings, clean) where clean is False if any came back Unreadable.
+    """
+    shift = BLOCK_SHIFT
+    mask = (1 << 64) - 1
+    ps = [x & mask for x in packed]
+    ls = [x >> 64 for x in packed]
+    blocks = {p >> shift for p in ps}
+    blocks = sorted(b for b in blocks if 4096 >> shift <= b < (1 << 47) >> shift)
+    where = _read_runs(mem, blocks, max_string)
+    runs = [where.get(p >> shift) for p in ps]
+    out = [r[0][p - r[1]:p - r[1] + ln].decode("utf-8", "surrogateescape")
+           if r is not None and 0 < ln <= max_string else None
+           for p, ln, r in zip(ps, ls, runs)]
     clean = True
     cut = 0
-    for p, ln in pairs:
-        if ln <= 0:
-            append("")
+    for i in [i for i, v in enumerate(out) if v is None]:
+        p, ln = ps[i], ls[i]
+        if ln == 0:
+            out[i] = ""
             continue
-        want = ln if ln < max_string else max_string
-        run = where.get(p >> shift)
-        data = None
-        if run is not None:
-            off = p - run[1]
-            data = run[0][off:off + want]
-            if len(data) != want:
-                data = None
-        if data is None:
-            if not 4096 <= p < (1 << 47):
-                append(Unreadable(p, f"bad string header (ptr={p:#x}, len={ln})"))
-                clean = False
-                continue
-            try:
-                data = mem.read(p, want)
-            except UnreadableMemory as exc:
-                append(Unreadable(p, str(exc)))
-                clean = False
-                continue
-        text = data.decode("utf-8", "surrogateescape")
+        if ln < 0 or not 4096 <= p < (1 << 47):
+            out[i] = Unreadable(p, f"bad string header (ptr={p:#x}, len={ln})")
+            clean = False
+            continue
+        want = min(ln, max_string)
+        try:
+            text = mem.read(p, want).decode("utf-8", "surrogateescape")
+        except UnreadableMemory as exc:
+            out[i] = Unreadable(p, str(exc))
+            clean = False
+            continue
         if ln > want:
             text = GoStr(text)
             text.full_len = ln
             cut += 1
-        append(text)
+        out[i] = text
     if cut:
         warn(f"{cut} strings longer than {max_string} bytes are cut; raise --max-string "
              f"to see them whole")

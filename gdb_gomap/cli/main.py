@@ -128,6 +128,13 @@ def cmd_dump(args):
                 cw.flush()
             if f:
                 f.close()
+        if args.svg:
+            from ..render.svg import snapshot_svg
+            try:
+                with open(args.svg, "w") as out:
+                    out.write(snapshot_svg(snap.to_json()))
+            except OSError as exc:
+                raise UsageError(f"cannot write {args.svg}: {exc.strerror}") from exc
 
 
 def cmd_list(args, report=False):

@@ -283,6 +283,20 @@ def emit(snap, args, color):
             out.close()
     if out is not None:
         gdb.write(f"gomap: wrote {snap.type} ({snap.count} entries) to {args.output}\n")
+    if getattr(args, "svg", None):
+        write_svg(snap, args.svg)
+        gdb.write(f"gomap: wrote the picture to {args.svg}\n")
+
+
+def write_svg(snap, path):
+    """Draw the snapshot's buckets or groups into the SVG file ``path``."""
+    from ..render.svg import snapshot_svg
+    text = snapshot_svg(snap.to_json())
+    try:
+        with open(path, "w") as f:
+            f.write(text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
 
 
 def run_guarded(fn, *a):
@@ -401,3 +415,5 @@ def register():
     _registered.extend(_make_settings())
     _registered.append(GomapDump())
     _registered.append(GomapList())
+    from . import snapcmds, watch
+    _registered.extend((snapcmds.GomapSnap(), snapcmds.GomapDiff(), watch.GomapWatch()))

@@ -1,0 +1,352 @@
+"""``gomap-watch``: log each write the runtime makes to one map, with its state after.
+
+How it works, and what it never does:
+
+- One internal breakpoint at the entry of each runtime write path the binary
+  has (``gdb_gomap.events.WRITE_PATHS``), placed on the first instruction so
+  the arguments are still in their ABI registers.  Which register holds the
+  map is read from the function's own DWARF (``info scope``: the location of
+  ``h`` or ``m`` at the entry address), so it is checked per binary; the
+  breakpoint's condition then compares that register with the header
+  address (``$rbx == 0xc000...``) and gdb resumes silently for other maps.
+  When DWARF does not say, the breakpoint has no condition and a Python
+  filter reads the parameter instead.
+- At a hit, a second internal breakpoint goes on the return address, for the
+  same goroutine (``$r14``, the g register of Go's amd64 ABI); when it is
+  reached the map is decoded (summary only) and the event logged.  A function
+  entered twice for one call (a stack growth re-runs its prologue) is logged
+  once.
+- It only reads memory and registers: nothing is written to the target and
+  no function in it is called.  Every breakpoint it made is deleted when it
+  ends: after N events, when the program stops for another reason (a user
+  breakpoint, a signal, Ctrl-C) or exits, or on an error.
+"""
+
+import re
+
+import gdb
+
+from ..decode import DumpOptions
+from ..errors import GomapError, UsageError
+from ..events import KINDS, SCHEMA_ID, changes, event_line, match_symbols, summarize
+
+_symbols_cache = {}
+
+
+def function_symbols(binary):
+    """{name: entry address} of the ELF function symbols (cached per executable)."""
+    key = binary.path
+    if key not in _symbols_cache:
+        st = binary.elf.get_section_by_name(".symtab")
+        if st is None:
+            raise GomapError(f"{binary.path} has no symbol table; gomap-watch needs one "
+                             f"(do not build with -ldflags=-s)")
+        out = {}
+        for sym in st.iter_symbols():
+            if sym["st_info"]["type"] == "STT_FUNC" and sym["st_value"]:
+                out[sym.name] = sym["st_value"]
+        _symbols_cache.clear()
+        _symbols_cache[key] = out
+    return _symbols_cache[key]
+
+
+def entry_register(addr, params):
+    """(param, register) holding the map at the function entry ``addr``, from DWARF.
+
+    Reads gdb's ``info scope`` for the function and takes the location list
+    entry that starts at ``addr``.  (None, None) when DWARF does not say.
+    """
+    try:
+        text = gdb.execute(f"info scope *{addr:#x}", to_string=True)
+    except gdb.error:
+        return None, None
+    for p in params:
+        m = re.search(rf"^Symbol {re.escape(p)} is (.*?)(?=^Symbol |\Z)", text, re.S | re.M)
+        if not m:
+            continue
+        body = m.group(1)
+        r = re.search(rf"Range {addr:#x}-0x[0-9a-f]+: a variable in \$(\w+)", body) or \
+            re.match(r"a variable in \$(\w+)", body)
+        if r:
+            return p, r.group(1)
+        return p, None
+    return None, None
+
+
+class _Filtered(gdb.Breakpoint):
+    """An entry breakpoint with no condition: Python compares the parameter instead."""
+
+    def __init__(self, spec, param, header):
+        super().__init__(spec, gdb.BP_BREAKPOINT, internal=True)
+        self.param, self.header = param, header
+
+    def stop(self):
+        try:
+            return int(gdb.selected_frame().read_var(self.param)) == self.header
+        except (gdb.error, ValueError, RuntimeError):
+            return False
+
+
+class Watch:
+    """One run of gomap-watch over the map of type ``map_type`` at ``header``."""
+
+    def __init__(self, target, map_type, header, kinds, count, write, expr):
+        self.target, self.map_type, self.header = target, map_type, header
+        self.kinds, self.count, self.write, self.expr = kinds, count, write, expr
+        self.layout = target.layout(map_type).kind
+        self.entries = {}      # breakpoint -> (kind, function)
+        self.returns = {}      # return address -> breakpoint
+        self.pending = []      # open calls: dicts kind, function, ret, g
+        self.watched = []
+        self.events = []
+        self.last_stop = None
+        self.exited = False
+        self.state = None
+        self.start = None
+        self.reason = None
+        self.missing = []
+
+    # -- set up and tear down ------------------------------------------------------
+
+    def install(self):
+        syms = function_symbols(self.target.binary)
+        found = match_symbols(syms, self.kinds)
+        if not found:
+            raise GomapError(f"none of the runtime's map write paths for "
+                             f"{', '.join(self.kinds)} are in this binary (the linker drops "
+                             f"the ones the program never calls)")
+        for kind, name, params in found:
+            addr = syms[name]
+            param, reg = entry_register(addr, params)
+            spec = f"*{addr:#x}"
+            if reg:
+                bp = gdb.Breakpoint(spec, gdb.BP_BREAKPOINT, internal=True)
+                bp.condition = f"${reg} == {self.header:#x}"
+                how = f"${reg} == {self.header:#x}"
+            elif param:
+                bp = _Filtered(spec, param, self.header)
+                how = f"python filter on {param}"
+            else:
+                continue
+            bp.silent = True
+            self.entries[bp] = (kind, name)
+            self.watched.append({"kind": kind, "function": name, "address": hex(addr),
+                                 "condition": how})
+        got = {w["kind"] for w in self.watched}
+        self.missing = [k for k in self.kinds if k not in got]
+
+    def remove(self):
+        for bp in list(self.entries) + list(self.returns.values()):
+            try:
+                if bp.is_valid():
+                    bp.delete()
+            except (gdb.error, RuntimeError):
+                pass
+        self.entries.clear()
+        self.returns.clear()
+
+    # -- the loop --------------------------------------------------------------------
+
+    def _on_stop(self, ev):
+        self.last_stop = ev
+
+    def _on_exit(self, ev):
+        self.exited = True
+
+    def summary(self):
+        snap = self.target.dump(self.map_type, self.header, DumpOptions(entries=False))
+        return summarize(snap)
+
+    def run(self):
+        self.install()
+        gdb.events.stop.connect(self._on_stop)
+        gdb.events.exited.connect(self._on_exit)
+        try:
+            self.state = self.start = self.summary()
+            self._intro()
+            while len(self.events) < self.count:
+                self.last_stop = None
+                out = gdb.execute("continue", to_string=True)
+                if self.exited or not gdb.selected_inferior().pid:
+                    self.reason = "the program exited"
+                    break
+                ev = self.last_stop
+                bps = list(getattr(ev, "breakpoints", None) or [])
+                ours = [b for b in bps if b in self.entries or b in self.returns.values()]
+                for b in ours:
+                    self._hit(b)
+                if len(ours) < len(bps) or not bps:
+                    self.reason = self._why(ev, bps, ours)
+                    if out.strip():
+                        self.write(out if out.endswith("\n") else out + "\n")
+                    break
+            else:
+                self.reason = f"{self.count} events logged (--count)"
+        finally:
+            gdb.events.stop.disconnect(self._on_stop)
+            gdb.events.exited.disconnect(self._on_exit)
+            self.remove()
+        self.write(f"gomap-watch: stopped: {self.reason}; {len(self.events)} events\n")
+
+    def _why(self, ev, bps, ours):
+        others = [b for b in bps if b not in ours]
+        if others:
+            b = others[0]
+            return f"the program hit breakpoint {b.number} ({b.location})"
+        sig = getattr(ev, "stop_signal", None)
+        if sig:
+            return f"the program stopped with {sig}"
+        return "the program stopped"
+
+    def _intro(self):
+        conds = sorted({w["condition"].split(" ==")[0] for w in self.watched})
+        self.write(f"gomap-watch: {self.expr} ({self.map_type.name} at {self.header:#x}, "
+                   f"{self.layout}): {len(self.watched)} write paths "
+                   f"({', '.join(sorted({w['kind'] for w in self.watched}))}), "
+                   f"condition on {', '.join(conds)}\n")
+        if self.missing:
+            self.write(f"gomap-watch: not in this binary: {', '.join(self.missing)}\n")
+        self.write("gomap-watch: start    " + event_line(
+            {"n": 0, "kind": "", "function": "", "state": self.state, "changes": {}},
+            self.layout).split(None, 1)[-1].strip() + "\n")
+
+    def _hit(self, bp):
+        frame = gdb.selected_frame()
+        g = int(frame.read_register("r14")) & 0xFFFFFFFFFFFFFFFF
+        if bp in self.entries:
+            kind, name = self.entries[bp]
+            sp = int(frame.read_register("rsp")) & 0xFFFFFFFFFFFFFFFF
+            ret = int.from_bytes(gdb.selected_inferior().read_memory(sp, 8).tobytes(), "little")
+            if any(p["function"] == name and p["ret"] == ret and p["g"] == g
+                   for p in self.pending):
+                return   # the same call again, after a stack growth
+            self.pending.append({"kind": kind, "function": name, "ret": ret, "g": g})
+            if ret not in self.returns:
+                rb = gdb.Breakpoint(f"*{ret:#x}", gdb.BP_BREAKPOINT, internal=True)
+                rb.silent = True
+                rb.condition = f"$r14 == {g:#x}"
+                self.returns[ret] = rb
+            return
+        ret = next(a for a, b in self.returns.items() if b is bp)
+        done = [p for p in self.pending if p["ret"] == ret and p["g"] == g]
+        if not done:
+            return
+        call = done[-1]
+        self.pending.remove(call)
+        if not any(p["ret"] == ret for p in self.pending):
+            self.returns.pop(ret).delete()
+        after = self.summary()
+        ev = {"n": len(self.events) + 1, "kind": call["kind"], "function": call["function"],
+              "state": after, "changes": changes(self.state, after)}
+        self.state = after
+        self.events.append(ev)
+        self.write(event_line(ev, self.layout) + "\n")
+
+    def log(self):
+        """The whole run as a JSON-ready dict."""
+        return {"schema": SCHEMA_ID,
+                "map": {"expr": self.expr, "type": self.map_type.name, "address": hex(self.header),
+                        "layout": self.layout, "go_version": self.target.go_version},
+                "watched": self.watched, "missing": self.missing, "start": self.start,
+                "events": self.events, "stopped": self.reason}
+
+
+def parse_kinds(text):
+    kinds = [k.strip() for k in text.split(",") if k.strip()]
+    bad = [k for k in kinds if k not in KINDS]
+    if bad or not kinds:
+        raise UsageError(f"gomap-watch: unknown event kind(s) {', '.join(bad) or text!r}; "
+                         f"choose from {','.join(KINDS)}")
+    return kinds
+
+
+WATCH_DOC = """Log each write the runtime makes to one Go map, with the map's state after it.
+
+Usage: gomap-watch EXPR [--count N] [--events KINDS] [--json] [-o FILE]
+
+Resumes the program and logs, for the map EXPR evaluates to, every call of
+the runtime's write paths: assign, delete, clear, grow (classic hashGrow;
+swiss growToSmall/growToTable and table doubling), evacuate (classic, one old
+bucket each), split and prune (swiss).  Each line shows the map after the
+call: count, buckets or capacity, growth and evacuation progress, emptyOne
+cells or tombstones, and what changed.  After an assign the new elem is not
+yet stored (the compiled code stores it after the runtime returns).
+
+It stops after N events (default 100), or when the program stops for any
+other reason (one of your breakpoints, a signal, Ctrl-C) or exits, and then
+deletes every breakpoint it made.  Breakpoints are conditioned on the map's
+header address in the register the function's DWARF names at its entry; the
+target is never written and no function in it is called.
+
+  --events KINDS   comma-separated subset of: assign,delete,clear,grow,evacuate,split,prune
+  --json           print the log as JSON at the end (with -o FILE: write it there)
+examples:
+  gomap-watch main.cache --events delete,grow --count 20
+  gomap-watch m --events grow,split -o /tmp/grow.json"""
+
+
+class GomapWatch(gdb.Command):
+    __doc__ = WATCH_DOC
+
+    def __init__(self):
+        super().__init__("gomap-watch", gdb.COMMAND_RUNNING)
+        from .. import options
+        p = options._Parser(prog="gomap-watch", description=WATCH_DOC,
+                            formatter_class=options.argparse.RawDescriptionHelpFormatter)
+        p.add_argument("expr", nargs="+", metavar="EXPR")
+        p.add_argument("--type", metavar="TYPE", help="EXPR is a header address of this map type")
+        p.add_argument("--count", type=options._positive, default=100, metavar="N",
+                       help="stop after N events (default 100)")
+        p.add_argument("--events", type=parse_kinds, default=list(KINDS), metavar="KINDS",
+                       help="which writes to log (default: all)")
+        p.add_argument("--json", action="store_true", help="the log as JSON")
+        p.add_argument("-o", "--output", metavar="FILE", help="write the JSON log to FILE")
+        self.parser = p
+
+    def invoke(self, arg, from_tty):
+        from . import commands
+        commands.run_guarded(self._run, arg)
+
+    def complete(self, text, word):
+        from . import commands
+        return commands.complete_expr(self.parser, text, word)
+
+    def _run(self, arg):
+        import json
+        from . import commands
+        from .. import options
+        try:
+            args = self.parser.parse_args(gdb.string_to_argv(arg))
+        except options.HelpShown:
+            return
+        if not gdb.selected_inferior().pid:
+            raise GomapError("the program is not running: gomap-watch follows a live process "
+                             "('run' or 'attach PID' first; a core file cannot change)")
+        target = commands.current_target()
+        mt, addr = commands.resolve(target, args.expr, args.type)
+        if not addr:
+            raise GomapError(f"{' '.join(args.expr)} is a nil map: it has no header to watch "
+                             f"(writes to it panic)")
+        w = Watch(target, mt, addr, args.events, args.count, _writer(), " ".join(args.expr))
+        try:
+            w.run()
+        finally:
+            if args.output or args.json:
+                text = json.dumps(w.log(), indent=1)
+                if args.output:
+                    try:
+                        with open(args.output, "w") as f:
+                            f.write(text + "\n")
+                    except OSError as exc:
+                        raise UsageError(f"cannot write {args.output}: {exc.strerror}") from exc
+                    gdb.write(f"gomap: wrote the watch log ({len(w.events)} events) to "
+                              f"{args.output}\n")
+                else:
+                    gdb.write(text + "\n")
+
+
+def _writer():
+    def write(s):
+        gdb.write(s)
+        gdb.flush()
+    return write
