@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -48,7 +47,7 @@ def gdb_session_times(binary, goroot, repeats, work):
     ]
     plan_file, out_file = work / "plan.json", work / "times.json"
     plan_file.write_text(json.dumps(plan))
-    cmds = ["set startup-with-shell on", "break main.checkpoint", f"run > /dev/null",
+    cmds = ["set startup-with-shell on", "break main.checkpoint", "run > /dev/null",
             f"source {goroot}/src/runtime/runtime-gdb.py", "set print elements unlimited",
             "set print repeats unlimited", "set pagination off",
             f"source {HERE / 'gdb_timing.py'}", f"gcore {work}/bench.core", "kill"]

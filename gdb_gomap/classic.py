@@ -10,8 +10,8 @@ per-cell path.
 
 from .decode import build_entries, needs_walk_order, raw_cells, remap_slots
 from .errors import UnreadableMemory
-from .slab import Collected, Scanner, tag_translation
-from .snapshot import Bucket, Chain, MapSnapshot, Slot, flag_names
+from .slab import Collected, Scanner, indirect_counts, tag_translation
+from .snapshot import Bucket, Chain, MapSnapshot, Slot
 
 EMPTY_REST, EMPTY_ONE, EVAC_X, EVAC_Y, EVAC_EMPTY, MIN_TOPHASH = 0, 1, 2, 3, 4, 5
 TOPHASH_STATE = {EMPTY_REST: "emptyRest", EMPTY_ONE: "emptyOne", EVAC_X: "evacuatedX",
@@ -197,16 +197,6 @@ class _Walk:
             else:
                 self._chunk_bulk(cnt, buf, old)
 
-    def indirect_counts(self):
-        """(non-nil indirect keys, non-nil indirect elems) among the live cells."""
-        L = self.L
-        if not self.col.want_cells:   # not collected: assume every live cell has one
-            n = self.col.count
-            return (n if L.keys.indirect else 0), (n if L.elems.indirect else 0)
-        ik = sum(1 for k in self.col.keys if k) if L.keys.indirect else 0
-        iv = sum(1 for v in self.col.vals if v) if L.elems.indirect else 0
-        return ik, iv
-
 
 def decode(ctx, layout, addr, opts):
     """Decode the classic map whose header is at ``addr`` into a MapSnapshot."""
@@ -248,7 +238,7 @@ def decode(ctx, layout, addr, opts):
     if live != count:
         snap.warn(f"MISMATCH: found {live} live cells but count is {count}; the map is "
                   f"corrupt, mid-write, or the decode was cut short (see other warnings)")
-    ik, iv = walk.indirect_counts()
+    ik, iv = indirect_counts(walk.col, L)
     if opts.entries:
         order = build_entries(ctx, snap, L, walk.col, opts, want_order=opts.detail)
         if walk.chains is not None:
@@ -281,7 +271,3 @@ def decode(ctx, layout, addr, opts):
                        "nevacuate": h["nevacuate"]}
     return snap
 
-
-def describe_flags(flags):
-    names = flag_names(flags)
-    return "|".join(names) if names else "0"

@@ -114,6 +114,12 @@ def add_view_options(p):
     return p
 
 
+def simple_parser(prog, description):
+    """A parser for a small command, with the same no-exit behaviour."""
+    return _Parser(prog=prog, description=description,
+                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
 def dump_parser(prog="gomap-dump"):
     p = _Parser(prog=prog, description=DUMP_DESCRIPTION, epilog=DUMP_EPILOG,
                 formatter_class=argparse.RawDescriptionHelpFormatter, add_help=True)

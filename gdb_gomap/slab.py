@@ -50,6 +50,16 @@ class Collected:
         self.nonnil_key_ptrs = self.nonnil_val_ptrs = 0
 
 
+def indirect_counts(col, layout):
+    """(non-nil indirect keys, non-nil indirect elems) among the collected cells."""
+    if not col.want_cells:   # only counted: every live indirect cell holds a pointer
+        n = col.count
+        return (n if layout.keys.indirect else 0), (n if layout.elems.indirect else 0)
+    ik = sum(1 for k in col.keys if k) if layout.keys.indirect else 0
+    iv = sum(1 for v in col.vals if v) if layout.elems.indirect else 0
+    return ik, iv
+
+
 def tag_translation(live_pred):
     """A bytes.translate table mapping a tag byte to 1 when live, else 0."""
     return bytes(1 if live_pred(b) else 0 for b in range(256))

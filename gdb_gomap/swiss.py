@@ -9,7 +9,7 @@ clear.  Keys are never looked up or hashed.
 
 from .decode import build_entries, needs_walk_order, raw_cells, remap_slots
 from .errors import UnreadableMemory
-from .slab import Collected, Scanner, tag_translation
+from .slab import Collected, Scanner, indirect_counts, tag_translation
 from .snapshot import Bucket, MapSnapshot, Slot, Table
 
 CTRL_EMPTY, CTRL_DELETED = 0x80, 0xFE
@@ -115,15 +115,6 @@ class _Walk:
         t.full, t.empty, t.tombstones = counts["full"], counts["empty"], counts["deleted"]
         t.groups = kept
 
-    def indirect_counts(self):
-        L = self.L
-        if not self.col.want_cells:   # not collected: assume every live cell has one
-            n = self.col.count
-            return (n if L.keys.indirect else 0), (n if L.elems.indirect else 0)
-        ik = sum(1 for k in self.col.keys if k) if L.keys.indirect else 0
-        iv = sum(1 for v in self.col.vals if v) if L.elems.indirect else 0
-        return ik, iv
-
 
 def decode(ctx, layout, addr, opts):
     """Decode the swiss map whose header is at ``addr`` into a MapSnapshot."""
@@ -177,7 +168,7 @@ def decode(ctx, layout, addr, opts):
     if tables and sum(t.used for t in tables) != used:
         snap.warn(f"MISMATCH: tables' used add up to {sum(t.used for t in tables)} but the "
                   f"map's used is {used}")
-    ik, iv = walk.indirect_counts()
+    ik, iv = indirect_counts(walk.col, L)
     if opts.entries:
         order = build_entries(ctx, snap, L, walk.col, opts, want_order=opts.detail)
         if opts.detail:

@@ -68,7 +68,7 @@ def build_parser():
 @contextlib.contextmanager
 def open_target(args):
     """Yield (Target, header info dict) for --core/--exe or --pid."""
-    if args.pid is not None and (args.core or args.exe and False):
+    if args.pid is not None and args.core:
         raise UsageError("give either --pid or --core/--exe, not both")
     if args.pid is not None:
         proc = StoppedProcess(args.pid)
@@ -90,10 +90,12 @@ def open_target(args):
 
 
 def _layout_of(target):
-    hdr = target.index.types.get("runtime.hmap") or target.index.types.get("runtime.hmap")
-    if hdr:
+    """The map implementation the binary links (its runtime's header type)."""
+    if "runtime.hmap" in target.index.types:
         return "classic"
-    return "swiss"
+    if "internal/runtime/maps.Map" in target.index.types:
+        return "swiss"
+    return "unknown"
 
 
 def _out(args):

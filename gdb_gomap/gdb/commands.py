@@ -338,8 +338,7 @@ class GomapList(gdb.Command):
 
     def __init__(self):
         super().__init__("gomap-list", gdb.COMMAND_DATA, gdb.COMPLETE_NONE)
-        p = options._Parser(prog="gomap-list", description=LIST_DOC,
-                            formatter_class=options.argparse.RawDescriptionHelpFormatter)
+        p = options.simple_parser("gomap-list", LIST_DOC)
         p.add_argument("--json", action="store_true", help="JSON instead of text")
         p.add_argument("--all", action="store_true", help="include runtime and std globals")
         p.add_argument("-o", "--output", metavar="FILE", help="write to FILE")
