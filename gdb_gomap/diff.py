@@ -7,7 +7,9 @@ Pure data in, pure data out: two snapshot JSON dicts (``gomap-snap``, or
 Buckets and groups are matched by address, so the diff sees memory, not
 keys: a bucket or group present in both snapshots was *reused* (kept in
 place), one only in the first was *released* by the map (replaced, or the
-map dropped it) and one only in the second was *allocated*.  In a reused
+map dropped it) and one only in the second was *allocated*.  Counts are kept
+per kind as the first snapshot had it (bucket, overflow, old bucket, old
+overflow, group, small group): old buckets released are a grow finishing.  In a reused
 bucket or group every slot is compared: its state (tophash or control byte)
 and, when the snapshots carry raw cells (``key_raw``/``elem_raw``, which
 ``gomap-snap`` records), its key and elem bytes, to tell a cell the runtime
@@ -19,6 +21,7 @@ from collections import Counter
 from .errors import UsageError
 
 SCHEMA_ID = "gomap-diff/1"
+WORD = 8    # bytes of a pointer, an int, a length
 
 LIVE_STATES = ("live", "full")
 TOMBSTONE_STATES = ("emptyOne", "deleted")
@@ -96,7 +99,8 @@ def bytes_change(a_hex, b_hex):
       left           the same bytes, not all zero (the old value stays in memory)
       zeroed         all zero now, some byte was not zero before
       partly zeroed  some non-zero bytes became zero, the others stayed as they were
-                     (``zeroed_bytes`` and ``left_bytes`` give the ranges)
+                     (``zeroed_bytes`` and ``left_bytes`` give the ranges, by 8-byte
+                     word: a pointer or length is zeroed or left as a whole)
       rewritten      some byte changed to another non-zero value
       zero           all zero before and after (nothing to clear)
       none           a zero-size cell
@@ -120,8 +124,18 @@ def bytes_change(a_hex, b_hex):
         return d
     if all(y == 0 or x == y for x, y in zip(a, b)):
         d["change"] = "partly zeroed"
-        d["zeroed_bytes"] = _ranges([i for i in range(len(a)) if a[i] and not b[i]])
-        d["left_bytes"] = _ranges([i for i in range(len(a)) if a[i] and a[i] == b[i]])
+        zeroed, left = [], []
+        for lo in range(0, len(a), WORD):
+            wa, wb = a[lo:lo + WORD], b[lo:lo + WORD]
+            if any(wa) and not any(wb):
+                zeroed.extend(range(lo, lo + len(wa)))
+            elif any(wa) and wa == wb:
+                left.extend(range(lo, lo + len(wa)))
+            else:   # a word partly zeroed itself: say which bytes
+                zeroed.extend(lo + i for i in range(len(wa)) if wa[i] and not wb[i])
+                left.extend(lo + i for i in range(len(wa)) if wa[i] and wa[i] == wb[i])
+        d["zeroed_bytes"] = _ranges(zeroed)
+        d["left_bytes"] = _ranges(left)
         return d
     d["change"] = "rewritten"
     return d
@@ -236,10 +250,11 @@ def _summary(changes):
            "key": dict(Counter(c["key"]["change"] for c in removed)),
            "elem": dict(Counter(c["elem"]["change"] for c in removed))}
     for part in ("key", "elem"):
-        spans = Counter(tuple(map(tuple, c[part].get("zeroed_bytes", [])))
-                        for c in removed if c[part]["change"] == "partly zeroed")
-        if spans:
-            rem[f"{part}_zeroed_bytes"] = [list(map(list, s)) for s, _ in spans.most_common(1)][0]
+        for what in ("zeroed", "left"):
+            spans = Counter(tuple(map(tuple, c[part].get(f"{what}_bytes", [])))
+                            for c in removed if c[part]["change"] == "partly zeroed")
+            if spans:
+                rem[f"{part}_{what}_bytes"] = [list(s) for s in spans.most_common(1)[0][0]]
     return dict(trans), dict(classes), rem
 
 
@@ -264,15 +279,14 @@ def diff(a, b, name_a="A", name_b="B"):
     if detail and a["layout"] == b["layout"]:
         ba, bb = blocks(a), blocks(b)
         for addr, blk in ba.items():
-            base = blk["kind"].replace("old ", "")
             if addr in bb:
-                memory[(base, "reused")] += 1
+                memory[(blk["kind"], "reused")] += 1
                 changes.extend(_slot_changes(addr, blk, bb[addr]))
             else:
-                memory[(base, "released")] += 1
+                memory[(blk["kind"], "released")] += 1
         for addr, blk in bb.items():
             if addr not in ba:
-                memory[(blk["kind"].replace("old ", ""), "allocated")] += 1
+                memory[(blk["kind"], "allocated")] += 1
         raw = any("key_raw" in s for blk in ba.values() for s in blk["slots"][:1]) or not ba
     trans, classes, removed = _summary(changes)
     mem = {}

@@ -61,6 +61,8 @@ def summarize(snap):
             "nevacuate": h.get("nevacuate") if h.get("oldbuckets") else None,
             "noverflow": h.get("noverflow"), "overflow": s.get("overflow_buckets", 0),
             "emptyOne": c.get("emptyOne", 0), "emptyRest": c.get("emptyRest", 0),
+            "evacuatedX": c.get("evacuatedX", 0), "evacuatedY": c.get("evacuatedY", 0),
+            "evacuatedEmpty": c.get("evacuatedEmpty", 0),
             "bytes": (s.get("bytes") or {}).get("total", 0),
         }
     tables = snap.tables or []
@@ -78,7 +80,8 @@ def summarize(snap):
 # What an event line always shows, per layout; anything else is shown when it changes.
 SHOWN = {"classic": ("count", "B", "growth", "emptyOne", "overflow"),
          "swiss": ("count", "capacity", "tables", "tombstones", "growthLeft")}
-QUIET = ("buckets", "oldbuckets", "old_buckets", "table_capacities")
+QUIET = ("buckets", "oldbuckets", "old_buckets", "table_capacities", "evacuatedX",
+         "evacuatedY", "evacuatedEmpty")
 
 
 def changes(before, after):
@@ -117,4 +120,4 @@ def event_line(ev, layout):
 
 
 def _s(v):
-    return "-" if v is None else str(v)
+    return "none" if v is None else str(v)

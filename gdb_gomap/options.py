@@ -31,7 +31,8 @@ examples:
   gomap-dump main.cache
   gomap-dump 'main.srv.shards[3]' --entries --limit 20
   gomap-dump m --buckets --range 0:15
-  gomap-dump main.cache --json -o /tmp/cache.json"""
+  gomap-dump main.cache --json -o /tmp/cache.json
+  gomap-dump main.cache --svg /tmp/cache.svg"""
 
 
 class _Parser(argparse.ArgumentParser):

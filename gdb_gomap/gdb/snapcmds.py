@@ -53,8 +53,7 @@ were zeroed, partly zeroed or left in memory.
 
 
 def _snap_parser():
-    p = options._Parser(prog="gomap-snap", description=SNAP_DOC,
-                        formatter_class=options.argparse.RawDescriptionHelpFormatter)
+    p = options.simple_parser("gomap-snap", SNAP_DOC)
     p.add_argument("name", nargs="?", metavar="NAME")
     p.add_argument("expr", nargs="*", metavar="EXPR")
     p.add_argument("--type", metavar="TYPE", help="EXPR is a header address of this map type")
@@ -65,8 +64,7 @@ def _snap_parser():
 
 
 def _diff_parser():
-    p = options._Parser(prog="gomap-diff", description=DIFF_DOC,
-                        formatter_class=options.argparse.RawDescriptionHelpFormatter)
+    p = options.simple_parser("gomap-diff", DIFF_DOC)
     p.add_argument("a", metavar="A")
     p.add_argument("b", metavar="B")
     p.add_argument("--json", action="store_true", help="JSON instead of text")

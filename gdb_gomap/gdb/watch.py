@@ -11,9 +11,10 @@ How it works, and what it never does:
   address (``$rbx == 0xc000...``) and gdb resumes silently for other maps.
   When DWARF does not say, the breakpoint has no condition and a Python
   filter reads the parameter instead.
-- At a hit, a second internal breakpoint goes on the return address, for the
-  same goroutine (``$r14``, the g register of Go's amd64 ABI); when it is
-  reached the map is decoded (summary only) and the event logged.  A function
+- At a hit the map is decoded (summary only) and a second internal
+  breakpoint goes on the return address, for the same goroutine (``$r14``,
+  the g register of Go's amd64 ABI); when it is reached the map is decoded
+  again and the event logged with both states and what the call changed.  A function
   entered twice for one call (a stack growth re-runs its prologue) is logged
   once.
 - It only reads memory and registers: nothing is written to the target and
@@ -105,6 +106,7 @@ class Watch:
         self.start = None
         self.reason = None
         self.missing = []
+        self.notes = []
 
     # -- set up and tear down ------------------------------------------------------
 
@@ -206,6 +208,10 @@ class Watch:
                    f"condition on {', '.join(conds)}\n")
         if self.missing:
             self.write(f"gomap-watch: not in this binary: {', '.join(self.missing)}\n")
+        note = preemption_note(gdb.selected_inferior().pid)
+        if note:
+            self.notes.append(note)
+            self.write(f"gomap-watch: note: {note}\n")
         self.write("gomap-watch: start    " + event_line(
             {"n": 0, "kind": "", "function": "", "state": self.state, "changes": {}},
             self.layout).split(None, 1)[-1].strip() + "\n")
@@ -220,7 +226,8 @@ class Watch:
             if any(p["function"] == name and p["ret"] == ret and p["g"] == g
                    for p in self.pending):
                 return   # the same call again, after a stack growth
-            self.pending.append({"kind": kind, "function": name, "ret": ret, "g": g})
+            self.pending.append({"kind": kind, "function": name, "ret": ret, "g": g,
+                                 "before": self.summary()})
             if ret not in self.returns:
                 rb = gdb.Breakpoint(f"*{ret:#x}", gdb.BP_BREAKPOINT, internal=True)
                 rb.silent = True
@@ -237,7 +244,8 @@ class Watch:
             self.returns.pop(ret).delete()
         after = self.summary()
         ev = {"n": len(self.events) + 1, "kind": call["kind"], "function": call["function"],
-              "state": after, "changes": changes(self.state, after)}
+              "before": call["before"], "state": after,
+              "changes": changes(call["before"], after)}
         self.state = after
         self.events.append(ev)
         self.write(event_line(ev, self.layout) + "\n")
@@ -248,15 +256,36 @@ class Watch:
                 "map": {"expr": self.expr, "type": self.map_type.name, "address": hex(self.header),
                         "layout": self.layout, "go_version": self.target.go_version},
                 "watched": self.watched, "missing": self.missing, "start": self.start,
-                "events": self.events, "stopped": self.reason}
+                "events": self.events, "stopped": self.reason, "notes": self.notes}
+
+
+def preemption_note(pid):
+    """A warning when the process runs with Go's asynchronous preemption on, else None.
+
+    Go preempts goroutines with SIGURG; a goroutine caught on a breakpoint is
+    later resumed at it, so gdb can report a breakpoint twice or miss a hit.
+    Reads /proc/PID/environ (not the target's memory).
+    """
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            env = f.read().split(b"\0")
+    except OSError:
+        return None
+    godebug = [e for e in env if e.startswith(b"GODEBUG=")]
+    if godebug and b"asyncpreemptoff=1" in godebug[-1]:
+        return None
+    return ("the program runs with Go's async preemption, which can make gdb repeat or "
+            "miss a breakpoint hit; for an exact log start it with GODEBUG=asyncpreemptoff=1")
 
 
 def parse_kinds(text):
+    """The --events value as a list of event kinds."""
+    import argparse
     kinds = [k.strip() for k in text.split(",") if k.strip()]
     bad = [k for k in kinds if k not in KINDS]
     if bad or not kinds:
-        raise UsageError(f"gomap-watch: unknown event kind(s) {', '.join(bad) or text!r}; "
-                         f"choose from {','.join(KINDS)}")
+        raise argparse.ArgumentTypeError(f"unknown event kind(s) {', '.join(bad) or repr(text)};"
+                                         f" choose from {','.join(KINDS)}")
     return kinds
 
 
@@ -291,8 +320,7 @@ class GomapWatch(gdb.Command):
     def __init__(self):
         super().__init__("gomap-watch", gdb.COMMAND_RUNNING)
         from .. import options
-        p = options._Parser(prog="gomap-watch", description=WATCH_DOC,
-                            formatter_class=options.argparse.RawDescriptionHelpFormatter)
+        p = options.simple_parser("gomap-watch", WATCH_DOC)
         p.add_argument("expr", nargs="+", metavar="EXPR")
         p.add_argument("--type", metavar="TYPE", help="EXPR is a header address of this map type")
         p.add_argument("--count", type=options._positive, default=100, metavar="N",

@@ -8,6 +8,8 @@ def _n(x):
 
 
 def _v(v):
+    if isinstance(v, bool):
+        return str(v).lower()
     if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 0xFFFF:
         return f"{v:#x}"
     return str(v)

@@ -26,6 +26,7 @@ ROW = CELL + 6
 LABEL = 34
 MAX_BLOCKS = 2048
 MAX_TIPS = 6000
+TIP_TEXT = 120      # characters of an entry shown in a tooltip
 FONT = "font-family='monospace' font-size='10'"
 
 COLORS = {
@@ -43,13 +44,15 @@ TABLE_TINTS = ("#1c7ed6", "#f76707", "#37b24d", "#ae3ec9", "#f59f00", "#0ca678",
 
 
 class _Canvas:
-    """SVG elements with a running size; ``g`` nests another canvas at an offset."""
+    """SVG elements with a running size; ``g`` nests another canvas at an offset.
 
-    def __init__(self):
+    ``tips``: how many tooltips (<title>) may still be attached; 0 for none."""
+
+    def __init__(self, tips=MAX_TIPS):
         self.items = []
         self.w = 0
         self.h = 0
-        self.tips = 0
+        self.tips = tips
 
     def _grow(self, x, y):
         self.w = max(self.w, x)
@@ -59,8 +62,8 @@ class _Canvas:
         s = f" stroke='{stroke}' stroke-width='{sw}'" if stroke else ""
         r = f" rx='{rx}'" if rx else ""
         body = ""
-        if tip and self.tips < MAX_TIPS:
-            self.tips += 1
+        if tip and self.tips > 0:
+            self.tips -= 1
             body = f"<title>{escape(tip)}</title>"
         el = f"<rect x='{x}' y='{y}' width='{w}' height='{h}' fill='{fill}'{s}{r}"
         self.items.append(el + (f">{body}</rect>" if body else "/>"))
@@ -89,7 +92,8 @@ class _Canvas:
 def _tip(where, s):
     t = f"{where} [{s['slot']}] {s['state']} tag {s['tag']:#04x}"
     if "key" in s:
-        t += f"  {s['key']}: {s.get('value')}"
+        kv = f"{s['key']}: {s.get('value')}"
+        t += "  " + (kv if len(kv) <= TIP_TEXT else kv[:TIP_TEXT - 3] + "...")
     return t
 
 
@@ -234,9 +238,9 @@ def _facts(snap):
             f"  deleted {sl.get('deleted', 0)}  empty {sl.get('empty', 0)}  held {held:,} bytes")
 
 
-def panel(snap, marks=frozenset(), heading=None):
+def panel(snap, marks=frozenset(), heading=None, tips=True):
     """A canvas with one snapshot's picture; ``marks`` = {(address, slot)} to ring."""
-    cv = _Canvas()
+    cv = _Canvas(MAX_TIPS if tips else 0)
     cv.text(0, 12, heading or _title(snap), size=12, weight="bold")
     cv.text(0, 27, _facts(snap))
     y = 38
@@ -265,22 +269,24 @@ def _document(cv, title):
     return head + "\n".join(cv.items) + "\n</g>\n</svg>\n"
 
 
-def snapshot_svg(snap, title=None):
-    """The picture of one snapshot JSON dict, as an SVG document string."""
+def snapshot_svg(snap, title=None, tips=True):
+    """The picture of one snapshot JSON dict, as an SVG document string.
+
+    ``tips``: a tooltip per slot (state, tag, entry); off for smaller files."""
     if not has_detail(snap):
         raise UsageError("the snapshot has no bucket or group detail to draw (take it with "
                          "--buckets or gomap-snap)")
-    return _document(panel(snap, heading=title), title or _title(snap))
+    return _document(panel(snap, heading=title, tips=tips), title or _title(snap))
 
 
-def diff_svg(a, b, d):
+def diff_svg(a, b, d, tips=True):
     """Snapshots ``a`` (before) and ``b`` (after) side by side, changed slots ringed.
 
     ``d`` is their diff (gdb_gomap.diff.diff).
     """
     marks = frozenset((c["address"], c["slot"]) for c in d["slots"])
-    pa = panel(a, marks, f"before: {d['a']['name']}")
-    pb = panel(b, marks, f"after: {d['b']['name']}")
+    pa = panel(a, marks, f"before: {d['a']['name']}", tips)
+    pb = panel(b, marks, f"after: {d['b']['name']}", tips)
     cv = _Canvas()
     cv.text(0, 12, f"gomap-diff {d['a']['name']} -> {d['b']['name']}: {_title(b)}", size=13,
             weight="bold")

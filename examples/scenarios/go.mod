@@ -1,0 +1,3 @@
+module gomap.example/scenarios
+
+go 1.21
