@@ -8,7 +8,7 @@ level in batches.  The --buckets view keeps every bucket and takes the plain
 per-cell path.
 """
 
-from .decode import build_entries, needs_walk_order, raw_cells, remap_slots
+from .decode import build_entries, raw_cells, remap_slots
 from .errors import UnreadableMemory
 from .slab import Collected, Scanner, indirect_counts, tag_translation
 from .snapshot import Bucket, Chain, MapSnapshot, Slot
@@ -42,7 +42,7 @@ class _Walk:
             self.col = Collected("raw", "raw")
         else:
             self.col = Collected(self.scanner.kkind, self.scanner.vkind,
-                                 needs_walk_order(layout, opts), opts.entries)
+                                 opts.entries)
         self.states = dict.fromkeys(("live", "emptyOne", "emptyRest", "evacuatedX",
                                      "evacuatedY", "evacuatedEmpty"), 0)
         self.overflow_buckets = 0
@@ -50,7 +50,6 @@ class _Walk:
         self.chains = [] if opts.detail else None
         self.old_evacuated = 0
         self.empty_buckets = 0
-        self.records = 0          # buckets scanned so far (gives the walk order)
         self.visited = set()      # overflow buckets seen, against cycles
 
     # -- the --buckets path: every cell visited, every bucket kept -----------------
@@ -76,7 +75,6 @@ class _Walk:
                 entry = len(self.col.keys)
                 self.col.keys.append(k)
                 self.col.vals.append(v)
-                self.col.pos.append(entry)
                 self.col.count += 1
             slots.append(Slot(i, st, t, entry))
         if self.opts.raw:
@@ -120,8 +118,7 @@ class _Walk:
             t0 = sc.tags(buf, cnt, 0)
             self.old_evacuated += t0.translate(EVACUATED).count(1)
             take = t0.translate(NOT_EVACUATED)
-        any_live = sc.scan(buf, cnt, take, self.col, self.records, self.states, CLASSES)
-        self.records += cnt
+        any_live = sc.scan(buf, cnt, take, self.col, self.states, CLASSES)
         self.empty_buckets += any_live.count(0)
         ovf = sc.u64_column(buf, cnt, L.overflow_off)
         pending = []
@@ -168,8 +165,7 @@ class _Walk:
                 buf = b"".join(bufs)
                 n = len(good)
                 take = bytes(p[1] for p in good)
-                any_live = sc.scan(buf, n, take, self.col, self.records, self.states, CLASSES)
-                self.records += n
+                any_live = sc.scan(buf, n, take, self.col, self.states, CLASSES)
                 self.empty_buckets += any_live.count(0)
                 for p, o in zip(good, sc.u64_column(buf, n, self.L.overflow_off)):
                     if o:

@@ -20,7 +20,7 @@ class DumpOptions:
     limit:    decode at most this many entries (in memory order), None for all
     detail:   keep every bucket/group with its slots (the --buckets view)
     window:   (first, last) bucket or group indices kept in the detail, inclusive
-    sort:     sort entries by key when the keys are plain scalars
+    sort:     sort entries by key when the keys are plain scalars (else walk order)
     raw:      with ``detail``, keep every slot's stored key and elem bytes (hex), live
               or not, so that a diff can tell cleared cells from ones left in place
     """
@@ -99,47 +99,38 @@ def _finish(ctx, snap, kind, items, gotype, cell, what):
     return vals, not any(isinstance(v, Unreadable) for v in vals)
 
 
-def needs_walk_order(layout, opts):
-    """True when entries must come out in walk order (a limit, or no key sort)."""
-    return opts.limit is not None or not (opts.sort and layout.key.kind in SORTABLE)
-
-
 def build_entries(ctx, snap, layout, col, opts, want_order=False):
     """Decode the collected cells into ``snap.entries``.
 
-    With ``want_order``, returns ``order``: order[i] is the collection index of
-    entry i, for remapping the slots of the --buckets view; else None.
+    Entries keep the walk order unless ``opts.sort`` and the keys are scalars.
+    ``--limit N`` keeps the first N in walk order.  With ``want_order``, returns
+    ``order``: order[i] is the collection index of entry i, for remapping the
+    slots of the --buckets view; else None.
     """
     n = len(col.keys)
-    sortable = opts.sort and layout.key.kind in SORTABLE
-    order = None
     ks, vs = col.keys, col.vals
-    if needs_walk_order(layout, opts) or want_order:
-        order = list(range(n))
-        if col.pos and col.pos != order:
-            order.sort(key=col.pos.__getitem__)
-        if opts.limit is not None and n > opts.limit:
-            order = order[:opts.limit]
-            snap.entries_complete = False
-        if order != list(range(n)):
-            ks = [col.keys[i] for i in order]
-            vs = [col.vals[i] for i in order]
-    col.keys = col.vals = col.pos = None          # raw cells: no longer needed
+    if opts.limit is not None and n > opts.limit:
+        ks, vs = ks[:opts.limit], vs[:opts.limit]
+        snap.entries_complete = False
+    col.keys = col.vals = None                 # raw cells: no longer needed
     keys, clean = _finish(ctx, snap, col.kkind, ks, layout.key, layout.keys, "key")
     del ks
     vals, _ = _finish(ctx, snap, col.vkind, vs, layout.elem, layout.elems, "elem")
     del vs
-    entries = list(zip(keys, vals))
-    if sortable and clean:
-        if order is not None:
-            perm = sorted(range(len(keys)), key=lambda i: _sort_key(keys[i]))
-            entries = [entries[i] for i in perm]
-            order = [order[i] for i in perm]
-        elif layout.key.kind == "float":
+    order = list(range(len(keys))) if want_order else None
+    if opts.sort and layout.key.kind in SORTABLE and clean:
+        if want_order:
+            order.sort(key=lambda i: _sort_key(keys[i]))
+            snap.entries = [(keys[i], vals[i]) for i in order]
+            return order
+        entries = list(zip(keys, vals))
+        if layout.key.kind == "float":
             entries.sort(key=lambda e: _sort_key(e[0]))
         else:
             entries.sort(key=itemgetter(0))
-    snap.entries = entries
+        snap.entries = entries
+        return None
+    snap.entries = list(zip(keys, vals))
     return order
 
 

@@ -21,7 +21,8 @@ in one word works too ('0xc000123000:map[string]int').
 Views: the default is the header and a summary (counts, growth, bytes held);
 --entries lists the live entries sorted by key; --buckets shows every bucket
 (classic) or group (swiss) slot by slot; --json prints the whole snapshot as
-JSON (schema: gdb_gomap/schema/snapshot.schema.json)."""
+JSON (schema: gdb_gomap/schema/snapshot.schema.json), its entries in walk
+order unless --sort is given."""
 
 DUMP_EPILOG = """\
 classic cell states: L live (tophash >= 5), 1 emptyOne, 0 emptyRest,
@@ -96,8 +97,11 @@ def add_view_options(p):
     v.add_argument("--svg", metavar="FILE",
                    help="also draw the buckets (classic) or groups (swiss) as an SVG picture, "
                         "one square per slot coloured by its state")
+    v.add_argument("--sort", dest="sort", action="store_true", default=None,
+                   help="sort entries by key (the default for the text views)")
     v.add_argument("--no-sort", dest="sort", action="store_false",
-                   help="keep entries in memory order instead of sorting by key")
+                   help="keep entries in walk order (the default for --json, where "
+                        "sorting a million keys would double the time)")
     v.add_argument("--color", choices=("auto", "on", "off"), default=None,
                    help="colour the text view (default: the gomap-color setting)")
     b = p.add_argument_group("bounds (corrupt memory never hangs the debugger)")
@@ -144,4 +148,5 @@ def dump_options_from(args):
     svg = bool(getattr(args, "svg", None))
     want_entries = args.entries or args.json or args.buckets or svg
     return DumpOptions(entries=want_entries, limit=args.limit, detail=args.buckets or svg,
-                       window=args.window, sort=args.sort)
+                       window=args.window,
+                       sort=(not args.json) if args.sort is None else args.sort)

@@ -36,15 +36,16 @@ def column_kind(gotype, cell):
 class Collected:
     """Live cells gathered so far, as parallel lists.
 
+    Cells are kept in the order the walk collects them (the "walk order":
+    within one bulk read, slot 0 of every bucket or group, then slot 1, ...).
     keys/vals hold: final values ('prim', 'zero'), string headers packed as one
     int ``ptr | len << 64`` ('str', a third of the memory of a tuple), bytes or
-    pointer ints ('raw').  ``pos`` holds a memory-order position per cell.
+    pointer ints ('raw').
     """
 
-    def __init__(self, kkind, vkind, want_pos=True, want_cells=True):
+    def __init__(self, kkind, vkind, want_cells=True):
         self.kkind, self.vkind = kkind, vkind
-        self.keys, self.vals, self.pos = [], [], []
-        self.want_pos = want_pos
+        self.keys, self.vals = [], []
         self.want_cells = want_cells   # False: only count (the summary view)
         self.count = 0
         self.nonnil_key_ptrs = self.nonnil_val_ptrs = 0
@@ -116,11 +117,10 @@ class Scanner:
         size = cell.size
         return [buf[j * R + off:j * R + off + size] for j in js]
 
-    def scan(self, buf, n, take, out, base_pos, state_counts, classes):
+    def scan(self, buf, n, take, out, state_counts, classes):
         """Scan n records of ``buf``; add live cells (where ``take`` allows) to ``out``.
 
         take:          bytes of 0/1 per record (None: every record)
-        base_pos:      memory-order position of record 0 (cells get base_pos*8 + j*8 + k)
         state_counts:  dict updated with counts per tag class name
         classes:       list of (name, translate table) classifying tag bytes
         Returns a bytes mask of records that hold at least one live cell.
@@ -140,8 +140,6 @@ class Scanner:
                 continue
             out.keys.extend(self._column(buf, n, out.kkind, self.kt, self.kc, k, mask))
             out.vals.extend(self._column(buf, n, out.vkind, self.vt, self.vc, k, mask))
-            if out.want_pos:
-                out.pos.extend((base_pos + j) * 8 + k for j in compress(range(n), mask))
         return any_live
 
 

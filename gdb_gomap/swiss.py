@@ -7,7 +7,7 @@ Every distinct table's group array is read in bulk and scanned column-wise
 clear.  Keys are never looked up or hashed.
 """
 
-from .decode import build_entries, needs_walk_order, raw_cells, remap_slots
+from .decode import build_entries, raw_cells, remap_slots
 from .errors import UnreadableMemory
 from .slab import Collected, Scanner, indirect_counts, tag_translation
 from .snapshot import Bucket, MapSnapshot, Slot, Table
@@ -37,7 +37,7 @@ class _Walk:
             self.col = Collected("raw", "raw")
         else:
             self.col = Collected(self.scanner.kkind, self.scanner.vkind,
-                                 needs_walk_order(layout, opts), opts.entries)
+                                 opts.entries)
         self.groups_seen = 0
         self.empty_groups = 0
 
@@ -65,7 +65,6 @@ class _Walk:
                 entry = len(self.col.keys)
                 self.col.keys.append(k)
                 self.col.vals.append(v)
-                self.col.pos.append(entry)
                 self.col.count += 1
             slots.append(Slot(i, st, c, entry))
         if self.opts.raw:
@@ -97,8 +96,7 @@ class _Walk:
                         b.index = start + j
                         kept.append(b)
             else:
-                any_full = self.scanner.scan(buf, cnt, None, self.col, self.groups_seen,
-                                             counts, CLASSES)
+                any_full = self.scanner.scan(buf, cnt, None, self.col, counts, CLASSES)
                 self.empty_groups += any_full.count(0)
             self.groups_seen += cnt
 

@@ -10,6 +10,9 @@ Front ends give it their own :class:`~gdb_gomap.memory.Memory` (gdb's inferior,
 a core file, /proc/PID/mem, Delve).
 """
 
+import contextlib
+import gc
+
 from . import classic, swiss
 from .binary import GoBinary
 from .decode import Context, DumpOptions
@@ -19,6 +22,19 @@ from .layout import detect
 from .limits import DEFAULT_LIMITS
 from .memory import CachedMemory
 from .snapshot import MapSnapshot
+
+
+@contextlib.contextmanager
+def no_gc():
+    """Pause Python's cycle collector: a decode makes millions of acyclic objects,
+    and the collector would rescan them again and again (a third of the time)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class Target:
@@ -85,7 +101,8 @@ class Target:
             snap.key_kind, snap.elem_kind = lay.key.kind, lay.elem.kind
             return snap
         mod = classic if lay.kind == "classic" else swiss
-        snap = mod.decode(self.context(limits), lay, header_addr, opts)
+        with no_gc():
+            snap = mod.decode(self.context(limits), lay, header_addr, opts)
         snap.key_kind, snap.elem_kind = lay.key.kind, lay.elem.kind
         return snap
 

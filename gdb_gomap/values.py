@@ -316,19 +316,18 @@ def decode_strings(mem, packed, max_string, warn):
     """
     shift = BLOCK_SHIFT
     mask = (1 << 64) - 1
-    ps = [x & mask for x in packed]
-    ls = [x >> 64 for x in packed]
-    blocks = {p >> shift for p in ps}
+    blocks = {(x & mask) >> shift for x in packed}
     blocks = sorted(b for b in blocks if 4096 >> shift <= b < (1 << 47) >> shift)
-    where = _read_runs(mem, blocks, max_string)
-    runs = [where.get(p >> shift) for p in ps]
-    out = [r[0][p - r[1]:p - r[1] + ln].decode("utf-8", "surrogateescape")
-           if r is not None and 0 < ln <= max_string else None
-           for p, ln, r in zip(ps, ls, runs)]
+    get = _read_runs(mem, blocks, max_string).get
+    # One pass for the common case; r = the string's run, ln = its length.
+    out = [r[0][(p := x & mask) - r[1]:p - r[1] + ln].decode("utf-8", "surrogateescape")
+           if (r := get((x & mask) >> shift)) is not None and 0 < (ln := x >> 64) <= max_string
+           else None
+           for x in packed]
     clean = True
     cut = 0
     for i in [i for i, v in enumerate(out) if v is None]:
-        p, ln = ps[i], ls[i]
+        p, ln = packed[i] & mask, packed[i] >> 64
         if ln == 0:
             out[i] = ""
             continue
