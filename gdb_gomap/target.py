@@ -10,9 +10,6 @@ Front ends give it their own :class:`~gdb_gomap.memory.Memory` (gdb's inferior,
 a core file, /proc/PID/mem, Delve).
 """
 
-import contextlib
-import gc
-
 from . import classic, swiss
 from .binary import GoBinary
 from .decode import Context, DumpOptions
@@ -21,20 +18,8 @@ from .errors import NoSuchName, NotAMap
 from .layout import detect
 from .limits import DEFAULT_LIMITS
 from .memory import CachedMemory
+from .nogc import no_gc
 from .snapshot import MapSnapshot
-
-
-@contextlib.contextmanager
-def no_gc():
-    """Pause Python's cycle collector: a decode makes millions of acyclic objects,
-    and the collector would rescan them again and again (a third of the time)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 class Target:

@@ -13,15 +13,12 @@ import traceback
 import gdb
 
 from .. import options
-from ..binary import GoBinary
 from ..errors import GomapError, NoSuchName, NotAMap, UsageError
 from ..finder import find_maps
 from ..render.listing import list_json, list_text
 from ..render import text as text_view
-from ..render.color import ColorWriter
 from ..render.jsonout import write_json
 from ..paths import resolve_map, split_addr_type, split_head
-from ..target import Target
 from .memory import GdbMemory
 
 _targets = {}
@@ -66,6 +63,8 @@ def current_target():
         stamp = os.stat(path).st_mtime_ns
     except OSError as exc:
         raise GomapError(f"cannot stat the executable {path}: {exc.strerror}") from exc
+    from ..binary import GoBinary   # pyelftools loads on first use, not at gdb start
+    from ..target import Target
     inf = gdb.selected_inferior()
     key = (path, stamp)
     entry = _targets.get(key)
@@ -269,6 +268,7 @@ def emit(snap, args, color):
         write = gdb.write
     cw = None
     if color and not args.json and out is None:
+        from ..render.color import ColorWriter   # pygments loads only for colour
         cw = ColorWriter(gdb.write)
         write = cw
     try:

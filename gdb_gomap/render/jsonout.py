@@ -8,7 +8,7 @@ import json
 import math
 from json.encoder import encode_basestring_ascii
 
-from ..target import no_gc
+from ..nogc import no_gc
 from ..values import to_json
 
 CHUNK = 5000
