@@ -12,7 +12,8 @@ that is already in place; it reinstalls the package from this checkout.
 
   (no option)     install gdb and python3-venv if missing (apt-get), create the
                   venv, pip install this checkout into it, add the ~/.gdbinit line
-  --dev           also install the test extra and the Go toolchains the tests use
+  --dev           also install the test extra, the Go toolchains the tests use
+                  and the pinned Delve (go install, into \$GOMAP_CACHE/bin)
   --uninstall     remove the ~/.gdbinit line and \$GOMAP_HOME
   --purge-cache   with --uninstall: also remove \$GOMAP_CACHE (Go toolchains, builds)
   -h, --help      show this help
@@ -164,6 +165,8 @@ install() {
     if [ -n "$DEV" ]; then
         say "installing the Go toolchains of the test matrix into $GOMAP_CACHE/go"
         (cd "$REPO" && "$VENV/bin/python" -m tests.toolchains --install-all)
+        say "installing the pinned Delve into $GOMAP_CACHE/bin (go install)"
+        (cd "$REPO" && "$VENV/bin/python" -m delve_bridge.install)
     fi
 
     # Loading must work: the same check a user's gdb does at start-up.
