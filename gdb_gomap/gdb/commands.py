@@ -76,6 +76,30 @@ def current_target():
     return entry
 
 
+def parse(parser, arg):
+    """The parsed arguments of a command line, or None when --help was shown."""
+    try:
+        return parser.parse_args(gdb.string_to_argv(arg))
+    except options.HelpShown:
+        return None
+
+
+def target_with_memory():
+    """The current Target, once there is a process or a core to read."""
+    if not _has_memory():
+        raise GomapError("the program is not running and no core file is loaded; "
+                         "'run', 'attach PID' or 'core FILE' first")
+    return current_target()
+
+
+def open_output(path):
+    """``path`` opened for writing, or a one-line UsageError."""
+    try:
+        return open(path, "w")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+
+
 def _has_memory():
     inf = gdb.selected_inferior()
     if inf.pid:
@@ -225,14 +249,10 @@ class GomapDump(gdb.Command):
         return complete_expr(self.parser, text, word)
 
     def _run(self, arg):
-        try:
-            args = self.parser.parse_args(gdb.string_to_argv(arg))
-        except options.HelpShown:
+        args = parse(self.parser, arg)
+        if args is None:
             return
-        if not _has_memory():
-            raise GomapError("the program is not running and no core file is loaded; "
-                             "'run', 'attach PID' or 'core FILE' first")
-        target = current_target()
+        target = target_with_memory()
         mt, addr = resolve(target, args.expr, args.type)
         snap = target.dump(mt, addr, options.dump_options_from(args), options.limits_from(args))
         emit(snap, args, _use_color(args))
@@ -259,10 +279,7 @@ def emit(snap, args, color):
     """Write the view the arguments ask for to gdb or to --output."""
     out = None
     if args.output:
-        try:
-            out = open(args.output, "w")
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from exc
+        out = open_output(args.output)
         write = out.write
     else:
         write = gdb.write
@@ -348,16 +365,12 @@ class GomapList(gdb.Command):
         run_guarded(self._run, arg)
 
     def _run(self, arg):
-        try:
-            args = self.parser.parse_args(gdb.string_to_argv(arg))
-        except options.HelpShown:
+        args = parse(self.parser, arg)
+        if args is None:
             return
-        if not _has_memory():
-            raise GomapError("the program is not running and no core file is loaded; "
-                             "'run', 'attach PID' or 'core FILE' first")
-        target = current_target()
+        target = target_with_memory()
         found = find_maps(target, include_runtime=args.all, extra=list(_frame_maps(target)))
-        out = open(args.output, "w") if args.output else None
+        out = open_output(args.output) if args.output else None
         write = out.write if out else gdb.write
         try:
             header = {"executable": target.binary.path, "go_version": target.go_version}

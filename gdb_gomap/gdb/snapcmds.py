@@ -14,7 +14,7 @@ import gdb
 from .. import options
 from ..decode import DumpOptions
 from ..diff import diff
-from ..errors import GomapError, UsageError
+from ..errors import UsageError
 from ..render import difftext
 from ..render.svg import diff_svg, snapshot_svg
 from . import commands
@@ -124,10 +124,7 @@ class GomapSnap(gdb.Command):
             return
         if not args.name or not args.expr:
             raise UsageError("gomap-snap: give a NAME and an EXPR (see 'help gomap-snap')")
-        if not commands._has_memory():
-            raise GomapError("the program is not running and no core file is loaded; "
-                             "'run', 'attach PID' or 'core FILE' first")
-        target = commands.current_target()
+        target = commands.target_with_memory()
         mt, addr = commands.resolve(target, args.expr, args.type)
         snap = take(target, mt, addr)
         SNAPSHOTS[args.name] = (snap, _where())
@@ -191,10 +188,7 @@ class GomapDiff(gdb.Command):
         d = diff(a, b, args.a, args.b)
         out = None
         if args.output:
-            try:
-                out = open(args.output, "w")
-            except OSError as exc:
-                raise UsageError(f"cannot write {args.output}: {exc.strerror}") from exc
+            out = commands.open_output(args.output)
         write = out.write if out else gdb.write
         try:
             if args.json:
