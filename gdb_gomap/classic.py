@@ -8,7 +8,7 @@ level in batches.  The --buckets view keeps every bucket and takes the plain
 per-cell path.
 """
 
-from .decode import build_entries, raw_cells, remap_slots
+from .decode import Tally, build_entries, raw_cells, remap_slots
 from .errors import UnreadableMemory
 from .slab import Collected, Scanner, indirect_counts, tag_translation
 from .snapshot import Bucket, Chain, MapSnapshot, Slot
@@ -38,11 +38,13 @@ class _Walk:
         self.scanner = Scanner(layout.bucket_size, layout.tophash_off, LIVE, layout.key,
                                layout.keys, layout.elem, layout.elems)
         self.detail = opts.detail
+        keep = ctx.limits.max_entries
         if self.detail:
-            self.col = Collected("raw", "raw")
+            self.col = Collected("raw", "raw", max_keep=keep)
         else:
             self.col = Collected(self.scanner.kkind, self.scanner.vkind,
-                                 opts.entries)
+                                 opts.entries, keep)
+        self.tally = Tally(snap)
         self.states = dict.fromkeys(("live", "emptyOne", "emptyRest", "evacuatedX",
                                      "evacuatedY", "evacuatedEmpty"), 0)
         self.overflow_buckets = 0
@@ -66,16 +68,17 @@ class _Walk:
             self.states[st] += 1
             entry = None
             if t >= MIN_TOPHASH and take:
-                ko = off + kc.offset + i * kc.stride
-                vo = off + vc.offset + i * vc.stride
-                k = int.from_bytes(buf[ko:ko + 8], "little") if kc.indirect \
-                    else buf[ko:ko + kc.size]
-                v = int.from_bytes(buf[vo:vo + 8], "little") if vc.indirect \
-                    else buf[vo:vo + vc.size]
-                entry = len(self.col.keys)
-                self.col.keys.append(k)
-                self.col.vals.append(v)
                 self.col.count += 1
+                if len(self.col.keys) < self.col.max_keep:
+                    ko = off + kc.offset + i * kc.stride
+                    vo = off + vc.offset + i * vc.stride
+                    k = int.from_bytes(buf[ko:ko + 8], "little") if kc.indirect \
+                        else buf[ko:ko + kc.size]
+                    v = int.from_bytes(buf[vo:vo + 8], "little") if vc.indirect \
+                        else buf[vo:vo + vc.size]
+                    entry = len(self.col.keys)
+                    self.col.keys.append(k)
+                    self.col.vals.append(v)
             slots.append(Slot(i, st, t, entry))
         if self.opts.raw:
             raw_cells(slots, buf, off, kc, vc)
@@ -138,8 +141,9 @@ class _Walk:
             fresh = []
             for p in pending:
                 if p[0] in self.visited:
-                    self.snap.warn(f"an overflow chain reaches {p[0]:#x} twice; chain cut "
-                                   f"(corrupt memory?)")
+                    self.tally.warn("overflow chains cut at a bucket reached twice",
+                                    f"an overflow chain reaches {p[0]:#x} twice; chain cut "
+                                    f"(corrupt memory?)")
                     continue
                 self.visited.add(p[0])
                 fresh.append(p)
@@ -147,7 +151,8 @@ class _Walk:
             good, bufs = [], []
             for p, data in zip(fresh, reads):
                 if isinstance(data, Exception):
-                    self.snap.warn(f"overflow bucket {p[0]:#x} unreadable; chain cut")
+                    self.tally.warn("overflow buckets unreadable",
+                                    f"overflow bucket {p[0]:#x} unreadable; chain cut")
                     continue
                 good.append(p)
                 bufs.append(data)
@@ -171,8 +176,9 @@ class _Walk:
                     if o:
                         nxt.append((o, p[1], None, None))
             if nxt and level >= lim.max_chain:
-                self.snap.warn(f"overflow chains longer than {lim.max_chain} buckets were "
-                               f"cut (raise --max-chain)")
+                self.tally.warn("chain cuts at --max-chain",
+                                f"overflow chains longer than {lim.max_chain} buckets were "
+                                f"cut (raise --max-chain)")
                 break
             pending = nxt
 
@@ -185,8 +191,10 @@ class _Walk:
             try:
                 buf = self.ctx.mem.read(base + start * bs, cnt * bs)
             except UnreadableMemory as exc:
-                self.snap.warn(f"{'old ' if old else ''}buckets {start}..{start + cnt - 1} "
-                               f"unreadable at {base + start * bs:#x}: {exc}")
+                what = f"{'old ' if old else ''}buckets"
+                self.tally.warn(f"unreadable pieces of the {what} array",
+                                f"{what} {start}..{start + cnt - 1} "
+                                f"unreadable at {base + start * bs:#x}: {exc}")
                 continue
             if self.detail:
                 self._chunk_detail(base, start, cnt, buf, old)
@@ -230,13 +238,20 @@ def decode(ctx, layout, addr, opts):
         walk.array(oldbuckets, min(nold, ctx.limits.max_buckets), old=True)
     if buckets:
         walk.array(buckets, min(nb, ctx.limits.max_buckets), old=False)
+    walk.tally.close()
     live = walk.col.count
+    if walk.col.capped:
+        snap.warn(f"only the first {len(walk.col.keys):,} of {live:,} live cells are kept "
+                  f"(max_entries): corrupt memory?")
     if live != count:
         snap.warn(f"MISMATCH: found {live} live cells but count is {count}; the map is "
                   f"corrupt, mid-write, or the decode was cut short (see other warnings)")
     ik, iv = indirect_counts(walk.col, L)
     if opts.entries:
+        capped = walk.col.capped
         order = build_entries(ctx, snap, L, walk.col, opts, want_order=opts.detail)
+        if capped:
+            snap.entries_complete = False
         if walk.chains is not None:
             remap_slots((b for c in walk.chains for b in c.buckets), order)
     else:

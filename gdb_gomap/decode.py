@@ -51,6 +51,27 @@ class Context:
                             self.map_count)
 
 
+class Tally:
+    """Warnings that corrupt memory can repeat without end (one per bucket, table,
+    chunk): the first ``shown`` of each kind are said, then one line with the count."""
+
+    def __init__(self, snap, shown=3):
+        self.snap, self.shown = snap, shown
+        self.counts = {}
+
+    def warn(self, kind, text):
+        n = self.counts.get(kind, 0) + 1
+        self.counts[kind] = n
+        if n <= self.shown:
+            self.snap.warn(text)
+
+    def close(self):
+        for kind, n in self.counts.items():
+            if n > self.shown:
+                self.snap.warn(f"... and {n - self.shown} more: {kind}")
+        self.counts = {}
+
+
 def resolve_indirect(ctx, cells, size, what, warn):
     """Replace pointer cells (ints) with the ``size`` bytes they point at."""
     idx = [i for i, c in enumerate(cells) if isinstance(c, int)]

@@ -43,17 +43,28 @@ class Collected:
     pointer ints ('raw').
     """
 
-    def __init__(self, kkind, vkind, want_cells=True):
+    def __init__(self, kkind, vkind, want_cells=True, max_keep=None):
         self.kkind, self.vkind = kkind, vkind
         self.keys, self.vals = [], []
         self.want_cells = want_cells   # False: only count (the summary view)
         self.count = 0
         self.nonnil_key_ptrs = self.nonnil_val_ptrs = 0
+        # Cells kept at most (Limits.max_entries); live cells past it are only counted.
+        self.max_keep = max_keep if max_keep is not None else float("inf")
+
+    def room(self):
+        """How many more cells may be kept."""
+        return self.max_keep - len(self.keys)
+
+    @property
+    def capped(self):
+        """True when live cells were counted but not kept for want of room."""
+        return self.want_cells and self.count > len(self.keys)
 
 
 def indirect_counts(col, layout):
     """(non-nil indirect keys, non-nil indirect elems) among the collected cells."""
-    if not col.want_cells:   # only counted: every live indirect cell holds a pointer
+    if not col.want_cells or col.capped:   # every live indirect cell holds a pointer
         n = col.count
         return (n if layout.keys.indirect else 0), (n if layout.elems.indirect else 0)
     ik = sum(1 for k in col.keys if k) if layout.keys.indirect else 0
@@ -136,11 +147,23 @@ class Scanner:
                 mask = _and(mask, take, n)
             live = mask.count(1)
             out.count += live
-            if not live or not out.want_cells:
+            if not live or not out.want_cells or out.room() <= 0:
                 continue
+            if live > out.room():   # keep the first cells, count the rest
+                mask = _first_ones(mask, out.room())
             out.keys.extend(self._column(buf, n, out.kkind, self.kt, self.kc, k, mask))
             out.vals.extend(self._column(buf, n, out.vkind, self.vt, self.vc, k, mask))
         return any_live
+
+
+def _first_ones(mask, keep):
+    """``mask`` with only its first ``keep`` ones left set."""
+    out = bytearray(len(mask))
+    pos = -1
+    for _ in range(int(keep)):
+        pos = mask.find(1, pos + 1)
+        out[pos] = 1
+    return bytes(out)
 
 
 def gotype_zero(t):

@@ -7,7 +7,7 @@ Every distinct table's group array is read in bulk and scanned column-wise
 clear.  Keys are never looked up or hashed.
 """
 
-from .decode import build_entries, raw_cells, remap_slots
+from .decode import Tally, build_entries, raw_cells, remap_slots
 from .errors import UnreadableMemory
 from .slab import Collected, Scanner, indirect_counts, tag_translation
 from .snapshot import Bucket, MapSnapshot, Slot, Table
@@ -33,11 +33,13 @@ class _Walk:
         self.scanner = Scanner(layout.group_size, layout.ctrl_off, FULL, layout.key,
                                layout.keys, layout.elem, layout.elems)
         self.detail = opts.detail
+        keep = ctx.limits.max_entries
         if self.detail:
-            self.col = Collected("raw", "raw")
+            self.col = Collected("raw", "raw", max_keep=keep)
         else:
             self.col = Collected(self.scanner.kkind, self.scanner.vkind,
-                                 opts.entries)
+                                 opts.entries, keep)
+        self.tally = Tally(snap)
         self.groups_seen = 0
         self.empty_groups = 0
 
@@ -56,16 +58,17 @@ class _Walk:
             counts[st] += 1
             entry = None
             if st == "full":
-                ko = off + kc.offset + i * kc.stride
-                vo = off + vc.offset + i * vc.stride
-                k = int.from_bytes(buf[ko:ko + 8], "little") if kc.indirect \
-                    else buf[ko:ko + kc.size]
-                v = int.from_bytes(buf[vo:vo + 8], "little") if vc.indirect \
-                    else buf[vo:vo + vc.size]
-                entry = len(self.col.keys)
-                self.col.keys.append(k)
-                self.col.vals.append(v)
                 self.col.count += 1
+                if len(self.col.keys) < self.col.max_keep:
+                    ko = off + kc.offset + i * kc.stride
+                    vo = off + vc.offset + i * vc.stride
+                    k = int.from_bytes(buf[ko:ko + 8], "little") if kc.indirect \
+                        else buf[ko:ko + kc.size]
+                    v = int.from_bytes(buf[vo:vo + 8], "little") if vc.indirect \
+                        else buf[vo:vo + vc.size]
+                    entry = len(self.col.keys)
+                    self.col.keys.append(k)
+                    self.col.vals.append(v)
             slots.append(Slot(i, st, c, entry))
         if self.opts.raw:
             raw_cells(slots, buf, off, kc, vc)
@@ -83,8 +86,9 @@ class _Walk:
             try:
                 buf = self.ctx.mem.read(addr, cnt * gs)
             except UnreadableMemory as exc:
-                self.snap.warn(f"groups {start}..{start + cnt - 1} at {addr:#x} "
-                               f"unreadable: {exc}")
+                self.tally.warn("unreadable pieces of group arrays",
+                                f"groups {start}..{start + cnt - 1} at {addr:#x} "
+                                f"unreadable: {exc}")
                 continue
             if self.detail:
                 for j in range(cnt):
@@ -104,8 +108,9 @@ class _Walk:
         """Walk every group of table ``t`` (a Table), filling its counters."""
         ngroups = t.lengthMask + 1
         if ngroups > self.ctx.limits.max_buckets or ngroups * SLOTS > MAX_TABLE_CAPACITY * 64:
-            self.snap.warn(f"table {t.address:#x}: {ngroups} groups is implausible "
-                           f"(corrupt?); not walked")
+            self.tally.warn("tables with an implausible number of groups",
+                            f"table {t.address:#x}: {ngroups} groups is implausible "
+                            f"(corrupt?); not walked")
             return
         counts = {"full": 0, "empty": 0, "deleted": 0}
         kept = [] if self.detail else None
@@ -150,16 +155,20 @@ def decode(ctx, layout, addr, opts):
         if dir_len != 1 << h["globalDepth"]:
             snap.warn(f"dirLen={dir_len} but globalDepth={h['globalDepth']} "
                       f"(expected 2^globalDepth): corrupt header?")
-        tables, dir_bytes = _directory(ctx, L, dir_ptr, dir_len, snap)
+        tables, dir_bytes = _directory(ctx, L, dir_ptr, dir_len, snap, walk.tally)
         for t in tables:
             walk.table(t)
             slots["full"] += t.full
             slots["empty"] += t.empty
             slots["deleted"] += t.tombstones
             groups_bytes += (t.lengthMask + 1) * gs
-            _check_table(t, snap)
+            _check_table(t, walk.tally)
         snap.tables = tables
+    walk.tally.close()
     live = walk.col.count
+    if walk.col.capped:
+        snap.warn(f"only the first {len(walk.col.keys):,} of {live:,} full slots are kept "
+                  f"(max_entries): corrupt memory?")
     if live != used:
         snap.warn(f"MISMATCH: found {live} full slots but used is {used}; the map is "
                   f"corrupt, mid-write, or the decode was cut short (see other warnings)")
@@ -168,7 +177,10 @@ def decode(ctx, layout, addr, opts):
                   f"map's used is {used}")
     ik, iv = indirect_counts(walk.col, L)
     if opts.entries:
+        capped = walk.col.capped
         order = build_entries(ctx, snap, L, walk.col, opts, want_order=opts.detail)
+        if capped:
+            snap.entries_complete = False
         if opts.detail:
             groups = [g for t in tables for g in (t.groups or [])]
             if snap.group is not None:
@@ -194,7 +206,7 @@ def decode(ctx, layout, addr, opts):
     return snap
 
 
-def _directory(ctx, L, dir_ptr, dir_len, snap):
+def _directory(ctx, L, dir_ptr, dir_len, snap, tally):
     """Read the directory; return the distinct tables in order and the directory bytes."""
     try:
         raw = ctx.mem.read(dir_ptr, dir_len * 8)
@@ -218,7 +230,8 @@ def _directory(ctx, L, dir_ptr, dir_len, snap):
     goff = T.fields["groups"][0]
     for p, data in zip(order, reads):
         if isinstance(data, Exception):
-            snap.warn(f"table {p:#x} (directory slots {slots[p]}) unreadable; skipped")
+            tally.warn("tables unreadable", f"table {p:#x} (directory slots "
+                                            f"{_slot_list(slots[p])}) unreadable; skipped")
             continue
         f = T.read_all(data)
         tables.append(Table(p, f["used"], f["capacity"], f["growthLeft"], f["localDepth"],
@@ -226,20 +239,33 @@ def _directory(ctx, L, dir_ptr, dir_len, snap):
                             G.read(data, "lengthMask", goff), slots[p]))
         run = slots[p]
         if run != list(range(run[0], run[0] + len(run))):
-            snap.warn(f"table {p:#x} fills non-consecutive directory slots {run}")
+            tally.warn("tables in non-consecutive directory slots",
+                       f"table {p:#x} fills non-consecutive directory slots {_slot_list(run)}")
     return tables, dir_len * 8
 
 
-def _check_table(t, snap):
+def _slot_list(slots, shown=8):
+    """A directory slot list for a warning, cut when long."""
+    if len(slots) <= shown:
+        return str(slots)
+    return f"[{', '.join(map(str, slots[:shown]))}, ... {len(slots)} slots]"
+
+
+def _check_table(t, tally):
     if t.full != t.used:
-        snap.warn(f"MISMATCH: table {t.address:#x} has {t.full} full slots but used is {t.used}")
+        tally.warn("tables whose full slots disagree with used",
+                   f"MISMATCH: table {t.address:#x} has {t.full} full slots but used is "
+                   f"{t.used}")
     if t.capacity != (t.lengthMask + 1) * SLOTS:
-        snap.warn(f"table {t.address:#x}: capacity {t.capacity} but {t.lengthMask + 1} groups")
+        tally.warn("tables whose capacity disagrees with their groups",
+                   f"table {t.address:#x}: capacity {t.capacity} but {t.lengthMask + 1} groups")
     max_growth = t.capacity - 1 if t.capacity <= SLOTS else t.capacity * 7 // 8
     t.tombstones_expected = max_growth - t.used - t.growthLeft
     if t.tombstones_expected != t.tombstones:
-        snap.warn(f"table {t.address:#x}: {t.tombstones} tombstones in control bytes but "
-                  f"capacity*7/8 - used - growthLeft = {t.tombstones_expected}")
+        tally.warn("tables whose tombstones disagree with capacity, used and growthLeft",
+                   f"table {t.address:#x}: {t.tombstones} tombstones in control bytes but "
+                   f"capacity*7/8 - used - growthLeft = {t.tombstones_expected}")
     if t.directory_slots and t.index != t.directory_slots[0]:
-        snap.warn(f"table {t.address:#x}: index {t.index} but first directory slot "
-                  f"{t.directory_slots[0]}")
+        tally.warn("tables whose index disagrees with the directory",
+                   f"table {t.address:#x}: index {t.index} but first directory slot "
+                   f"{t.directory_slots[0]}")
