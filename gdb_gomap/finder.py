@@ -4,7 +4,7 @@ fields reached from globals through structs, pointers, arrays and slices."""
 from dataclasses import dataclass
 
 from .decode import DumpOptions
-from .errors import GomapError
+from .errors import GomapError, TargetGone
 
 SKIP_PREFIXES = ("runtime.", "internal/", "sync.", "syscall.", "os.", "reflect.",
                  "unicode.", "time.", "go:", "type:", "crypto/", "vendor/")
@@ -89,6 +89,8 @@ def find_maps(target, include_runtime=False, extra=()):
             if t.kind in ("map", "struct", "ptr", "array", "slice") and \
                     (t.kind == "map" or _may_hold_map(t if t.kind != "slice" else t.elem)):
                 _walk(target, name, loc, t, 0, out, set())
+        except TargetGone:   # nothing more to find: one error, not one per map
+            raise
         except GomapError as exc:
             out.append(FoundMap(name, None, 0, None, str(exc)))
     for expr, mt, header in extra:
@@ -98,6 +100,8 @@ def find_maps(target, include_runtime=False, extra=()):
             continue
         try:
             fm.snapshot = target.dump(fm.map_type, fm.header, DumpOptions(entries=False))
+        except TargetGone:
+            raise
         except GomapError as exc:
             fm.error = str(exc)
     out.sort(key=lambda f: (-(f.snapshot.stats.get("bytes", {}).get("total", 0)

@@ -21,6 +21,18 @@ _libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c
 _libc.ptrace.restype = ctypes.c_long
 
 
+def process_gone(pid):
+    """True when ``pid`` no longer runs: no /proc entry, or a zombie waiting to be reaped
+    (a process killed while stopped keeps its /proc entry, but its memory is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return True
+    end = stat.rfind(b")")
+    return stat[end + 2:end + 3] in (b"Z", b"X")
+
+
 def _ptrace(req, tid):
     if _libc.ptrace(req, tid, None, None) == -1:
         return ctypes.get_errno()
@@ -42,13 +54,15 @@ class StoppedProcess(Memory):
             raise TargetGone(self.pid, exc.strerror) from exc
 
     def __enter__(self):
-        if not os.path.exists(f"/proc/{self.pid}"):
+        if process_gone(self.pid):
             raise TargetGone(self.pid, "no such process")
         try:
             for tid in sorted(int(t) for t in os.listdir(f"/proc/{self.pid}/task")):
                 err = _ptrace(PTRACE_ATTACH, tid)
                 if err == errno.ESRCH:
                     continue  # the thread exited meanwhile
+                if err and process_gone(self.pid):
+                    raise TargetGone(self.pid, "it exited while gomap attached")
                 if err:
                     raise GomapError(
                         f"ptrace may not attach to process {self.pid} "
@@ -81,10 +95,12 @@ class StoppedProcess(Memory):
             self._mem.seek(addr)
             data = self._mem.read(size)
         except (OSError, OverflowError, ValueError) as exc:
-            if not os.path.exists(f"/proc/{self.pid}"):
+            if process_gone(self.pid):
                 raise TargetGone(self.pid, "it exited during the read") from exc
             raise UnreadableMemory(addr, size, getattr(exc, "strerror", None) or str(exc)) \
                 from exc
         if data is None or len(data) != size:
+            if process_gone(self.pid):
+                raise TargetGone(self.pid, "it exited during the read")
             raise UnreadableMemory(addr, size, "short read")
         return data
