@@ -87,6 +87,23 @@ class GoBinary:
             self._file.close()
             raise NotGoBinary(f"{path} is not an ELF file ({exc}); give the Go executable "
                               f"that produced the process or core") from exc
+        try:
+            self._check_go(path)
+        except ELFError as exc:   # headers or sections past the end of a cut file
+            self._file.close()
+            raise NotGoBinary(f"{path} is a truncated or corrupt ELF file ({exc}); give "
+                              f"the whole Go executable") from exc
+        except NotGoBinary:
+            self._file.close()
+            raise
+
+    def _check_go(self, path):
+        size = os.fstat(self._file.fileno()).st_size
+        end = max((sec["sh_offset"] + sec["sh_size"] for sec in self.elf.iter_sections()
+                   if sec["sh_type"] != "SHT_NOBITS"), default=0)
+        if end > size:
+            raise NotGoBinary(f"{path} is truncated ({size:,} bytes, its sections need "
+                              f"{end:,}); give the whole Go executable")
         if self.elf.get_machine_arch() != "x64":
             raise NotGoBinary(f"{path} is a {self.elf.get_machine_arch()} binary; gomap "
                               f"decodes linux/amd64 Go programs only")
