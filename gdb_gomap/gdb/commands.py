@@ -5,6 +5,7 @@ expression with gdb, and hand the map's address and type to the core.  Errors
 are one line (gdb.GdbError); ``set gomap-verbose on`` adds the traceback.
 """
 
+import contextlib
 import os
 import re
 import sys
@@ -316,10 +317,31 @@ def write_svg(snap, path):
         raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
 
 
+@contextlib.contextmanager
+def no_inferior_calls():
+    """Forbid gdb to call functions in the target while a command runs.
+
+    gomap never calls one itself; with ``may-call-functions`` off, an expression
+    the user gives (``gomap-dump --type T 'f()'``) cannot call one either.  The
+    user's own setting is restored afterwards."""
+    try:
+        was = gdb.parameter("may-call-functions")
+    except (gdb.error, RuntimeError):   # a gdb without the setting
+        was = None
+    if was:
+        gdb.execute("set may-call-functions off", to_string=True)
+    try:
+        yield
+    finally:
+        if was:
+            gdb.execute("set may-call-functions on", to_string=True)
+
+
 def run_guarded(fn, *a):
     """Run a command body; turn every failure into a one-line gdb error."""
     try:
-        fn(*a)
+        with no_inferior_calls():
+            fn(*a)
     except KeyboardInterrupt:
         raise gdb.GdbError("gomap: interrupted") from None
     except UsageError as exc:
