@@ -167,6 +167,12 @@ install() {
         (cd "$REPO" && "$VENV/bin/python" -m tests.toolchains --install-all)
         say "installing the pinned Delve into $GOMAP_CACHE/bin (go install)"
         (cd "$REPO" && "$VENV/bin/python" -m delve_bridge.install)
+        say "unpacking a gdb without Python (gdb-minimal) into $GOMAP_CACHE for its test"
+        if ! (cd "$REPO" && "$VENV/bin/python" -m tests.toolchains --gdb-minimal 2>/dev/null); then
+            # apt-get download needs the package lists, which a fresh machine may lack
+            command -v apt-get >/dev/null && as_root apt-get update -qq
+            (cd "$REPO" && "$VENV/bin/python" -m tests.toolchains --gdb-minimal)
+        fi
     fi
 
     # Loading must work: the same check a user's gdb does at start-up.

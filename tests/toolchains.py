@@ -9,6 +9,7 @@ parallel test processes.
 
     python -m tests.toolchains --install-all      # every toolchain of MATRIX
     python -m tests.toolchains --build-all DIR    # DIR built for all of MATRIX
+    python -m tests.toolchains --gdb-minimal      # a gdb without Python, for one test
 """
 
 import argparse
@@ -166,6 +167,33 @@ def build_for(example_dir, build):
     return build_example(example_dir, build.version, build.experiment, build.noopt)
 
 
+def gdb_minimal():
+    """Path of a gdb built without Python: Debian's ``gdb-minimal``, unpacked into
+    ``CACHE/gdb-minimal`` (``apt-get download`` + ``dpkg-deb -x``, no root needed)."""
+    dest = CACHE / "gdb-minimal"
+    gdb = dest / "usr" / "bin" / "gdb"
+    if gdb.is_file():
+        return gdb
+    for tool in ("apt-get", "dpkg-deb"):
+        if not shutil.which(tool):
+            raise BuildError(f"no {tool} here: gdb-minimal is unpacked from Debian's package")
+    with _locked(CACHE / ".gdb-minimal.lock"):
+        if gdb.is_file():
+            return gdb
+        with tempfile.TemporaryDirectory(dir=CACHE) as d:
+            _run(["apt-get", "download", "gdb-minimal"], "apt-get download gdb-minimal", cwd=d)
+            debs = list(Path(d).glob("gdb-minimal_*.deb"))
+            if not debs:
+                raise BuildError("apt-get download gdb-minimal gave no .deb")
+            tree = Path(d) / "tree"
+            _run(["dpkg-deb", "-x", str(debs[0]), str(tree)], f"dpkg-deb -x {debs[0].name}")
+            if not (tree / "usr" / "bin" / "gdb").is_file():
+                raise BuildError(f"{debs[0].name} holds no usr/bin/gdb")
+            shutil.rmtree(dest, ignore_errors=True)
+            tree.rename(dest)
+    return gdb
+
+
 def _run(argv, what, **kwargs):
     proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, **kwargs)
     if proc.returncode != 0:
@@ -178,14 +206,18 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m tests.toolchains", description=__doc__.split("\n")[0])
     ap.add_argument("--install-all", action="store_true", help="install every Go toolchain of MATRIX")
     ap.add_argument("--build-all", metavar="DIR", help="build the example in DIR for all of MATRIX")
+    ap.add_argument("--gdb-minimal", action="store_true",
+                    help="unpack Debian's gdb-minimal (a gdb without Python) into the cache")
     args = ap.parse_args(argv)
-    if not (args.install_all or args.build_all):
-        ap.error("nothing to do: give --install-all or --build-all DIR")
+    if not (args.install_all or args.build_all or args.gdb_minimal):
+        ap.error("nothing to do: give --install-all, --build-all DIR or --gdb-minimal")
     try:
         if args.install_all:
             for version in VERSIONS:
                 had = (CACHE / "go" / version / "go" / "bin" / "go").is_file()
                 print(f"go {version}: {'already in' if had else 'installed into'} {go_binary(version)}")
+        if args.gdb_minimal:
+            print(f"gdb without Python: {gdb_minimal()}")
         if args.build_all:
             for build in MATRIX:
                 print(f"{build.id}\t{build_for(args.build_all, build)}")
