@@ -23,6 +23,10 @@ class DumpOptions:
     sort:     sort entries by key when the keys are plain scalars (else walk order)
     raw:      with ``detail``, keep every slot's stored key and elem bytes (hex), live
               or not, so that a diff can tell cleared cells from ones left in place
+    json_bytes: string keys and values stay as their bytes (``bytes``; a string
+              that could not be read or was cut stays a str or Unreadable); for a
+              snapshot that only render.jsonout.write_json will see: it writes
+              them without making a Python str of each (see jsonout.py)
     """
     entries: bool = True
     limit: Optional[int] = None
@@ -30,6 +34,7 @@ class DumpOptions:
     window: Optional[Tuple[int, int]] = None
     sort: bool = True
     raw: bool = False
+    json_bytes: bool = False
 
     def in_window(self, i):
         return self.window is None or self.window[0] <= i <= self.window[1]
@@ -108,12 +113,15 @@ def _sort_key(v):
 SORTABLE = ("int", "uint", "float", "string", "bool")
 
 
-def _finish(ctx, snap, kind, items, gotype, cell, what):
-    """Turn one collected column into decoded values; also say if all are readable."""
+def _finish(ctx, snap, kind, items, lens, gotype, cell, what, as_bytes=False):
+    """Turn one collected column into decoded values; also say if all are readable.
+    ``lens`` holds the string lengths of a 'str' column (``items`` the pointers);
+    ``as_bytes`` leaves its strings as bytes (DumpOptions.json_bytes)."""
     if kind in ("prim", "zero"):
         return items, True
     if kind == "str":
-        return decode_strings(ctx.mem, items, ctx.limits.max_string, snap.warn)
+        return decode_strings(ctx.mem, items, lens, ctx.limits.max_string, snap.warn,
+                              as_bytes)
     if cell.indirect:
         items = resolve_indirect(ctx, items, gotype.size, what, snap.warn)
     vals = ctx.value_decoder(snap.warn).decode_many(gotype, items)
@@ -129,15 +137,27 @@ def build_entries(ctx, snap, layout, col, opts, want_order=False):
     slots of the --buckets view; else None.
     """
     n = len(col.keys)
-    ks, vs = col.keys, col.vals
+    ks, vs, kl, vl = col.keys, col.vals, col.klens, col.vlens
     if opts.limit is not None and n > opts.limit:
         ks, vs = ks[:opts.limit], vs[:opts.limit]
+        kl, vl = kl[:opts.limit], vl[:opts.limit]
         snap.entries_complete = False
-    col.keys = col.vals = None                 # raw cells: no longer needed
-    keys, clean = _finish(ctx, snap, col.kkind, ks, layout.key, layout.keys, "key")
-    del ks
-    vals, _ = _finish(ctx, snap, col.vkind, vs, layout.elem, layout.elems, "elem")
-    del vs
+    col.keys = col.vals = col.klens = col.vlens = None   # raw cells: no longer needed
+    as_bytes = opts.json_bytes and not opts.sort and not want_order
+    if col.kkind == "str" and col.vkind == "str":   # one bulk read for both columns
+        both, clean = decode_strings(ctx.mem, ks + vs, kl + vl, ctx.limits.max_string,
+                                     snap.warn, as_bytes)
+        keys, vals = both[:len(ks)], both[len(ks):]
+        if not clean:
+            clean = not any(isinstance(k, Unreadable) for k in keys)
+        del both, ks, kl, vs, vl
+    else:
+        keys, clean = _finish(ctx, snap, col.kkind, ks, kl, layout.key, layout.keys, "key",
+                              as_bytes)
+        del ks, kl
+        vals, _ = _finish(ctx, snap, col.vkind, vs, vl, layout.elem, layout.elems, "elem",
+                          as_bytes)
+        del vs, vl
     order = list(range(len(keys))) if want_order else None
     if opts.sort and layout.key.kind in SORTABLE and clean:
         if want_order:

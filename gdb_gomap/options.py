@@ -147,6 +147,8 @@ def dump_options_from(args):
     """DumpOptions for the view the arguments ask for."""
     svg = bool(getattr(args, "svg", None))
     want_entries = args.entries or args.json or args.buckets or svg
-    return DumpOptions(entries=want_entries, limit=args.limit, detail=args.buckets or svg,
-                       window=args.window,
-                       sort=(not args.json) if args.sort is None else args.sort)
+    sort = (not args.json) if args.sort is None else args.sort
+    detail = args.buckets or svg
+    return DumpOptions(entries=want_entries, limit=args.limit, detail=detail,
+                       window=args.window, sort=sort,
+                       json_bytes=bool(args.json and not detail and not sort))

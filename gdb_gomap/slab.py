@@ -38,14 +38,15 @@ class Collected:
 
     Cells are kept in the order the walk collects them (the "walk order":
     within one bulk read, slot 0 of every bucket or group, then slot 1, ...).
-    keys/vals hold: final values ('prim', 'zero'), string headers packed as one
-    int ``ptr | len << 64`` ('str', a third of the memory of a tuple), bytes or
+    keys/vals hold: final values ('prim', 'zero'), the data pointers of string
+    headers ('str', their lengths in the parallel klens/vlens), bytes or
     pointer ints ('raw').
     """
 
     def __init__(self, kkind, vkind, want_cells=True, max_keep=None):
         self.kkind, self.vkind = kkind, vkind
         self.keys, self.vals = [], []
+        self.klens, self.vlens = [], []   # string lengths ('str' columns only)
         self.want_cells = want_cells   # False: only count (the summary view)
         self.count = 0
         self.nonnil_key_ptrs = self.nonnil_val_ptrs = 0
@@ -108,6 +109,14 @@ class Scanner:
         R = self.R
         return [int.from_bytes(buf[j * R + off:j * R + off + 8], "little") for j in range(n)]
 
+    def _strings(self, buf, n, cell, k, mask, ptrs, lens):
+        """Append slot k's string headers (data pointer, length) of the live records."""
+        off = cell.offset + k * cell.stride
+        q = memoryview(buf)[:n * self.R].cast("Q")
+        step = self.R // 8
+        ptrs.extend(compress(q[off // 8::step].tolist(), mask))
+        lens.extend(compress(q[off // 8 + 1::step].tolist(), mask))
+
     def _column(self, buf, n, kind, gotype, cell, k, mask):
         off = cell.offset + k * cell.stride
         R = self.R
@@ -115,11 +124,6 @@ class Scanner:
             s = gotype.size
             col = memoryview(buf)[:n * R].cast(PRIM_FORMATS[(gotype.kind, s)])[off // s::R // s]
             return list(compress(col.tolist(), mask))
-        if kind == "str":
-            q = memoryview(buf)[:n * R].cast("Q")
-            ptrs = compress(q[off // 8::R // 8].tolist(), mask)
-            lens = compress(q[off // 8 + 1::R // 8].tolist(), mask)
-            return [p | (ln << 64) for p, ln in zip(ptrs, lens)]
         if kind == "zero":
             return [gotype_zero(gotype)] * mask.count(1)
         js = compress(range(n), mask)
@@ -151,8 +155,14 @@ class Scanner:
                 continue
             if live > out.room():   # keep the first cells, count the rest
                 mask = _first_ones(mask, out.room())
-            out.keys.extend(self._column(buf, n, out.kkind, self.kt, self.kc, k, mask))
-            out.vals.extend(self._column(buf, n, out.vkind, self.vt, self.vc, k, mask))
+            if out.kkind == "str":
+                self._strings(buf, n, self.kc, k, mask, out.keys, out.klens)
+            else:
+                out.keys.extend(self._column(buf, n, out.kkind, self.kt, self.kc, k, mask))
+            if out.vkind == "str":
+                self._strings(buf, n, self.vc, k, mask, out.vals, out.vlens)
+            else:
+                out.vals.extend(self._column(buf, n, out.vkind, self.vt, self.vc, k, mask))
         return any_live
 
 

@@ -10,6 +10,8 @@ handful of memory reads, not a million.
 
 import math
 import struct
+from itertools import repeat
+from operator import add, itemgetter, rshift, sub
 
 from .errors import UnreadableMemory
 from .memory import check_pointer
@@ -278,6 +280,7 @@ def _string_sites(t, max_items, base=0, depth=0):
     return []
 
 
+_MASK64 = (1 << 64) - 1
 BLOCK_SHIFT = 16          # strings are read in 64 KiB blocks ...
 RUN_BLOCKS = 256          # ... merged into runs of at most 16 MiB
 
@@ -306,43 +309,150 @@ def _read_runs(mem, blocks, margin):
     return where
 
 
-def decode_strings(mem, packed, max_string, warn):
-    """Decode many Go strings given as packed headers ``ptr | len << 64``, in bulk.
+STRING_CHUNK = 1 << 16    # strings sliced per itemgetter call (bounds the slice objects alive)
+DENSE_FACTOR = 4          # one read of [lowest, highest string] when it is at most this many
+DENSE_FLOOR = 64 << 20    # times the string bytes, or at most 64 MiB
+SPARSE_FACTOR = 32        # blocks worth more than this many times the string bytes ...
+SPARSE_FLOOR = 64 << 20   # ... and more than 64 MiB: strings are read one by one instead
 
-    The 64 KiB blocks holding string starts are read as runs of neighbouring
-    blocks; each string is then a slice of its run.  Strings whose run could
-    not be read, long strings and bad headers take the slow path one by one.
-    Returns (strings, clean) where clean is False if any came back Unreadable.
+
+def decode_strings(mem, ptrs, lens, max_string, warn, as_bytes=False):
+    """Decode many Go strings, given as parallel lists of data pointers and lengths.
+
+    The string data is read in bulk and laid in one bytes object ``data``:
+    the whole address range from the lowest to the highest string when that
+    range is dense, else the 64 KiB blocks holding string starts, read as runs
+    of neighbouring blocks and laid end to end.  Every string is then a slice
+    of ``data``; the offsets, the slicing and the UTF-8 decoding run in C
+    (``map`` and ``itemgetter``), with no Python bytecode per string.
+    Invalid UTF-8 is kept with surrogateescape.  Strings whose data could not
+    be read in bulk, strings longer than ``max_string`` and bad headers take
+    the slow path.  Returns (strings, clean); clean is False if any string
+    came back Unreadable.  With ``as_bytes`` the strings stay bytes, except
+    the ones cut at ``max_string`` (a GoStr) and the unreadable ones.
     """
-    shift = BLOCK_SHIFT
-    mask = (1 << 64) - 1
-    blocks = {(x & mask) >> shift for x in packed}
-    blocks = sorted(b for b in blocks if 4096 >> shift <= b < (1 << 47) >> shift)
-    get = _read_runs(mem, blocks, max_string).get
-    # One pass for the common case; r = the string's run, ln = its length.
-    out = [r[0][(p := x & mask) - r[1]:p - r[1] + ln].decode("utf-8", "surrogateescape")
-           if (r := get((x & mask) >> shift)) is not None and 0 < (ln := x >> 64) <= max_string
-           else None
-           for x in packed]
+    n = len(ptrs)
+    if not n:
+        return [], True
+    optrs, olens = ptrs, lens   # as given, for the slow path
+    slow = []
+    if min(ptrs) < 4096 or max(ptrs) >= 1 << 47 or max(lens) > max_string:
+        slow = [i for i, (p, ln) in enumerate(zip(ptrs, lens))
+                if not 4096 <= p < 1 << 47 or ln > max_string]
+        if len(slow) == n:
+            return _slow_strings(mem, ptrs, lens, slow, [None] * n, max_string, warn,
+                                 as_bytes)
+        ptrs, lens = list(ptrs), list(lens)
+        bad = set(slow)
+        good = ptrs[next(i for i in range(n) if i not in bad)]
+        for i in slow:   # an empty slice for now, decoded one by one below
+            ptrs[i], lens[i] = good, 0
+    offs, missing = _bulk_offsets(mem, ptrs, lens, max_string)
+    data = offs.pop()
+    if type(data) is not bytes:
+        data = bytes(data)
+    if missing:
+        slow = sorted({*slow, *missing})
+        lens = list(lens) if lens is olens else lens
+        for i in missing:
+            offs[i], lens[i] = 0, 0
+    out = []
+    for c in range(0, n, STRING_CHUNK):
+        st = offs[c:c + STRING_CHUNK]
+        got = itemgetter(*map(slice, st, map(add, st, lens[c:c + STRING_CHUNK])),
+                         slice(0, 0))(data)
+        if as_bytes:
+            out.extend(got[:-1])
+            continue
+        try:
+            text = list(map(bytes.decode, got[:-1]))
+        except UnicodeDecodeError:   # invalid UTF-8 in this chunk: keep the bytes
+            text = [b.decode("utf-8", "surrogateescape") for b in got[:-1]]
+        out.extend(text)
+    if not slow:
+        return out, True
+    return _slow_strings(mem, optrs, olens, slow, out, max_string, warn, as_bytes)
+
+
+def _bulk_offsets(mem, ptrs, lens, max_string):
+    """Read the data of every string; return (offsets + [data], missing).
+
+    ``offsets[i]`` is where string i starts in ``data``; ``missing`` lists
+    the strings whose data could not be read this way."""
+    n = len(ptrs)
+    lo, hi, total = min(ptrs), max(ptrs), sum(lens)
+    margin = max(lens)
+    if hi - lo + margin <= max(DENSE_FLOOR, DENSE_FACTOR * total):
+        try:
+            data = mem.read(lo, hi - lo + margin)
+        except UnreadableMemory:   # a hole in the range: read it block by block
+            pass
+        else:
+            offs = list(map(sub, ptrs, repeat(lo, n)))
+            offs.append(data)
+            return offs, []
+    blocks = sorted(set(map(rshift, ptrs, repeat(BLOCK_SHIFT, n))))
+    if len(blocks) << BLOCK_SHIFT > max(SPARSE_FLOOR, SPARSE_FACTOR * total):
+        blocks = []   # strings scattered over a huge heap: whole blocks would cost more
+    data, delta = _runs_data(mem, blocks, min(margin, max_string))
+    try:   # one pass in C: pointer + what its block adds
+        offs = list(map(add, ptrs, map(delta.__getitem__,
+                                       map(rshift, ptrs, repeat(BLOCK_SHIFT, n)))))
+        missing = []
+    except KeyError:   # some blocks could not be read
+        get = delta.get
+        offs, missing = [], []
+        for i, p in enumerate(ptrs):
+            d = get(p >> BLOCK_SHIFT)
+            if d is None:
+                missing.append(i)
+                d = -p
+            offs.append(p + d)
+    offs.append(data)
+    return offs, missing
+
+
+def _runs_data(mem, blocks, margin):
+    """(data, delta): the runs of ``blocks`` end to end, and for each block
+    read, what to add to a pointer into it to index ``data``."""
+    pieces, delta, pos = [], {}, 0
+    seen = {}
+    for b, run in _read_runs(mem, blocks, margin).items():
+        key = id(run[0])
+        if key not in seen:
+            seen[key] = pos - run[1]
+            pieces.append(run[0])
+            pos += len(run[0])
+        delta[b] = seen[key]
+    return b"".join(pieces), delta
+
+
+def _slow_strings(mem, ptrs, lens, idx, out, max_string, warn, as_bytes=False):
+    """Decode the strings at indexes ``idx`` of ``ptrs``/``lens`` into ``out``,
+    with one batch of coalesced reads."""
     clean = True
     cut = 0
-    for i in [i for i, v in enumerate(out) if v is None]:
-        p, ln = packed[i] & mask, packed[i] >> 64
+    reqs = []
+    for i in idx:
+        p, ln = ptrs[i], lens[i]
         if ln == 0:
-            out[i] = ""
-            continue
-        if ln < 0 or not 4096 <= p < (1 << 47):
-            out[i] = Unreadable(p, f"bad string header (ptr={p:#x}, len={ln})")
+            out[i] = b"" if as_bytes else ""
+        elif ln >= 1 << 63 or not 4096 <= p < (1 << 47):
+            out[i] = Unreadable(p, f"bad string header (ptr={p:#x}, len={_signed(ln)})")
+            clean = False
+        else:
+            reqs.append((i, p, ln))
+    got = mem.read_many([(p, min(ln, max_string)) for _, p, ln in reqs]) if reqs else []
+    for (i, p, ln), data in zip(reqs, got):
+        if isinstance(data, Exception):
+            out[i] = Unreadable(p, str(data))
             clean = False
             continue
-        want = min(ln, max_string)
-        try:
-            text = mem.read(p, want).decode("utf-8", "surrogateescape")
-        except UnreadableMemory as exc:
-            out[i] = Unreadable(p, str(exc))
-            clean = False
+        if as_bytes and ln <= max_string:
+            out[i] = data
             continue
-        if ln > want:
+        text = data.decode("utf-8", "surrogateescape")
+        if ln > max_string:
             text = GoStr(text)
             text.full_len = ln
             cut += 1
@@ -351,6 +461,10 @@ def decode_strings(mem, packed, max_string, warn):
         warn(f"{cut} strings longer than {max_string} bytes are cut; raise --max-string "
              f"to see them whole")
     return out, clean
+
+
+def _signed(x):
+    return x - (1 << 64) if x >= 1 << 63 else x
 
 
 # -- plain JSON --------------------------------------------------------------------
@@ -369,6 +483,8 @@ def to_json(v):
         return v
     if isinstance(v, str):
         return str(v)
+    if isinstance(v, bytes):   # a string left as bytes (DumpOptions.json_bytes)
+        return v.decode("utf-8", "surrogateescape")
     if isinstance(v, float):
         return _float_json(v)
     if isinstance(v, dict):

@@ -1,0 +1,3 @@
+module strmaps
+
+go 1.21
