@@ -12,6 +12,7 @@ from ..backends.process import StoppedProcess
 from ..binary import GoBinary
 from ..errors import GomapError, UsageError
 from ..finder import find_maps
+from ..nogc import no_gc
 from ..paths import resolve_map
 from ..render import text as text_view
 from ..render.color import ColorWriter
@@ -171,10 +172,11 @@ def main(argv=None):
         parser.print_help()
         return 2
     try:
-        if args.cmd == "dump":
-            cmd_dump(args)
-        else:
-            cmd_list(args, report=args.cmd == "report")
+        with no_gc():   # see nogc.py: the snapshot is freed before the collector runs
+            if args.cmd == "dump":
+                cmd_dump(args)
+            else:
+                cmd_list(args, report=args.cmd == "report")
     except GomapError as exc:
         if args.traceback or os.environ.get("GOMAP_DEBUG") == "1":
             traceback.print_exc()

@@ -16,6 +16,7 @@ import gdb
 from .. import options
 from ..errors import GomapError, NoSuchName, NotAMap, UsageError
 from ..finder import find_maps
+from ..nogc import no_gc
 from ..render.listing import list_json, list_text
 from ..render import text as text_view
 from ..render.jsonout import write_json
@@ -340,7 +341,9 @@ def no_inferior_calls():
 def run_guarded(fn, *a):
     """Run a command body; turn every failure into a one-line gdb error."""
     try:
-        with no_inferior_calls():
+        # The whole command without the cycle collector: the snapshot's millions
+        # of objects are freed before it runs again, so it never walks them.
+        with no_inferior_calls(), no_gc():
             fn(*a)
     except KeyboardInterrupt:
         raise gdb.GdbError("gomap: interrupted") from None
