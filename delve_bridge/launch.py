@@ -252,11 +252,15 @@ def check_core_file(path):
                          f"the order is --core CORE BINARY")
 
 
+CONNECT_IDLE_LIMIT = 20.0   # seconds a dlv of --connect may stay silent on a request
+
+
 def connect(address):
     """A DelveClient to a dlv somebody else started (``--connect``)."""
     from .rpc import parse_address
     host, port = parse_address(address)
     client = DelveClient(host, port)
+    client.idle_limit = CONNECT_IDLE_LIMIT
     try:
         client.deadline_in(30)
         client.version()

@@ -100,6 +100,11 @@ class DelveClient:
         self._answers = {}
         self._pending = set()
         self._deadline = None
+        # With a dlv somebody else runs (--connect), a request can wait for a
+        # program that runs and never stops: give up after this many seconds
+        # without a byte from dlv (None: wait).  continue_ waits without it.
+        self.idle_limit = None
+        self._last_rx = time.monotonic()
         self.closed = False
 
     def deadline_in(self, seconds):
@@ -119,6 +124,8 @@ class DelveClient:
             self.sock.sendall(json.dumps(msg).encode() + b"\n")
         except OSError as exc:
             raise DelveGone(f"while sending {method}: {exc.strerror or exc}") from None
+        if not self._pending:   # the wait for an answer starts now
+            self._last_rx = time.monotonic()
         self._pending.add(self._next_id)
         return self._next_id
 
@@ -137,8 +144,16 @@ class DelveClient:
                         raise DelveGone("dlv exited")
                     if self._deadline is not None and time.monotonic() > self._deadline:
                         raise DelveTimeout(f"dlv at {self.address} did not answer in time")
+                    if self.idle_limit is not None and \
+                            time.monotonic() - self._last_rx > self.idle_limit:
+                        raise DelveTimeout(
+                            f"dlv at {self.address} has not answered for "
+                            f"{self.idle_limit:.0f} s: the program is running or dlv is "
+                            f"busy; stop the program in dlv (halt, or Ctrl-C in its client) "
+                            f"and try again")
                     continue
                 chunk = self.sock.recv(1 << 20)
+                self._last_rx = time.monotonic()
             except OSError as exc:
                 raise DelveGone(exc.strerror or str(exc)) from None
             if not chunk:
@@ -262,7 +277,11 @@ class DelveClient:
 
     def continue_(self):
         """Resume until a breakpoint, a signal or the end; the new DebuggerState."""
-        return self.call("Command", name="continue")["State"]
+        limit, self.idle_limit = self.idle_limit, None   # a breakpoint may take long
+        try:
+            return self.call("Command", name="continue")["State"]
+        finally:
+            self.idle_limit = limit
 
     def halt(self):
         """Ask a running target to stop (answered when it has)."""
