@@ -314,6 +314,7 @@ DENSE_FACTOR = 4          # one read of [lowest, highest string] when it is at m
 DENSE_FLOOR = 64 << 20    # times the string bytes, or at most 64 MiB
 SPARSE_FACTOR = 32        # blocks worth more than this many times the string bytes ...
 SPARSE_FLOOR = 64 << 20   # ... and more than 64 MiB: strings are read one by one instead
+BULK_MAX = 256 << 20      # never more than this in one bulk buffer (corrupt pointers)
 
 
 def decode_strings(mem, ptrs, lens, max_string, warn, as_bytes=False):
@@ -382,9 +383,10 @@ def _bulk_offsets(mem, ptrs, lens, max_string):
     n = len(ptrs)
     lo, hi, total = min(ptrs), max(ptrs), sum(lens)
     margin = max(lens)
-    if hi - lo + margin <= max(DENSE_FLOOR, DENSE_FACTOR * total):
+    span = hi - lo + margin
+    if span <= BULK_MAX and (span <= DENSE_FLOOR or span <= DENSE_FACTOR * total):
         try:
-            data = mem.read(lo, hi - lo + margin)
+            data = mem.read(lo, span)
         except UnreadableMemory:   # a hole in the range: read it block by block
             pass
         else:
@@ -392,8 +394,9 @@ def _bulk_offsets(mem, ptrs, lens, max_string):
             offs.append(data)
             return offs, []
     blocks = sorted(set(map(rshift, ptrs, repeat(BLOCK_SHIFT, n))))
-    if len(blocks) << BLOCK_SHIFT > max(SPARSE_FLOOR, SPARSE_FACTOR * total):
-        blocks = []   # strings scattered over a huge heap: whole blocks would cost more
+    size = len(blocks) << BLOCK_SHIFT
+    if size > BULK_MAX or size > max(SPARSE_FLOOR, SPARSE_FACTOR * total):
+        blocks = []   # strings scattered over a huge heap: read them one by one
     data, delta = _runs_data(mem, blocks, min(margin, max_string))
     try:   # one pass in C: pointer + what its block adds
         offs = list(map(add, ptrs, map(delta.__getitem__,

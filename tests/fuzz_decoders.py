@@ -282,7 +282,8 @@ def run_case(fx, case, budget=CASE_BUDGET):
         if problem:
             return Outcome(False, "unbounded", time.perf_counter() - t0, problem)
         sink = _Sink()
-        text_view.render(snap, sink, entries=case.opts.entries, buckets=case.opts.detail)
+        if not case.opts.json_bytes:   # a json_bytes snapshot is only ever written as JSON
+            text_view.render(snap, sink, entries=case.opts.entries, buckets=case.opts.detail)
         write_json(snap, sink)
         if case.opts.detail:
             from gdb_gomap.render.svg import has_detail, snapshot_svg
@@ -467,10 +468,12 @@ def strategies():
         if detail and draw(st.booleans()):
             a = draw(st.integers(0, 40))
             window = (a, a + draw(st.integers(0, 40)))
+        sort = draw(st.booleans())
         return DumpOptions(entries=draw(st.booleans()),
                            limit=draw(st.one_of(st.none(), st.integers(0, 50))),
-                           detail=detail, window=window, sort=draw(st.booleans()),
-                           raw=detail and draw(st.booleans()))
+                           detail=detail, window=window, sort=sort,
+                           raw=detail and draw(st.booleans()),
+                           json_bytes=not detail and not sort and draw(st.booleans()))
 
     limits = st.one_of(
         st.none(),

@@ -112,3 +112,67 @@ def test_text_view_shows_strings_as_go_does(strmaps, gdb_path):
     assert '"key-107 é 日本"' in out
     assert '"key-109\\xff\\xfe invalid"' in out
     assert "...(len 5008)" in out
+
+
+def test_decode_strings_paths(monkeypatch):
+    """decode_strings on laid-out memory: the dense read, the block runs, holes,
+    nil and bad headers, cut strings, invalid UTF-8, bytes mode, and the
+    one-by-one path when the blocks would be too many."""
+    from gdb_gomap import values
+    from gdb_gomap.errors import UnreadableMemory
+    from gdb_gomap.replay import ReplayMemory
+
+    texts = [b"plain", "é 日本".encode(), b"\xff\xfe bad", b"x" * 5000, b"", b"q\"uote"]
+    near, far = 0x10000, 0x40000000          # two regions 1 GiB apart: not dense
+    regions, ptrs, lens, want = [], [], [], []
+    for base in (near, far):
+        blob, pos = bytearray(), []
+        for t in texts:
+            pos.append(base + len(blob))
+            blob += t + b"\0" * 3
+        regions.append((base, bytes(blob)))
+        ptrs += pos
+        lens += [len(t) for t in texts]
+        want += texts
+    mem = ReplayMemory(regions)
+    warned = []
+
+    def run(ptrs, lens, as_bytes=False, max_string=4096):
+        return values.decode_strings(mem, ptrs, lens, max_string, warned.append, as_bytes)
+
+    def as_text(b, limit=4096):
+        return b[:limit].decode("utf-8", "surrogateescape")
+
+    out, clean = run(ptrs, lens)
+    assert clean and out == [as_text(t) for t in want]
+    assert out[3].full_len == 5000 and "longer than 4096" in warned[-1]
+    out, _ = run(ptrs, lens, as_bytes=True)
+    assert [o if isinstance(o, bytes) else o.encode() for o in out] == \
+        [t[:4096] for t in want]
+    assert type(out[0]) is bytes and type(out[3]) is values.GoStr
+    # only the near strings: one dense read
+    out, clean = run(ptrs[:6], lens[:6])
+    assert clean and out == [as_text(t) for t in texts]
+    # a nil pointer with length 0, a bad header, a pointer into nothing
+    out, clean = run([0, 0x20, 0x7000_0000_0000, *ptrs], [0, 5, 3, *lens])
+    assert out[0] == "" and not clean
+    assert isinstance(out[1], values.Unreadable) and "bad string header" in out[1].why
+    assert isinstance(out[2], values.Unreadable)
+    assert out[3:] == [as_text(t) for t in want]
+    # a negative Go length (len >= 2^63) is a bad header, not a huge read
+    out, clean = run([near], [(1 << 64) - 1])
+    assert not clean and "len=-1" in out[0].why
+    # too many blocks for one bulk buffer: every string read one by one, same result
+    monkeypatch.setattr(values, "BULK_MAX", 1 << 16)
+    reads = []
+    orig = ReplayMemory.read_many
+
+    def spy(self, reqs):
+        reads.append(len(reqs))
+        return orig(self, reqs)
+
+    monkeypatch.setattr(ReplayMemory, "read_many", spy)
+    out, clean = run(ptrs, lens)
+    assert clean and out == [as_text(t) for t in want] and reads
+    with pytest.raises(UnreadableMemory):
+        mem.read(0x7000_0000_0000, 1)
