@@ -152,7 +152,11 @@ class Example:
     def kill(self):
         if self.alive():
             kill_tree(self.proc.pid)
-        self.proc.wait()
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:   # a zombie some tracer does not let go
+            raise HarnessError(f"{self.proc.pid} was killed but cannot be reaped: "
+                               f"{_tracer_of(self.proc.pid)}") from None
 
     def stop(self):
         """Kill the program and wait for it; safe to call twice."""
@@ -248,6 +252,23 @@ class _Running:
     def kill(self):
         if self.alive():
             kill_tree(self.pid)
+
+
+def _tracer_of(pid):
+    """Who ptrace-holds ``pid``, from /proc (for the error of a zombie nobody may reap)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return "it is gone now"
+    tracer = next((l.split()[1] for l in status.splitlines() if l.startswith("TracerPid:")),
+                  "0")
+    if tracer == "0":
+        return "no tracer holds it"
+    try:
+        cmd = Path(f"/proc/{tracer}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        cmd = "?"
+    return f"process {tracer} ({cmd.strip()}) still traces it"
 
 
 def gdb_batch(args, commands, timeout=120, env=None, check_loaded=True):

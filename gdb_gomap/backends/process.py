@@ -8,6 +8,7 @@ writes to it.
 import ctypes
 import errno
 import os
+import time
 
 from ..errors import GomapError, TargetGone, UnreadableMemory
 from ..memory import Memory
@@ -31,6 +32,27 @@ def process_gone(pid):
         return True
     end = stat.rfind(b")")
     return stat[end + 2:end + 3] in (b"Z", b"X")
+
+
+def _reap(tids, wait=2.0):
+    """Collect traced threads that died while stopped (PTRACE_DETACH gave ESRCH).
+
+    Until its tracer waits for it, a dead tracee stays a zombie that its parent
+    cannot reap: a program killed during a dump would hang whoever waits for it
+    for as long as gomap runs.  The thread group leader can only be collected
+    after the other threads, hence the rounds."""
+    left = set(tids)
+    deadline = time.monotonic() + wait
+    while left and time.monotonic() < deadline:
+        for tid in sorted(left):
+            try:
+                got, _ = os.waitpid(tid, WALL | os.WNOHANG)
+            except ChildProcessError:   # nothing (more) to collect from it
+                got = tid
+            if got:
+                left.discard(tid)
+        if left:
+            time.sleep(0.005)
 
 
 def _ptrace(req, tid):
@@ -83,9 +105,10 @@ class StoppedProcess(Memory):
         if self._mem is not None:
             self._mem.close()
             self._mem = None
-        for tid in self._attached:
-            _ptrace(PTRACE_DETACH, tid)
+        dead = [tid for tid in self._attached if _ptrace(PTRACE_DETACH, tid) == errno.ESRCH]
         self._attached = []
+        if dead:
+            _reap(dead)
         return False
 
     def read(self, addr, size):

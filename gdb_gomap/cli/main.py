@@ -109,57 +109,59 @@ def _out(args):
 
 
 def cmd_dump(args):
+    # The snapshot holds everything the views need: a live process goes on
+    # (threads detached) before a byte is written, however slow the reader.
     with open_target(args) as (target, info):
         mt, addr = resolve_map(target, args.expr)
         snap = target.dump(mt, addr, options.dump_options_from(args),
                            options.limits_from(args))
-        for w in info["warnings"]:
-            snap.warnings.insert(0, w)
-        f = _out(args)
-        write = f.write if f else sys.stdout.write
-        color = (args.color == "on") or (args.color in (None, "auto") and f is None and
-                                         sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
-        cw = ColorWriter(write) if color and not args.json else None
+    for w in info["warnings"]:
+        snap.warnings.insert(0, w)
+    f = _out(args)
+    write = f.write if f else sys.stdout.write
+    color = (args.color == "on") or (args.color in (None, "auto") and f is None and
+                                     sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+    cw = ColorWriter(write) if color and not args.json else None
+    try:
+        if args.json:
+            write_json(snap, write)
+        else:
+            text_view.render(snap, cw or write, entries=args.entries,
+                             buckets=args.buckets)
+    finally:
+        if cw:
+            cw.flush()
+        if f:
+            f.close()
+    if args.svg:
+        from ..render.svg import snapshot_svg
         try:
-            if args.json:
-                write_json(snap, write)
-            else:
-                text_view.render(snap, cw or write, entries=args.entries,
-                                 buckets=args.buckets)
-        finally:
-            if cw:
-                cw.flush()
-            if f:
-                f.close()
-        if args.svg:
-            from ..render.svg import snapshot_svg
-            try:
-                with open(args.svg, "w") as out:
-                    out.write(snapshot_svg(snap.to_json()))
-            except OSError as exc:
-                raise UsageError(f"cannot write {args.svg}: {exc.strerror}") from exc
+            with open(args.svg, "w") as out:
+                out.write(snapshot_svg(snap.to_json()))
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.svg}: {exc.strerror}") from exc
 
 
 def cmd_list(args, report=False):
-    with open_target(args) as (target, info):
+    with open_target(args) as (target, info):   # detached before the output (cmd_dump)
         found = find_maps(target, include_runtime=args.all)
         header = dict(info, go_version=target.go_version, layout=_layout_of(target))
-        f = _out(args)
-        write = f.write if f else sys.stdout.write
-        try:
-            if args.json:
-                list_json(found, write, header)
-            elif report:
-                report_markdown(found, write, header)
-            else:
-                for w in info["warnings"]:
-                    write(f"warning: {w}\n")
-                write(f"{header['executable']}: {header['go_version']}, "
-                      f"{header['layout']} maps\n")
-                list_text(found, write)
-        finally:
-            if f:
-                f.close()
+    f = _out(args)
+    write = f.write if f else sys.stdout.write
+    try:
+        if args.json:
+            list_json(found, write, header)
+        elif report:
+            report_markdown(found, write, header)
+        else:
+            for w in info["warnings"]:
+                write(f"warning: {w}\n")
+            write(f"{header['executable']}: {header['go_version']}, "
+                  f"{header['layout']} maps\n")
+            list_text(found, write)
+    finally:
+        if f:
+            f.close()
 
 
 def main(argv=None):
