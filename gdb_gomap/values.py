@@ -348,20 +348,18 @@ def decode_strings(mem, ptrs, lens, max_string, warn, as_bytes=False):
         good = ptrs[next(i for i in range(n) if i not in bad)]
         for i in slow:   # an empty slice for now, decoded one by one below
             ptrs[i], lens[i] = good, 0
-    offs, missing = _bulk_offsets(mem, ptrs, lens, max_string)
-    data = offs.pop()
-    if type(data) is not bytes:
-        data = bytes(data)
-    if missing:
-        slow = sorted({*slow, *missing})
-        lens = list(lens) if lens is olens else lens
-        for i in missing:
-            offs[i], lens[i] = 0, 0
+    data, where = _bulk_data(mem, ptrs, lens, max_string)
+    missing = []
     out = []
     for c in range(0, n, STRING_CHUNK):
-        st = offs[c:c + STRING_CHUNK]
-        got = itemgetter(*map(slice, st, map(add, st, lens[c:c + STRING_CHUNK])),
-                         slice(0, 0))(data)
+        pc, lc = ptrs[c:c + STRING_CHUNK], lens[c:c + STRING_CHUNK]
+        st = where(pc)
+        if None in st:   # strings in blocks that could not be read: slow path
+            for j, o in enumerate(st):
+                if o is None:
+                    missing.append(c + j)
+                    st[j], lc[j] = 0, 0
+        got = itemgetter(*map(slice, st, map(add, st, lc)), slice(0, 0))(data)
         if as_bytes:
             out.extend(got[:-1])
             continue
@@ -370,16 +368,21 @@ def decode_strings(mem, ptrs, lens, max_string, warn, as_bytes=False):
         except UnicodeDecodeError:   # invalid UTF-8 in this chunk: keep the bytes
             text = [b.decode("utf-8", "surrogateescape") for b in got[:-1]]
         out.extend(text)
+    del data
+    if missing:
+        slow = sorted({*slow, *missing})
     if not slow:
         return out, True
     return _slow_strings(mem, optrs, olens, slow, out, max_string, warn, as_bytes)
 
 
-def _bulk_offsets(mem, ptrs, lens, max_string):
-    """Read the data of every string; return (offsets + [data], missing).
+def _bulk_data(mem, ptrs, lens, max_string):
+    """Read the data of every string into one buffer.
 
-    ``offsets[i]`` is where string i starts in ``data``; ``missing`` lists
-    the strings whose data could not be read this way."""
+    Returns (data, where): ``where(pointers)`` gives the list of their
+    offsets in ``data`` (None for one whose data could not be read).  The
+    offsets are made a chunk at a time: for millions of strings, a list of
+    them all would cost more memory than the string data."""
     n = len(ptrs)
     lo, hi, total = min(ptrs), max(ptrs), sum(lens)
     margin = max(lens)
@@ -390,29 +393,26 @@ def _bulk_offsets(mem, ptrs, lens, max_string):
         except UnreadableMemory:   # a hole in the range: read it block by block
             pass
         else:
-            offs = list(map(sub, ptrs, repeat(lo, n)))
-            offs.append(data)
-            return offs, []
+            return _as_bytes(data), lambda pc: list(map(sub, pc, repeat(lo, len(pc))))
     blocks = sorted(set(map(rshift, ptrs, repeat(BLOCK_SHIFT, n))))
     size = len(blocks) << BLOCK_SHIFT
     if size > BULK_MAX or size > max(SPARSE_FLOOR, SPARSE_FACTOR * total):
         blocks = []   # strings scattered over a huge heap: read them one by one
     data, delta = _runs_data(mem, blocks, min(margin, max_string))
-    try:   # one pass in C: pointer + what its block adds
-        offs = list(map(add, ptrs, map(delta.__getitem__,
-                                       map(rshift, ptrs, repeat(BLOCK_SHIFT, n)))))
-        missing = []
-    except KeyError:   # some blocks could not be read
-        get = delta.get
-        offs, missing = [], []
-        for i, p in enumerate(ptrs):
-            d = get(p >> BLOCK_SHIFT)
-            if d is None:
-                missing.append(i)
-                d = -p
-            offs.append(p + d)
-    offs.append(data)
-    return offs, missing
+
+    def where(pc):
+        try:   # one pass in C: pointer + what its block adds
+            return list(map(add, pc, map(delta.__getitem__,
+                                         map(rshift, pc, repeat(BLOCK_SHIFT, len(pc))))))
+        except KeyError:   # some blocks could not be read
+            get = delta.get
+            return [None if (d := get(p >> BLOCK_SHIFT)) is None else p + d for p in pc]
+
+    return data, where
+
+
+def _as_bytes(data):
+    return data if type(data) is bytes else bytes(data)
 
 
 def _runs_data(mem, blocks, margin):
