@@ -172,7 +172,7 @@ def cmd_list(args, program_args):
     with _open(args, program_args) as s:
         gid, _ = _scope(args)
         found = s.find_maps(include_runtime=args.all, goroutine=gid)
-        layout = layout_of(s.target)
+        layout = s.target.map_layout
         header = {"executable": s.binary.path, "go_version": s.target.go_version,
                   "layout": layout, "dlv": s.client.address, "warnings": list(s.warnings)}
         f = _out(args)
@@ -188,15 +188,6 @@ def cmd_list(args, program_args):
         finally:
             if f:
                 f.close()
-
-
-def layout_of(target):
-    """The map implementation the binary links, from its runtime's header type."""
-    if "runtime.hmap" in target.index.types:
-        return "classic"
-    if "internal/runtime/maps.Map" in target.index.types:
-        return "swiss"
-    return "unknown"
 
 
 class _Terminated(KeyboardInterrupt):

@@ -114,7 +114,9 @@ def find_go():
 
 
 @contextlib.contextmanager
-def _locked(path):
+def locked(path):
+    """Hold an exclusive lock on ``path`` (created if needed) for the block; the
+    installs of dlv here and of Go toolchains in tests/toolchains.py share it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
@@ -130,7 +132,7 @@ def ensure_dlv(log=None):
     target = dlv_path()
     if installed_dlv() and dlv_version(target) == DELVE_VERSION:
         return str(target)
-    with _locked(target.parent / ".dlv.lock"):
+    with locked(target.parent / ".dlv.lock"):
         if installed_dlv() and dlv_version(target) == DELVE_VERSION:
             return str(target)   # another process installed it while we waited
         go = find_go()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
+from .dwarf.scan import uleb128
 from .errors import NoDwarf, NotGoBinary
 
 BUILDINFO_MAGIC = b"\xff Go buildinf:"
@@ -37,17 +38,6 @@ class BuildInfo:
         return [x for x in raw.split(",") if x]
 
 
-def _uvarint(buf, pos):
-    value = shift = 0
-    while True:
-        b = buf[pos]
-        pos += 1
-        value |= (b & 0x7F) << shift
-        if b < 0x80:
-            return value, pos
-        shift += 7
-
-
 def parse_buildinfo(data):
     """Parse a ``.go.buildinfo`` section (Go 1.18+ inline form) into BuildInfo."""
     if not data.startswith(BUILDINFO_MAGIC) or len(data) < 33:
@@ -56,10 +46,10 @@ def parse_buildinfo(data):
     if not flags & 2:  # pre-1.18 pointer form: not a release gomap supports
         return BuildInfo()
     pos = 32
-    n, pos = _uvarint(data, pos)
+    n, pos = uleb128(data, pos)
     version = data[pos:pos + n].decode("utf-8", "replace")
     pos += n
-    n, pos = _uvarint(data, pos)
+    n, pos = uleb128(data, pos)
     mod = data[pos:pos + n]
     if len(mod) >= 33:  # 16-byte sentinels around the module text
         mod = mod[16:-16]

@@ -53,6 +53,21 @@ class Collected:
         # Cells kept at most (Limits.max_entries); live cells past it are only counted.
         self.max_keep = max_keep if max_keep is not None else float("inf")
 
+    def take(self, buf, off, i, kc, vc):
+        """Count live slot ``i`` of the bucket or group at ``buf[off:]`` and keep its
+        key and elem cells (an indirect cell as its pointer int, else the bytes)
+        while there is room.  Returns the cell's index in keys/vals, or None."""
+        self.count += 1
+        if len(self.keys) >= self.max_keep:
+            return None
+        ko = off + kc.offset + i * kc.stride
+        vo = off + vc.offset + i * vc.stride
+        self.keys.append(int.from_bytes(buf[ko:ko + 8], "little") if kc.indirect
+                         else buf[ko:ko + kc.size])
+        self.vals.append(int.from_bytes(buf[vo:vo + 8], "little") if vc.indirect
+                         else buf[vo:vo + vc.size])
+        return len(self.keys) - 1
+
     def room(self):
         """How many more cells may be kept."""
         return self.max_keep - len(self.keys)

@@ -58,17 +58,7 @@ class _Walk:
             counts[st] += 1
             entry = None
             if st == "full":
-                self.col.count += 1
-                if len(self.col.keys) < self.col.max_keep:
-                    ko = off + kc.offset + i * kc.stride
-                    vo = off + vc.offset + i * vc.stride
-                    k = int.from_bytes(buf[ko:ko + 8], "little") if kc.indirect \
-                        else buf[ko:ko + kc.size]
-                    v = int.from_bytes(buf[vo:vo + 8], "little") if vc.indirect \
-                        else buf[vo:vo + vc.size]
-                    entry = len(self.col.keys)
-                    self.col.keys.append(k)
-                    self.col.vals.append(v)
+                entry = self.col.take(buf, off, i, kc, vc)
             slots.append(Slot(i, st, c, entry))
         if self.opts.raw:
             raw_cells(slots, buf, off, kc, vc)

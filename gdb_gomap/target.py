@@ -42,6 +42,16 @@ class Target:
     def go_version(self):
         return self.binary.go_version
 
+    @property
+    def map_layout(self):
+        """The map implementation the binary links, from its runtime's header type:
+        'classic', 'swiss' or 'unknown'."""
+        if "runtime.hmap" in self.index.types:
+            return "classic"
+        if "internal/runtime/maps.Map" in self.index.types:
+            return "swiss"
+        return "unknown"
+
     def context(self, limits=None):
         # A fresh cache per decode: the target may have run since the last one.
         ctx = Context(CachedMemory(self.memory), self.types, self.binary.types_base(), self.go_version,

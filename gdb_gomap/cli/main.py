@@ -90,15 +90,6 @@ def open_target(args):
         core.close()
 
 
-def _layout_of(target):
-    """The map implementation the binary links (its runtime's header type)."""
-    if "runtime.hmap" in target.index.types:
-        return "classic"
-    if "internal/runtime/maps.Map" in target.index.types:
-        return "swiss"
-    return "unknown"
-
-
 def _out(args):
     if getattr(args, "output", None):
         try:
@@ -145,7 +136,7 @@ def cmd_dump(args):
 def cmd_list(args, report=False):
     with open_target(args) as (target, info):   # detached before the output (cmd_dump)
         found = find_maps(target, include_runtime=args.all)
-        header = dict(info, go_version=target.go_version, layout=_layout_of(target))
+        header = dict(info, go_version=target.go_version, layout=target.map_layout)
     f = _out(args)
     write = f.write if f else sys.stdout.write
     try:

@@ -28,7 +28,9 @@ FIXED = {0x03: None, 0x04: None, 0x05: 2, 0x06: 4, 0x07: 8, 0x08: None, 0x09: No
 ULEB_FORMS = frozenset((0x0D, 0x0F, 0x15, 0x1A, 0x1B, 0x22, 0x23))
 
 
-def _uleb(data, pos):
+def uleb128(data, pos):
+    """(value, next position) of the unsigned LEB128 number at ``data[pos]`` (DWARF's
+    ULEB128; Go's uvarint, e.g. in the build info, is the same encoding)."""
     b = data[pos]
     if b < 0x80:
         return b, pos + 1
@@ -55,16 +57,16 @@ def parse_abbrevs(data, offset):
     table = {}
     pos = offset
     while True:
-        code, pos = _uleb(data, pos)
+        code, pos = uleb128(data, pos)
         if code == 0:
             return table
-        tag, pos = _uleb(data, pos)
+        tag, pos = uleb128(data, pos)
         children = data[pos]
         pos += 1
         specs = []
         while True:
-            attr, pos = _uleb(data, pos)
-            form, pos = _uleb(data, pos)
+            attr, pos = uleb128(data, pos)
+            form, pos = uleb128(data, pos)
             if attr == 0 and form == 0:
                 break
             if form == 0x21:  # implicit_const: the value lives in the abbrev
@@ -132,7 +134,7 @@ def scan(info, abbrev, debug_str=b""):
         depth = 0
         while pos < end:
             die_off = pos
-            code, pos = _uleb(info, pos)
+            code, pos = uleb128(info, pos)
             if code == 0:
                 depth -= 1
                 continue
@@ -197,7 +199,7 @@ def _skip(data, pos, form, size):
     if form == 0x0A:
         return pos + 1 + data[pos]
     if form in (0x09, 0x18):
-        n, pos = _uleb(data, pos)
+        n, pos = uleb128(data, pos)
         return pos + n
     if form == 0x03:
         return pos + 2 + int.from_bytes(data[pos:pos + 2], "little")

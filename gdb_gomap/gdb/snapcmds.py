@@ -111,9 +111,8 @@ class GomapSnap(gdb.Command):
         return commands.complete_expr(self.parser, text, word)
 
     def _run(self, arg):
-        try:
-            args = self.parser.parse_args(gdb.string_to_argv(arg))
-        except options.HelpShown:
+        args = commands.parse(self.parser, arg)
+        if args is None:   # --help was shown
             return
         if args.list:
             if not SNAPSHOTS:
@@ -180,9 +179,8 @@ class GomapDiff(gdb.Command):
         return names or gdb.COMPLETE_FILENAME
 
     def _run(self, arg):
-        try:
-            args = self.parser.parse_args(gdb.string_to_argv(arg))
-        except options.HelpShown:
+        args = commands.parse(self.parser, arg)
+        if args is None:   # --help was shown
             return
         a, b = load(args.a), load(args.b)
         d = diff(a, b, args.a, args.b)

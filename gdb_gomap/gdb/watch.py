@@ -342,10 +342,8 @@ class GomapWatch(gdb.Command):
     def _run(self, arg):
         import json
         from . import commands
-        from .. import options
-        try:
-            args = self.parser.parse_args(gdb.string_to_argv(arg))
-        except options.HelpShown:
+        args = commands.parse(self.parser, arg)
+        if args is None:   # --help was shown
             return
         if not gdb.selected_inferior().pid:
             raise GomapError("the program is not running: gomap-watch follows a live process "
