@@ -7,6 +7,12 @@ class DelveError(GomapError):
     """Delve answered a request with an error (the message is Delve's own)."""
 
 
+class DelveRefused(DelveError):
+    """Delve answered a request with an error.  The only kind a caller may treat as
+    "not available, fall back": a DelveTimeout or DelveGone means dlv did not
+    answer at all, and must reach the user with its own message."""
+
+
 class DlvNotFound(DelveError):
     """No ``dlv`` executable to start."""
 

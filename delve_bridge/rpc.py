@@ -20,7 +20,7 @@ import select
 import socket
 import time
 
-from .errors import DelveConnectionError, DelveError, DelveGone, DelveTimeout
+from .errors import DelveConnectionError, DelveError, DelveGone, DelveRefused, DelveTimeout
 
 # reflect.Kind numbers that api.Variable.kind carries.
 KIND_PTR = 22
@@ -193,7 +193,7 @@ class DelveClient:
         """One request; its result (a dict) or DelveError with Delve's message."""
         result, err = self.call_many([(method, params)])[0]
         if err:
-            raise DelveError(f"dlv: {method}: {err}")
+            raise DelveRefused(f"dlv: {method}: {err}")
         return result
 
     def drain(self):

@@ -22,7 +22,7 @@ from gdb_gomap.finder import SKIP_PREFIXES, find_maps
 from gdb_gomap.paths import split_addr_type
 from gdb_gomap.target import Target
 
-from .errors import DelveError, DlvNotFound
+from .errors import DelveError, DelveRefused, DlvNotFound
 from .launch import DlvServer, connect
 from .memory import DelveMemory
 from .rpc import CURRENT_GOROUTINE, KIND_MAP, KIND_PTR, is_fake_address
@@ -56,7 +56,7 @@ class DelveSession:
         pid = None
         try:
             pid = self.client.process_pid()
-        except DelveError:
+        except DelveRefused:
             pass
         if pid:
             candidates.append(f"/proc/{pid}/exe")
@@ -65,7 +65,7 @@ class DelveSession:
                 words = (t.get("CmdLine") or "").split()
                 if words:
                     candidates.append(words[0])
-        except DelveError:
+        except DelveRefused:
             pass
         first = None
         for path in dict.fromkeys(candidates):
@@ -87,7 +87,7 @@ class DelveSession:
     def _check_build_id(self, binary, warn):
         try:
             theirs = self.client.build_id()
-        except DelveError:
+        except DelveRefused:
             theirs = ""
         ours = binary.gnu_build_id()
         if not theirs or not ours or theirs == ours:
@@ -109,7 +109,7 @@ class DelveSession:
         try:
             self.client.find_location(location)
             bp = self.client.create_breakpoint(location)
-        except DelveError as exc:
+        except DelveRefused as exc:
             raise NoSuchName(f"cannot set a breakpoint at {location!r}: "
                              f"{str(exc).split(': ', 2)[-1]}") from None
         if not bp.get("addr") and not bp.get("addrs"):
@@ -166,7 +166,7 @@ class DelveSession:
     def evaluate(self, expr, goroutine=CURRENT_GOROUTINE, frame=0):
         try:
             return self.client.eval(expr, goroutine, frame)
-        except DelveError as exc:
+        except DelveRefused as exc:
             msg = str(exc).split(": ", 2)[-1]
             raise NoSuchName(f"dlv cannot evaluate {expr!r}: {msg}; name a package global "
                              f"as main.cache, or pick the frame with --frame N") from None
@@ -208,7 +208,7 @@ class DelveSession:
         """(expr, map GoType, header) for the map locals and arguments of every frame."""
         try:
             frames = self.client.stacktrace(goroutine, MAX_FRAMES)
-        except DelveError:
+        except DelveRefused:
             return []
         out = []
         for n, fr in enumerate(frames):
