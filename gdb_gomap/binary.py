@@ -12,7 +12,7 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
 from .dwarf.scan import uleb128
-from .errors import NoDwarf, NotGoBinary
+from .errors import NotGoBinary
 
 BUILDINFO_MAGIC = b"\xff Go buildinf:"
 
@@ -165,10 +165,8 @@ class GoBinary:
 
     def dwarf_info(self):
         """The pyelftools DWARFInfo, or NoDwarf with what to do about it."""
-        if not self.elf.has_dwarf_info() or self.elf.get_section_by_name(".debug_info") is None:
-            raise NoDwarf(f"{self.path} has no DWARF (built with -ldflags=-w or -s, or "
-                          f"stripped); rebuild without those flags")
-        return self.elf.get_dwarf_info(relocate_dwarf_sections=False)
+        from .dwarf.elf import open_dwarf
+        return open_dwarf(self)
 
     def read_file_bytes(self, vaddr, size):
         """Bytes of the executable's PT_LOAD image at ``vaddr``, or None if not covered."""
