@@ -25,7 +25,18 @@ class UnreadableMemory(GomapError):
 
 
 class ShortRead(UnreadableMemory):
-    """Part of a range was readable, the rest was not (a truncated core, say)."""
+    """Part of a range was readable, the rest was not (a truncated core, say).
+
+    The address is mapped: its bytes are missing from the file, so the message
+    says that rather than "not mapped"."""
+
+    def __init__(self, addr, size, reason=""):
+        GomapError.__init__(
+            self, f"cannot read {size} bytes at {addr:#x}: "
+                  f"{reason or 'the file ends before them'}; give the whole core file")
+        self.addr = addr
+        self.size = size
+        self.reason = reason
 
 
 class TargetGone(GomapError):
@@ -59,3 +70,50 @@ class BadLayout(GomapError):
 
 class UsageError(GomapError):
     """A command was called with wrong arguments."""
+
+
+class CorruptDwarf(NoDwarf):
+    """The executable's DWARF cannot be read: a section that does not decompress,
+    or that would inflate past gomap's cap, or bytes that do not parse as DWARF.
+
+    ``section`` and ``offset`` say where, when known (``offset`` is into the
+    decompressed section).
+    """
+
+    def __init__(self, detail, section=None, offset=None, path=None):
+        self.detail = " ".join(str(detail).split())[:200]
+        self.section = section
+        self.offset = offset
+        self.path = path
+        where = section or "an unknown place"
+        if section and offset is not None:
+            where = f"{section} offset {offset:#x}"
+        exe = path or "the program"
+        super().__init__(
+            f"the executable's DWARF is corrupt at {where} ({self.detail}); rebuild {exe}, "
+            f"or give the unmodified executable the process or core came from")
+
+
+class SideEffect(UsageError):
+    """An expression would change the program (an assignment, ``++``, a call):
+    refused before any debugger evaluates it (see ``gdb_gomap.exprcheck``)."""
+
+    def __init__(self, expr, what, token, pos):
+        self.expr, self.what, self.token, self.pos = expr, what, token, pos
+        super().__init__(
+            f"{expr!r} has {what} ({token!r} at character {pos + 1}); gomap only reads "
+            f"memory: give an expression without side effects")
+
+
+class BadCoreFile(GomapError):
+    """A core file gomap cannot use: not a regular file, not a core, corrupt
+    program headers, or of another class, byte order or machine."""
+
+
+class WrongExecutable(GomapError):
+    """The executable given is not the one the core or the process was made from
+    (their build IDs differ)."""
+
+
+class NotPermitted(GomapError):
+    """The system does not let gomap read the process (ptrace access mode)."""

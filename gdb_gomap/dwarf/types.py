@@ -4,11 +4,20 @@ A :class:`GoType` is what the value decoder and the layout detector need: the
 Go name, the kind, the size, and the parts (fields, element, key), each
 resolved only when first asked for.  Typedefs are stripped, keeping the
 outermost name, which is the Go spelling of the type.
+
+DIEs are parsed here, lazily, while a map is decoded, so every call into
+pyelftools goes through :func:`~gdb_gomap.dwarf.elf.corrupt_at`, and every
+attribute a GoType keeps is checked to be what DWARF promises (sizes and
+counts are ints, references point at DIEs): corrupt DWARF ends a decode with
+a one-line CorruptDwarf, whichever DIE it is met in.  A DIE that is not what
+the name index says it is makes the index be rebuilt (it came from a stale
+or forged cache file) before anything is concluded.
 """
 
-from ..errors import NoSuchName
+from ..errors import CorruptDwarf, NoSuchName
 from .attrs import (GO_ELEM, GO_EMBEDDED_FIELD, GO_KEY, GO_KIND, GO_RUNTIME_TYPE,
-                    KIND_NAMES, attr, name_of)
+                    KIND_NAMES, TYPE_TAGS, attr, name_of)
+from .elf import corrupt_at
 
 # DW_AT_encoding values (DWARF 5, 7.8)
 _GO_KIND_TO_KIND = {
@@ -31,6 +40,9 @@ class Field:
 
     @property
     def type(self):
+        if self._type_off is None:
+            raise CorruptDwarf(f"struct member {self.name!r} has no DW_AT_type", ".debug_info",
+                               None, self._table.path)
         return self._table.get(self._type_off)
 
     def __repr__(self):
@@ -92,14 +104,17 @@ class GoType:
                 return f
         return None
 
-    def is_pointer_shaped(self):
+    def is_pointer_shaped(self, _depth=0):
         """True when the compiler stores a value of this type directly in an interface word."""
         if self.kind in ("ptr", "unsafe.Pointer", "map", "chan", "func"):
             return True
+        if _depth > 64:   # a struct that holds itself: only corrupt DWARF says that
+            return False
         if self.kind == "struct" and len(self.fields) == 1 and self.size == 8:
-            return self.fields[0].type.is_pointer_shaped()
+            return self.fields[0].type.is_pointer_shaped(_depth + 1)
         if self.kind == "array" and self.count == 1 and self.size == 8:
-            return self.elem.is_pointer_shaped()
+            elem = self.elem
+            return elem is not None and elem.is_pointer_shaped(_depth + 1)
         return False
 
     def __repr__(self):
@@ -112,10 +127,70 @@ class TypeTable:
     def __init__(self, dwarfinfo, index):
         self.dwarf = dwarfinfo
         self.index = index
+        self.path = getattr(dwarfinfo, "path", None)
         self._by_offset = {}
 
     def die(self, offset):
-        return self.dwarf.get_DIE_from_refaddr(offset)
+        """The pyelftools DIE at ``offset``.  When the index names a package
+        variable there, the DIE is checked to be that variable (with a location
+        and a type that parse); if it is not, the index is rebuilt and the
+        variable's DIE is the one returned."""
+        die = self._parse(offset)
+        name = self.index.variable_name_at(offset)
+        if name is None:
+            return die
+        problem = self._variable_problem(die, name)
+        if problem is None:
+            return die
+        if self.index.rebuild():
+            offset = self.index.variables.get(name)
+            if offset is None:
+                raise NoSuchName(f"no package variable {name!r} in the binary's DWARF; use "
+                                 f"the package path, e.g. 'main.cache'")
+            die = self._parse(offset)
+            problem = self._variable_problem(die, name)
+            if problem is None:
+                return die
+        raise CorruptDwarf(f"the DIE of variable {name} {problem}", ".debug_info", offset,
+                           self.path)
+
+    def _variable_problem(self, die, name):
+        """What is wrong with ``die`` as the DIE of package variable ``name``, or None."""
+        if die.tag != "DW_TAG_variable" or name_of(die) != name:
+            return f"is a {die.tag} named {name_of(die)!r}"
+        for key in ("DW_AT_location", "DW_AT_type"):
+            if key not in die.attributes:
+                return f"has no {key}"
+        self._ref(die, "DW_AT_type")   # parsed now, so its errors are CorruptDwarf
+        return None
+
+    def _parse(self, offset):
+        if type(offset) is not int:
+            raise CorruptDwarf(f"a reference to a DIE is {offset!r}", ".debug_info", None,
+                               self.path)
+        with corrupt_at(self.dwarf, ".debug_info", offset):
+            return self.dwarf.get_DIE_from_refaddr(offset)
+
+    def _ref(self, die, name):
+        """The DIE that attribute ``name`` of ``die`` refers to."""
+        with corrupt_at(self.dwarf, ".debug_info", die.offset):
+            return die.get_DIE_from_attribute(name)
+
+    def _ref_offset(self, die, name):
+        return self._ref(die, name).offset
+
+    def _children(self, die):
+        with corrupt_at(self.dwarf, ".debug_info", die.offset):
+            return list(die.iter_children())
+
+    def _int(self, die, key, default=0, minimum=0):
+        """Attribute ``key`` of ``die``, which DWARF says is a number."""
+        v = attr(die, key, default)
+        if type(v) is not int or v < minimum:
+            raise CorruptDwarf(f"{key if isinstance(key, str) else hex(key)} of the DIE is "
+                               f"{v!r}, not a number of {minimum} or more", ".debug_info",
+                               die.offset, self.path)
+        return v
 
     def get(self, offset):
         t = self._by_offset.get(offset)
@@ -127,46 +202,55 @@ class TypeTable:
     def by_name(self, name, want_kind=None):
         """The type named ``name`` (Go spelling); NoSuchName if there is none."""
         offs = self.index.types.get(name)
+        if offs and not self._names_type(offs[0], name) and self.index.rebuild():
+            offs = self.index.types.get(name)
         if not offs:
             raise NoSuchName(f"no type named {name!r} in the binary's DWARF; spell it as "
                              f"Go does (e.g. 'map[string]int', 'main.Cache')")
+        if not self._names_type(offs[0], name):
+            raise CorruptDwarf(f"the DIE the index gives for type {name} is not that type",
+                               ".debug_info", offs[0], self.path)
         for off in offs:
             t = self.get(off)
             if want_kind is None or t.kind == want_kind:
                 return t
         return self.get(offs[0])
 
+    def _names_type(self, offset, name):
+        die = self._parse(offset)
+        return die.tag in TYPE_TAGS and name_of(die) == name
+
     def by_runtime_type(self, rtype_off):
         off = self.index.runtime_types.get(rtype_off)
         return None if off is None else self.get(off)
 
     def _build(self, offset):
-        die = self.die(offset)
+        die = self._parse(offset)
         name = name_of(die)
-        go_kind = attr(die, GO_KIND, 0)
-        rtype = attr(die, GO_RUNTIME_TYPE, 0)
+        go_kind = self._int(die, GO_KIND)
+        rtype = self._int(die, GO_RUNTIME_TYPE)
         key_off = elem_off = None
         if GO_KEY in die.attributes:
-            key_off = die.get_DIE_from_attribute(GO_KEY).offset
+            key_off = self._ref_offset(die, GO_KEY)
         if GO_ELEM in die.attributes:
-            elem_off = die.get_DIE_from_attribute(GO_ELEM).offset
+            elem_off = self._ref_offset(die, GO_ELEM)
         map_die = offset if go_kind == 21 else None
         seen = 0
         while die.tag == "DW_TAG_typedef" and "DW_AT_type" in die.attributes and seen < 32:
-            die = die.get_DIE_from_attribute("DW_AT_type")
+            die = self._ref(die, "DW_AT_type")
             seen += 1
             if not go_kind:
-                go_kind = attr(die, GO_KIND, 0)
+                go_kind = self._int(die, GO_KIND)
             if not rtype:
-                rtype = attr(die, GO_RUNTIME_TYPE, 0)
+                rtype = self._int(die, GO_RUNTIME_TYPE)
             if key_off is None and GO_KEY in die.attributes:
-                key_off = die.get_DIE_from_attribute(GO_KEY).offset
+                key_off = self._ref_offset(die, GO_KEY)
             if elem_off is None and GO_ELEM in die.attributes:
-                elem_off = die.get_DIE_from_attribute(GO_ELEM).offset
+                elem_off = self._ref_offset(die, GO_ELEM)
             if name is None:
                 name = name_of(die)
         name = name or "?"
-        size = attr(die, "DW_AT_byte_size", 0)
+        size = self._int(die, "DW_AT_byte_size")
         kind = self._kind(die, go_kind, name)
         t = GoType(self, die.offset, name, kind, size, go_kind, rtype)
         t._key_off, t._elem_off = key_off, elem_off
@@ -174,19 +258,19 @@ class TypeTable:
             t.map_die = map_die
         tag = die.tag
         if "DW_AT_type" in die.attributes and tag in ("DW_TAG_pointer_type", "DW_TAG_array_type"):
-            t._target_off = die.get_DIE_from_attribute("DW_AT_type").offset
+            t._target_off = self._ref_offset(die, "DW_AT_type")
         if tag == "DW_TAG_pointer_type" and kind in ("map", "chan", "ptr", "unsafe.Pointer"):
             t.size = t.size or 8
         if tag == "DW_TAG_base_type":
-            t.signed = attr(die, "DW_AT_encoding", 0) in (5, 6)
+            t.signed = self._int(die, "DW_AT_encoding") in (5, 6)
         elif tag == "DW_TAG_structure_type":
-            for child in die.iter_children():
+            for child in self._children(die):
                 if child.tag != "DW_TAG_member":
                     continue
                 loc = attr(child, "DW_AT_data_member_location", 0)
-                if not isinstance(loc, int):
+                if type(loc) is not int or loc < 0:
                     loc = 0
-                toff = child.get_DIE_from_attribute("DW_AT_type").offset \
+                toff = self._ref_offset(child, "DW_AT_type") \
                     if "DW_AT_type" in child.attributes else None
                 t.fields.append(Field(name_of(child) or "_", loc, self, toff,
                                       bool(attr(child, GO_EMBEDDED_FIELD, False))))
@@ -194,19 +278,18 @@ class TypeTable:
                 t.empty_interface = not any(f.name == "tab" for f in t.fields)
         elif tag == "DW_TAG_array_type":
             t._elem_off = t._target_off
-            for child in die.iter_children():
+            for child in self._children(die):
                 if child.tag == "DW_TAG_subrange_type":
                     if "DW_AT_count" in child.attributes:
-                        t.count = attr(child, "DW_AT_count", 0)
+                        t.count = self._int(child, "DW_AT_count")
                     elif "DW_AT_upper_bound" in child.attributes:
-                        t.count = attr(child, "DW_AT_upper_bound", -1) + 1
+                        t.count = self._int(child, "DW_AT_upper_bound", minimum=-1) + 1
                     break
         if kind == "func":
             t.size = 8
         return t
 
-    @staticmethod
-    def _kind(die, go_kind, name):
+    def _kind(self, die, go_kind, name):
         tag = die.tag
         kname = _GO_KIND_TO_KIND.get(go_kind)
         if kname is not None:
@@ -214,7 +297,7 @@ class TypeTable:
                 return "unknown"
             return kname
         if tag == "DW_TAG_base_type":
-            return _ENC_KIND.get(attr(die, "DW_AT_encoding", 0), "unknown")
+            return _ENC_KIND.get(self._int(die, "DW_AT_encoding"), "unknown")
         if tag == "DW_TAG_pointer_type":
             return "ptr" if "DW_AT_type" in die.attributes else "unsafe.Pointer"
         if tag == "DW_TAG_structure_type":
