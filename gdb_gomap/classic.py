@@ -8,7 +8,8 @@ level in batches.  The --buckets view keeps every bucket and takes the plain
 per-cell path.
 """
 
-from .decode import Tally, build_entries, raw_cells, remap_slots
+from .budget import Budget, BudgetSpent
+from .decode import Tally, build_entries, keep_at_most, raw_cells, remap_slots
 from .errors import UnreadableMemory
 from .slab import Collected, Scanner, indirect_counts, tag_translation
 from .snapshot import Bucket, Chain, MapSnapshot, Slot
@@ -33,18 +34,20 @@ def state_of(tophash):
 class _Walk:
     """Accumulates what the bucket walk finds."""
 
-    def __init__(self, ctx, layout, snap, opts):
+    def __init__(self, ctx, layout, snap, opts, count):
         self.ctx, self.L, self.snap, self.opts = ctx, layout, snap, opts
         self.scanner = Scanner(layout.bucket_size, layout.tophash_off, LIVE, layout.key,
                                layout.keys, layout.elem, layout.elems)
         self.detail = opts.detail
-        keep = ctx.limits.max_entries
+        self.count = count
+        keep = keep_at_most(ctx, count)
         if self.detail:
             self.col = Collected("raw", "raw", max_keep=keep)
         else:
             self.col = Collected(self.scanner.kkind, self.scanner.vkind,
                                  opts.entries, keep)
-        self.tally = Tally(snap)
+        self.budget = Budget(ctx.limits)
+        self.tally = Tally(snap, self.budget)
         self.states = dict.fromkeys(("live", "emptyOne", "emptyRest", "evacuatedX",
                                      "evacuatedY", "evacuatedEmpty"), 0)
         self.overflow_buckets = 0
@@ -92,7 +95,7 @@ class _Walk:
                 take = not evac
                 self.old_evacuated += evac
             chain = None
-            if old or self.opts.in_window(i):
+            if (old or self.opts.in_window(i)) and self.budget.keep_detail():
                 chain = Chain(i, old, [], evac)
                 self.chains.append(chain)
             ovf = self.node(chain, base + i * bs, buf, off, take)
@@ -127,6 +130,7 @@ class _Walk:
         bs, lim, sc = self.L.bucket_size, self.ctx.limits, self.scanner
         level = 1
         while pending:
+            self.checkpoint(f"overflow level {level}")
             level += 1
             fresh = []
             for p in pending:
@@ -176,6 +180,8 @@ class _Walk:
         """Walk buckets 0..n-1 of the array at ``base`` with their chains."""
         bs = self.L.bucket_size
         per = max(1, self.ctx.limits.max_read // bs)
+        if self.detail:   # a Bucket per bucket kept: see the budget more often
+            per = min(per, 1024)
         for start in range(0, n, per):
             cnt = min(per, n - start)
             try:
@@ -190,6 +196,15 @@ class _Walk:
                 self._chunk_detail(base, start, cnt, buf, old)
             else:
                 self._chunk_bulk(cnt, buf, old)
+            self.checkpoint(f"{'old ' if old else ''}bucket {start + cnt:,} of {n:,}")
+
+    def checkpoint(self, where):
+        """Distrust the map once it holds more live cells than its count; then
+        stop when the budget is spent."""
+        if self.col.count > self.count:
+            self.budget.distrust(f"{self.col.count:,} live cells but count is "
+                                 f"{self.count:,}")
+        self.budget.check(where)
 
 
 def decode(ctx, layout, addr, opts):
@@ -221,18 +236,24 @@ def decode(ctx, layout, addr, opts):
     if nb > ctx.limits.max_buckets:
         snap.warn(f"2^B = {nb} buckets exceeds --max-buckets {ctx.limits.max_buckets}; "
                   f"walking only the first {ctx.limits.max_buckets}")
-    walk = _Walk(ctx, L, snap, opts)
+    walk = _Walk(ctx, L, snap, opts, count)
     nold = 0
     if oldbuckets:
         nold = nb if flags & FLAG_SAME_SIZE else nb >> 1
-        walk.array(oldbuckets, min(nold, ctx.limits.max_buckets), old=True)
-    if buckets:
-        walk.array(buckets, min(nb, ctx.limits.max_buckets), old=False)
+    try:
+        if oldbuckets:
+            walk.array(oldbuckets, min(nold, ctx.limits.max_buckets), old=True)
+        if buckets:
+            walk.array(buckets, min(nb, ctx.limits.max_buckets), old=False)
+    except BudgetSpent as exc:
+        snap.warn(str(exc))
+        snap.entries_complete = False
     walk.tally.close()
+    walk.budget.close(snap, "buckets")
     live = walk.col.count
     if walk.col.capped:
         snap.warn(f"only the first {len(walk.col.keys):,} of {live:,} live cells are kept "
-                  f"(max_entries): corrupt memory?")
+                  f"(no more than count allows, nor max_entries): corrupt memory?")
     if live != count:
         snap.warn(f"MISMATCH: found {live} live cells but count is {count}; the map is "
                   f"corrupt, mid-write, or the decode was cut short (see other warnings)")

@@ -58,13 +58,15 @@ class Context:
 
 class Tally:
     """Warnings that corrupt memory can repeat without end (one per bucket, table,
-    chunk): the first ``shown`` of each kind are said, then one line with the count."""
+    chunk): the first ``shown`` of each kind are said, then one line with the count.
+    Each is a sign of corruption, so it also puts the decode's ``budget`` in force."""
 
-    def __init__(self, snap, shown=3):
-        self.snap, self.shown = snap, shown
+    def __init__(self, snap, budget, shown=3):
+        self.snap, self.budget, self.shown = snap, budget, shown
         self.counts = {}
 
     def warn(self, kind, text):
+        self.budget.distrust(kind)
         n = self.counts.get(kind, 0) + 1
         self.counts[kind] = n
         if n <= self.shown:
@@ -75,6 +77,13 @@ class Tally:
             if n > self.shown:
                 self.snap.warn(f"... and {n - self.shown} more: {kind}")
         self.counts = {}
+
+
+def keep_at_most(ctx, count):
+    """How many live cells a walk keeps: --max-entries, and no more than the header's
+    count allows (with room for writes in flight): cells past that cannot all be
+    real, and keeping them is how a forged map would exhaust memory."""
+    return min(ctx.limits.max_entries, max(count, 0) + 64 + max(count, 0) // 64)
 
 
 def resolve_indirect(ctx, cells, size, what, warn):

@@ -19,6 +19,9 @@ class Limits:
     max_items:     items of one slice or array element list shown.
     max_depth:     nesting depth of values (structs in arrays in structs ...).
     max_read:      bytes of one bulk read; larger arrays are read in pieces.
+    budget_seconds: seconds of walking, and
+    budget_mb:     megabytes of memory growth, that a decode may spend once the map
+                   looks corrupt (see budget.py; a consistent map is never cut).
     """
 
     max_entries: int = 10_000_000
@@ -29,6 +32,8 @@ class Limits:
     max_items: int = 64
     max_depth: int = 8
     max_read: int = 64 << 20
+    budget_seconds: float = 3.0
+    budget_mb: int = 250
 
 
 DEFAULT_LIMITS = Limits()

@@ -79,6 +79,16 @@ def _positive(text):
     return v
 
 
+def _positive_float(text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds")
+    if not v > 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number above 0")
+    return v
+
+
 def add_view_options(p):
     """The view and bound options every dump-like command takes."""
     v = p.add_argument_group("views")
@@ -116,6 +126,12 @@ def add_view_options(p):
                    help=f"buckets or groups walked per array (default {d.max_buckets})")
     b.add_argument("--max-depth", type=_positive, default=d.max_depth, metavar="N",
                    help=f"nesting depth of values (default {d.max_depth})")
+    b.add_argument("--budget-seconds", type=_positive_float, default=d.budget_seconds,
+                   metavar="S", help=f"once a map looks corrupt, stop walking it after S "
+                   f"seconds (default {d.budget_seconds:g}); a consistent map is never cut")
+    b.add_argument("--budget-mb", type=_positive, default=d.budget_mb, metavar="MB",
+                   help=f"once a map looks corrupt, stop walking it after MB of memory "
+                   f"growth (default {d.budget_mb})")
     return p
 
 
@@ -140,7 +156,8 @@ def limits_from(args):
     return Limits(max_entries=d.max_entries, max_buckets=args.max_buckets,
                   max_chain=args.max_chain, max_tables=d.max_tables,
                   max_string=args.max_string, max_items=args.max_items,
-                  max_depth=args.max_depth, max_read=d.max_read)
+                  max_depth=args.max_depth, max_read=d.max_read,
+                  budget_seconds=args.budget_seconds, budget_mb=args.budget_mb)
 
 
 def dump_options_from(args):

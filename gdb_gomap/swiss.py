@@ -7,7 +7,11 @@ Every distinct table's group array is read in bulk and scanned column-wise
 clear.  Keys are never looked up or hashed.
 """
 
-from .decode import Tally, build_entries, raw_cells, remap_slots
+import struct
+from bisect import bisect_left
+
+from .budget import Budget, BudgetSpent
+from .decode import Tally, build_entries, keep_at_most, raw_cells, remap_slots
 from .errors import UnreadableMemory
 from .slab import Collected, Scanner, indirect_counts, tag_translation
 from .snapshot import Bucket, MapSnapshot, Slot, Table
@@ -28,20 +32,23 @@ def slot_state(c):
 
 
 class _Walk:
-    def __init__(self, ctx, layout, snap, opts):
+    def __init__(self, ctx, layout, snap, opts, used):
         self.ctx, self.L, self.snap, self.opts = ctx, layout, snap, opts
         self.scanner = Scanner(layout.group_size, layout.ctrl_off, FULL, layout.key,
                                layout.keys, layout.elem, layout.elems)
         self.detail = opts.detail
-        keep = ctx.limits.max_entries
+        self.used = used
+        keep = keep_at_most(ctx, used)
         if self.detail:
             self.col = Collected("raw", "raw", max_keep=keep)
         else:
             self.col = Collected(self.scanner.kkind, self.scanner.vkind,
                                  opts.entries, keep)
-        self.tally = Tally(snap)
+        self.budget = Budget(ctx.limits)
+        self.tally = Tally(snap, self.budget)
         self.groups_seen = 0
         self.empty_groups = 0
+        self.spans = []           # (start, end) of the group arrays walked, sorted
 
     def group(self, addr, buf, off, keep):
         """Visit one group at ``buf[off:]`` slot by slot (the --buckets path).
@@ -82,7 +89,8 @@ class _Walk:
                 continue
             if self.detail:
                 for j in range(cnt):
-                    keep = self.opts.in_window(self.groups_seen + j)
+                    keep = (self.opts.in_window(self.groups_seen + j) and
+                            self.budget.keep_detail())
                     c, b = self.group(addr + j * gs, buf, j * gs, keep)
                     for k, v in c.items():
                         counts[k] += v
@@ -95,18 +103,49 @@ class _Walk:
             self.groups_seen += cnt
 
     def table(self, t):
-        """Walk every group of table ``t`` (a Table), filling its counters."""
+        """Walk every group of the plausible table ``t`` (a Table), filling its
+        counters, unless its groups overlap a table walked before."""
         ngroups = t.lengthMask + 1
-        if ngroups > self.ctx.limits.max_buckets or ngroups * SLOTS > MAX_TABLE_CAPACITY * 64:
-            self.tally.warn("tables with an implausible number of groups",
-                            f"table {t.address:#x}: {ngroups} groups is implausible "
-                            f"(corrupt?); not walked")
-            return
+        span = (t.groups_address, t.groups_address + ngroups * self.L.group_size)
+        i = bisect_left(self.spans, span)
+        if (i and self.spans[i - 1][1] > span[0]) or \
+                (i < len(self.spans) and self.spans[i][0] < span[1]):
+            self.tally.warn("tables whose groups overlap another table's",
+                            f"table {t.address:#x}: its groups at {span[0]:#x} overlap "
+                            f"another table's (corrupt?); not walked")
+            return False
+        self.spans.insert(i, span)
+        self.budget.check(f"table {t.address:#x}")
         counts = {"full": 0, "empty": 0, "deleted": 0}
         kept = [] if self.detail else None
         self.groups(t.groups_address, ngroups, counts, kept)
         t.full, t.empty, t.tombstones = counts["full"], counts["empty"], counts["deleted"]
         t.groups = kept
+        if self.col.count > self.used:
+            self.budget.distrust(f"{self.col.count:,} full slots but used is {self.used:,}")
+        return True
+
+
+def implausible(f, g, global_depth, limits):
+    """Why a table cannot be one the runtime made, or '' when it can: a capacity
+    that is a power of two from 8 to 1024 slots, filled by lengthMask+1 groups,
+    used and growthLeft within it, a localDepth within the directory's depth.
+    ``f`` is (used, capacity, growthLeft, localDepth, index), ``g`` (data, lengthMask)."""
+    used, cap, growth_left, local_depth, _ = f
+    data, mask = g
+    if cap < SLOTS or cap > MAX_TABLE_CAPACITY or cap & (cap - 1):
+        return f"capacity {cap} is not a power of two from {SLOTS} to {MAX_TABLE_CAPACITY}"
+    if mask + 1 != cap // SLOTS:
+        return f"{mask + 1} groups for capacity {cap}"
+    if mask + 1 > limits.max_buckets:
+        return f"{mask + 1} groups exceed --max-buckets"
+    if used > cap or growth_left > cap:
+        return f"used {used} or growthLeft {growth_left} exceeds capacity {cap}"
+    if local_depth > global_depth:
+        return f"localDepth {local_depth} exceeds the directory's globalDepth {global_depth}"
+    if data % 8 or not data:
+        return f"group array pointer {data:#x} is nil or misaligned"
+    return ""
 
 
 def decode(ctx, layout, addr, opts):
@@ -123,7 +162,7 @@ def decode(ctx, layout, addr, opts):
     if h["writing"]:
         snap.warn("writing is set: the snapshot was taken in the middle of a write; "
                   "the map may be inconsistent")
-    walk = _Walk(ctx, L, snap, opts)
+    walk = _Walk(ctx, L, snap, opts, used)
     gs = L.group_size
     tables = []
     dir_bytes = groups_bytes = 0
@@ -145,20 +184,28 @@ def decode(ctx, layout, addr, opts):
         if dir_len != 1 << h["globalDepth"]:
             snap.warn(f"dirLen={dir_len} but globalDepth={h['globalDepth']} "
                       f"(expected 2^globalDepth): corrupt header?")
-        tables, dir_bytes = _directory(ctx, L, dir_ptr, dir_len, snap, walk.tally)
-        for t in tables:
-            walk.table(t)
-            slots["full"] += t.full
-            slots["empty"] += t.empty
-            slots["deleted"] += t.tombstones
-            groups_bytes += (t.lengthMask + 1) * gs
-            _check_table(t, walk.tally)
+        try:
+            tables, dir_bytes = _directory(ctx, L, dir_ptr, dir_len, h["globalDepth"],
+                                           snap, walk)
+            if sum(t.used for t in tables) != used:
+                walk.budget.distrust("the tables' used disagree with the map's")
+            for t in tables:
+                if walk.table(t):
+                    groups_bytes += (t.lengthMask + 1) * gs
+                    _check_table(t, walk.tally)
+                slots["full"] += t.full
+                slots["empty"] += t.empty
+                slots["deleted"] += t.tombstones
+        except BudgetSpent as exc:
+            snap.warn(str(exc))
+            snap.entries_complete = False
         snap.tables = tables
     walk.tally.close()
+    walk.budget.close(snap, "groups")
     live = walk.col.count
     if walk.col.capped:
         snap.warn(f"only the first {len(walk.col.keys):,} of {live:,} full slots are kept "
-                  f"(max_entries): corrupt memory?")
+                  f"(no more than used allows, nor max_entries): corrupt memory?")
     if live != used:
         snap.warn(f"MISMATCH: found {live} full slots but used is {used}; the map is "
                   f"corrupt, mid-write, or the decode was cut short (see other warnings)")
@@ -196,42 +243,80 @@ def decode(ctx, layout, addr, opts):
     return snap
 
 
-def _directory(ctx, L, dir_ptr, dir_len, snap, tally):
-    """Read the directory; return the distinct tables in order and the directory bytes."""
+def _directory(ctx, L, dir_ptr, dir_len, global_depth, snap, walk):
+    """Read the directory; return the distinct plausible tables in order and the
+    directory bytes.  Tables are read and checked a batch at a time, so that a
+    forged directory of a million tables costs no more than the budget allows."""
+    tally = walk.tally
     try:
         raw = ctx.mem.read(dir_ptr, dir_len * 8)
     except UnreadableMemory as exc:
         snap.warn(f"directory at {dir_ptr:#x} unreadable: {exc}")
         return [], 0
-    ptrs = [int.from_bytes(raw[i * 8:i * 8 + 8], "little") for i in range(dir_len)]
-    order, slots = [], {}
-    for i, p in enumerate(ptrs):
-        if p not in slots:
-            slots[p] = []
-            order.append(p)
-        slots[p].append(i)
-    if len(order) > ctx.limits.max_tables:
-        snap.warn(f"{len(order)} distinct tables exceed --max-tables; only the first "
+    ptrs = struct.unpack_from(f"<{dir_len}Q", raw)
+    del raw
+    runs = _runs(ptrs)        # [pointer, first slot, slots], one per run of equal slots
+    if len(runs) != len(set(ptrs)):   # a table in non-consecutive slots: corrupt
+        runs = _merge_runs(runs, tally)
+    del ptrs
+    if len(runs) > ctx.limits.max_tables:
+        snap.warn(f"{len(runs)} distinct tables exceed --max-tables; only the first "
                   f"{ctx.limits.max_tables} are walked")
-        order = order[:ctx.limits.max_tables]
+        del runs[ctx.limits.max_tables:]
     tables = []
-    reads = ctx.mem.read_many([(p, L.table.size) for p in order])
-    T, G = L.table, L.groupref
-    goff = T.fields["groups"][0]
-    for p, data in zip(order, reads):
-        if isinstance(data, Exception):
-            tally.warn("tables unreadable", f"table {p:#x} (directory slots "
-                                            f"{_slot_list(slots[p])}) unreadable; skipped")
-            continue
-        f = T.read_all(data)
-        tables.append(Table(p, f["used"], f["capacity"], f["growthLeft"], f["localDepth"],
-                            f["index"], G.read(data, "data", goff),
-                            G.read(data, "lengthMask", goff), slots[p]))
-        run = slots[p]
-        if run != list(range(run[0], run[0] + len(run))):
-            tally.warn("tables in non-consecutive directory slots",
-                       f"table {p:#x} fills non-consecutive directory slots {_slot_list(run)}")
+    goff = L.table.fields["groups"][0]
+    fields = L.table.unpacker(("used", "capacity", "growthLeft", "localDepth", "index"))
+    groupref = L.groupref.unpacker(("data", "lengthMask"), goff)
+    batch = 4096
+    for first in range(0, len(runs), batch):
+        walk.budget.check(f"table {first:,} of {len(runs):,} in the directory")
+        part = runs[first:first + batch]
+        reads = ctx.mem.read_many([(r[0], L.table.size) for r in part])
+        for (p, start, n), data in zip(part, reads):
+            dslots = list(range(start, start + n)) if isinstance(n, int) else n
+            if isinstance(data, Exception):
+                tally.warn("tables unreadable", f"table {p:#x} (directory slots "
+                                                f"{_slot_list(dslots)}) unreadable; skipped")
+                continue
+            f, g = fields(data), groupref(data)
+            why = implausible(f, g, global_depth, ctx.limits)
+            if why:
+                tally.warn("implausible tables not walked",
+                           f"table {p:#x}: {why} (corrupt?); not walked")
+                continue
+            tables.append(Table(p, *f, *g, dslots))
     return tables, dir_len * 8
+
+
+def _runs(ptrs):
+    """[pointer, first slot, count] for each run of equal directory slots."""
+    runs = []
+    prev = None
+    for i, p in enumerate(ptrs):
+        if p == prev:
+            runs[-1][2] += 1
+        else:
+            runs.append([p, i, 1])
+            prev = p
+    return runs
+
+
+def _merge_runs(runs, tally):
+    """Join the runs of a table that fills non-consecutive slots: [pointer, first
+    slot, list of slots], in the order each table first appears."""
+    merged = {}
+    for p, start, n in runs:
+        slots = range(start, start + n)
+        if p in merged:
+            merged[p][2].extend(slots)
+        else:
+            merged[p] = [p, start, list(slots)]
+    for p, _, slots in merged.values():
+        if slots[-1] - slots[0] != len(slots) - 1:
+            tally.warn("tables in non-consecutive directory slots",
+                       f"table {p:#x} fills non-consecutive directory slots "
+                       f"{_slot_list(slots)}")
+    return list(merged.values())
 
 
 def _slot_list(slots, shown=8):

@@ -1,0 +1,3 @@
+module corrupt
+
+go 1.21
