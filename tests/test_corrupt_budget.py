@@ -23,11 +23,12 @@ from tests.corepatch import patched, pointers, struct_bytes
 
 PROG = harness.REPO / "tests" / "progs" / "corrupt"
 PEAK_MB = 300
-# Runs a command and prints its peak RSS (kB) as the last line of stderr.
-PEAK = ("import resource, subprocess, sys\n"
+# Runs a command and prints its peak RSS (kB) and seconds as the last line of stderr.
+PEAK = ("import resource, subprocess, sys, time\n"
+        "t = time.perf_counter()\n"
         "r = subprocess.run(sys.argv[1:])\n"
-        "sys.stderr.write('\\npeak_kb %d\\n' % "
-        "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+        "sys.stderr.write('\\npeak_kb %d %f\\n' % (resource.getrusage("
+        "resource.RUSAGE_CHILDREN).ru_maxrss, time.perf_counter() - t))\n"
         "sys.exit(r.returncode)\n")
 
 
@@ -41,19 +42,20 @@ class Forge:
         self.header, self.scratch = truth["header"], truth["scratch"]
 
     def gomap(self, *args, writes=None):
-        """(returncode, stdout, stderr lines, peak MB) of ``gomap dump`` on the core
-        with ``writes`` forged into it."""
+        """(returncode, stdout, stderr lines, peak MB, seconds) of ``gomap dump`` on
+        the core with ``writes`` forged into it."""
         argv = [sys.executable, "-c", PEAK, sys.executable, "-m", "gdb_gomap.cli.main",
                 "dump", "--core", str(self.core), "--exe", str(self.exe), "main.M", *args]
         with patched(self.core, writes or {}):
             r = subprocess.run(argv, capture_output=True, text=True, timeout=120,
                                cwd=harness.REPO, stdin=subprocess.DEVNULL)
         err = r.stderr.splitlines()
-        peak = int(err[-1].split()[1]) // 1024
-        return r.returncode, r.stdout, [e for e in err[:-1] if e], peak
+        _, peak_kb, secs = err[-1].split()
+        return r.returncode, r.stdout, [e for e in err[:-1] if e], int(peak_kb) // 1024, \
+            float(secs)
 
     def snapshot(self, *args, writes=None):
-        rc, out, err, peak = self.gomap("--json", *args, writes=writes)
+        rc, out, err, peak, _ = self.gomap("--json", *args, writes=writes)
         assert rc == 0 and not err, err
         assert peak <= PEAK_MB, f"peak {peak} MB"
         return json.loads(out)
@@ -95,9 +97,10 @@ class Forge:
                 self.scratch: bytes(buckets)}
 
 
-def _forge(tmp_path_factory, version):
+def make_forge(d, version):
+    """A Forge over a gcore, written into the folder ``d``, of the corrupt program
+    built with Go ``version``."""
     binary = toolchains.build_example(PROG, version)
-    d = tmp_path_factory.mktemp(f"corrupt-{version}")
     core = d / "corrupt.core"
     with harness.start_example(binary, d / "truth.json") as ex:
         harness.gdb_batch(["-p", str(ex.pid)], [f"gcore {core}"], timeout=300)
@@ -107,7 +110,7 @@ def _forge(tmp_path_factory, version):
 
 @pytest.fixture(scope="module")
 def swiss(tmp_path_factory, gdb_path):
-    f = _forge(tmp_path_factory, "1.26.6")
+    f = make_forge(tmp_path_factory.mktemp("corrupt-swiss"), "1.26.6")
     assert f.L.kind == "swiss"
     yield f
     f.core.unlink()
@@ -115,7 +118,7 @@ def swiss(tmp_path_factory, gdb_path):
 
 @pytest.fixture(scope="module")
 def classic(tmp_path_factory, gdb_path):
-    f = _forge(tmp_path_factory, "1.23.9")
+    f = make_forge(tmp_path_factory.mktemp("corrupt-classic"), "1.23.9")
     assert f.L.kind == "classic"
     yield f
     f.core.unlink()
@@ -150,7 +153,7 @@ def test_a_million_tables_stop_at_the_budget(swiss):
     """2^20 forged tables (as many as --max-tables allows): the walk stops when the
     budget is spent and says where; a larger budget gets further."""
     writes = swiss.swiss(1 << 20, 8192)
-    rc, out, err, peak = swiss.gomap("--budget-seconds", "0.5", writes=writes)
+    rc, out, err, peak, _ = swiss.gomap("--budget-seconds", "0.5", writes=writes)
     assert rc == 0 and not err and peak <= PEAK_MB, (rc, err, peak)
     stop = [x for x in out.splitlines() if "decode stopped after" in x]
     assert len(stop) == 1 and "(--budget-seconds 0.5) at table " in stop[0], out[-2000:]
