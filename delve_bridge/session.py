@@ -18,6 +18,7 @@ import shutil
 from gdb_gomap.binary import GoBinary
 from gdb_gomap.decode import DumpOptions
 from gdb_gomap.errors import GomapError, NoSuchName, NotAMap, UsageError
+from gdb_gomap.exprcheck import check as check_expression
 from gdb_gomap.finder import SKIP_PREFIXES, find_maps
 from gdb_gomap.paths import split_addr_type
 from gdb_gomap.target import Target
@@ -178,6 +179,9 @@ class DelveSession:
             at = split_addr_type(expr)
             if at is not None:
                 return self.target.map_type(at[1]), at[0]
+        # Delve's Eval already refuses assignments, ++ and calls (those need 'set'
+        # and 'call'); the check makes the refusal gomap's one line, as in gdb.
+        check_expression(expr, lambda name: name in self.target.index.types)
         var = self.evaluate(expr, goroutine, frame)
         if type_name is not None:
             try:

@@ -8,6 +8,7 @@ pair: the address where a value of that type is stored.
 import re
 
 from .errors import NoSuchName, NotAMap, UsageError
+from .exprcheck import check as check_expression
 
 _STEP = re.compile(r"\.([A-Za-z_]\w*)|\[(\d+)\]")
 
@@ -74,6 +75,9 @@ def resolve_map(target, expr):
     at = split_addr_type(expr)
     if at is not None:
         return target.map_type(at[1]), at[0]
+    # Nothing here evaluates: the check gives the same one-line refusal as gdb's
+    # and Delve's front ends ('main.Big = main.Small' is no path either).
+    check_expression(expr, lambda name: name in target.index.types)
     loc, t = resolve(target, expr)
     if t.kind == "ptr" and t.elem is not None and t.elem.kind == "map":
         loc, t = _read_u64(target.memory, loc), t.elem

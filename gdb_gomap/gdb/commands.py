@@ -3,6 +3,11 @@
 Commands parse their arguments with the shared argparse parsers, resolve the
 expression with gdb, and hand the map's address and type to the core.  Errors
 are one line (gdb.GdbError); ``set gomap-verbose on`` adds the traceback.
+
+Read-only, twice over: an expression with a side effect (an assignment,
+``++``, a call) is refused before gdb evaluates it (``gdb_gomap.exprcheck``),
+and every command runs with gdb's ``may-write-memory`` and
+``may-call-functions`` off (``read_only``), the user's settings restored after.
 """
 
 import contextlib
@@ -14,7 +19,8 @@ import traceback
 import gdb
 
 from .. import options
-from ..errors import GomapError, NoSuchName, NotAMap, UsageError
+from ..errors import GomapError, NoSuchName, NotAMap, SideEffect, UsageError
+from ..exprcheck import check as check_expression
 from ..finder import find_maps
 from ..nogc import no_gc
 from ..render.listing import list_json, list_text
@@ -116,10 +122,12 @@ def _has_memory():
 def resolve(target, words, type_name):
     """(map GoType, header address) for the expression words."""
     expr = " ".join(words)
-    if type_name is None:
-        at = split_addr_type(expr) if len(words) == 1 else None
-        if at is not None:
-            expr, type_name = hex(at[0]), at[1]
+    at = split_addr_type(expr) if type_name is None and len(words) == 1 else None
+    if at is not None:
+        expr, type_name = hex(at[0]), at[1]   # a number: nothing for gdb to evaluate
+    else:
+        # Before gdb sees it: an assignment or a call would change the program.
+        check_expression(expr, lambda name: name in target.index.types)
     if type_name is not None:
         mt = target.map_type(type_name)
         try:
@@ -318,24 +326,77 @@ def write_svg(snap, path):
         raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
 
 
-@contextlib.contextmanager
-def no_inferior_calls():
-    """Forbid gdb to call functions in the target while a command runs.
+# The gdb settings a gomap command turns off while it runs, and gives back after.
+READ_ONLY_SETTINGS = ("may-call-functions", "may-write-memory")
+_user_settings = []   # per read_only() scope running: {setting: True} for each turned off
 
-    gomap never calls one itself; with ``may-call-functions`` off, an expression
-    the user gives (``gomap-dump --type T 'f()'``) cannot call one either.  The
-    user's own setting is restored afterwards."""
+
+def _setting(name):
     try:
-        was = gdb.parameter("may-call-functions")
+        return gdb.parameter(name)
     except (gdb.error, RuntimeError):   # a gdb without the setting
-        was = None
-    if was:
-        gdb.execute("set may-call-functions off", to_string=True)
+        return None
+
+
+def _set(name, on):
+    """Set a boolean gdb setting; False when gdb refuses."""
+    try:
+        gdb.execute(f"set {name} {'on' if on else 'off'}", to_string=True)
+        return True
+    except gdb.error:
+        return False
+
+
+@contextlib.contextmanager
+def read_only():
+    """Forbid gdb to call functions in the target or write its memory while a command runs.
+
+    The second lock behind ``gdb_gomap.exprcheck`` (which refuses an
+    expression with a side effect before gdb sees it): with
+    ``may-call-functions`` and ``may-write-memory`` off, gdb itself refuses
+    (``gomap-dump --type T 'f()'``, an assignment).  gomap only reads.  Each
+    setting the user had on is turned on again afterwards, also after an
+    error or Ctrl-C; one the user had off stays off.  gdb 13 accepts both
+    settings in every state (no process, a core, attached, running in
+    non-stop mode); were it to refuse one, the expression check still holds.
+    """
+    turned_off = {}
+    _user_settings.append(turned_off)
+    try:
+        for name in READ_ONLY_SETTINGS:
+            if _setting(name):
+                turned_off[name] = True     # noted first: an interrupt here still restores
+                if not _set(name, False):
+                    del turned_off[name]
+        yield
+    finally:
+        _user_settings.remove(turned_off)
+        for name in turned_off:
+            _set(name, True)
+
+
+def user_setting(name):
+    """The user's own value of a boolean gdb setting, also inside ``read_only``."""
+    if any(name in scope for scope in _user_settings):
+        return True
+    return _setting(name)
+
+
+@contextlib.contextmanager
+def breakpoint_writes():
+    """Inside ``read_only``: the user's own ``may-write-memory`` while gdb inserts
+    and removes breakpoints (``gomap-watch``), which it does by writing memory.
+
+    No user expression is evaluated in this scope; the breakpoints are gdb's
+    own, taken out again when the program stops and deleted at the end."""
+    lifted = bool(_user_settings) and _user_settings[-1].get("may-write-memory", False)
+    if lifted:
+        _set("may-write-memory", True)
     try:
         yield
     finally:
-        if was:
-            gdb.execute("set may-call-functions on", to_string=True)
+        if lifted:
+            _set("may-write-memory", False)
 
 
 def run_guarded(fn, *a):
@@ -343,10 +404,12 @@ def run_guarded(fn, *a):
     try:
         # The whole command without the cycle collector: the snapshot's millions
         # of objects are freed before it runs again, so it never walks them.
-        with no_inferior_calls(), no_gc():
+        with read_only(), no_gc():
             fn(*a)
     except KeyboardInterrupt:
         raise gdb.GdbError("gomap: interrupted") from None
+    except SideEffect as exc:
+        raise gdb.GdbError(f"gomap: {exc}") from None
     except UsageError as exc:
         raise gdb.GdbError(str(exc)) from None
     except GomapError as exc:

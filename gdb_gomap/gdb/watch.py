@@ -17,10 +17,14 @@ How it works, and what it never does:
   again and the event logged with both states and what the call changed.  A function
   entered twice for one call (a stack growth re-runs its prologue) is logged
   once.
-- It only reads memory and registers: nothing is written to the target and
-  no function in it is called.  Every breakpoint it made is deleted when it
-  ends: after N events, when the program stops for another reason (a user
-  breakpoint, a signal, Ctrl-C) or exits, or on an error.
+- It only reads memory and registers: none of the program's data is written
+  and no function in it is called.  Its EXPR is checked and resolved like
+  ``gomap-dump``'s, with ``may-write-memory`` off; gdb's breakpoints are
+  the one thing written (into the code, and taken out again), so while they
+  are in the user's own ``may-write-memory`` applies.  Every breakpoint it
+  made is deleted when it ends: after N events, when the program stops for
+  another reason (a user breakpoint, a signal, Ctrl-C) or exits, or on an
+  error.
 """
 
 import re
@@ -353,9 +357,17 @@ class GomapWatch(gdb.Command):
         if not addr:
             raise GomapError(f"{' '.join(args.expr)} is a nil map: it has no header to watch "
                              f"(writes to it panic)")
+        for setting in ("may-write-memory", "may-insert-breakpoints"):
+            if commands.user_setting(setting) is False:
+                raise GomapError(f"gomap-watch needs breakpoints, which gdb writes into the "
+                                 f"program's code, and {setting} is off: 'set {setting} on' "
+                                 f"first (gomap writes none of the program's data)")
         w = Watch(target, mt, addr, args.events, args.count, _writer(), " ".join(args.expr))
         try:
-            w.run()
+            # gdb inserts and removes its breakpoints by writing memory: the user's own
+            # may-write-memory while they are in (the expression was resolved above).
+            with commands.breakpoint_writes():
+                w.run()
         finally:
             if args.output or args.json:
                 text = json.dumps(w.log(), indent=1)
