@@ -272,7 +272,9 @@ def test_gomap_never_lets_gdb_call_a_function(gdb_path):
     shows = [l for l in res.stdout.splitlines() if l.startswith("Permission to call")]
     assert shows == ["Permission to call functions in the program is on."] * 2 + \
         ["Permission to call functions in the program is off."], shows
-    refused = [l for l in res.stderr.splitlines() if "may-call-functions is off" in l]
+    # gomap's expression check refuses the call before gdb sees it; the
+    # may-call-functions lock behind it is probed alone in test_readonly_expr.py.
+    refused = [l for l in res.stderr.splitlines() if "has a function call" in l]
     assert len(refused) == 2, res.stderr[-2000:]
 
 
