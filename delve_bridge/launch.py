@@ -10,21 +10,37 @@ prints), talks to it, and stops it when done:
 
 The dlv is started *without* ``--accept-multiclient``: such a dlv ends its
 session by itself the moment its one client disconnects (with exactly the
-kill/keep semantics above), so even a gomap-dlv killed with SIGKILL leaves no
-dlv behind.  It runs in a session of its own, so Ctrl-C in the terminal
-reaches gomap-dlv (which cleans up) and not dlv or the program.
+kill/keep semantics above).  It runs in a session of its own, so Ctrl-C in
+the terminal reaches gomap-dlv (which cleans up) and not dlv or the program.
+
+A gomap-dlv killed with SIGKILL cleans up nothing, and before it connects
+dlv would wait for it forever (holding an attached program stopped).  So:
+
+- dlv gets SIGTERM when gomap-dlv dies (PR_SET_PDEATHSIG, set in the child
+  before it executes dlv; the child gives up if its parent is already gone);
+- a watchdog process (watchdog.py), started before dlv, notices the death
+  of gomap-dlv, makes sure dlv and whatever runs in its session (the program
+  of --exec) are dead, and lets the program of --attach run again (SIGCONT
+  if the kernel detached it in a stopped state).  After a normal stop it
+  exits without acting.
+
+The stop path itself (Ctrl-C while dlv still attaches) releases the
+program the same way.
 """
 
 import contextlib
+import ctypes
 import os
 import re
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 
 from .errors import DelveConnectionError, DelveError, DelveGone, DelveRefusesGo, DlvNotFound
 from .rpc import DelveClient
+from .watchdog import Watchdog, kill_session, release_target, start_time, target_facts
 
 LISTENING = re.compile(r"API server listening at: (\S+):(\d+)")
 REFUSAL = re.compile(r"Go version (\S+) is too old for this version of Delve|"
@@ -51,6 +67,54 @@ def _unblock_signals():
     signal.pthread_sigmask(signal.SIG_UNBLOCK, DEFERRED)
 
 
+PR_SET_PDEATHSIG = 1
+SIG_DFL, SIG_IGN = 0, 1
+
+
+def _libc():
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+    libc.signal.argtypes = (ctypes.c_int, ctypes.c_void_p)
+    libc.signal.restype = ctypes.c_void_p
+    return libc
+
+
+def dlv_child_setup(report_fd):
+    """The ``preexec_fn`` of dlv: it dies with gomap-dlv, and the watchdog knows its pid.
+
+    In the child, between fork and exec: SIGTERM back to its default action
+    (a parent-death signal must kill the child, not wake Python's handler),
+    PR_SET_PDEATHSIG = SIGTERM (only when the forking thread is the main one:
+    the signal comes when that *thread* ends), "dlv PID STARTTIME" to the
+    watchdog, and an exit if the parent already died.  The held signals are
+    then let in (a parent-death signal that came meanwhile kills the child)."""
+    parent = os.getpid()
+    pdeathsig = threading.current_thread() is threading.main_thread()
+    libc = _libc()
+
+    def setup():
+        if libc is not None:
+            libc.signal(signal.SIGTERM, SIG_DFL)
+            if pdeathsig:
+                libc.prctl(ctypes.c_int(PR_SET_PDEATHSIG), ctypes.c_ulong(signal.SIGTERM),
+                           ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))
+        if report_fd is not None:
+            if libc is not None:
+                libc.signal(signal.SIGPIPE, SIG_IGN)    # a dead watchdog: EPIPE, not death
+            try:
+                os.write(report_fd, f"dlv {os.getpid()} {start_time(os.getpid())}\n".encode())
+            except OSError:
+                pass
+            if libc is not None:
+                libc.signal(signal.SIGPIPE, SIG_DFL)
+        if os.getppid() != parent:
+            os._exit(1)
+        _unblock_signals()
+    return setup
+
+
 class DlvServer:
     """A headless dlv started by gomap-dlv; use as a context manager.
 
@@ -70,6 +134,9 @@ class DlvServer:
         self.client = None
         self.target_pid = None
         self._log = None
+        self._watchdog = None
+        self._dlv_start = None    # dlv's start time (/proc/PID/stat), its identity
+        self._release = None      # (pid, start time) of an attached program to let run
 
     def argv(self):
         common = ["--headless", "--api-version=2", "--listen=127.0.0.1:0", "--only-same-user"]
@@ -90,18 +157,25 @@ class DlvServer:
         if self.mode == "core":
             check_core_file(self.core)
         self._log = tempfile.NamedTemporaryFile(prefix="gomap-dlv-", suffix=".log")
+        facts = target_facts(self.pid) if self.mode == "attach" else None
         # A Ctrl-C inside Popen would lose the pid of a dlv already forked: the
         # signals wait until self.proc is set (and are unblocked in the child).
         with deferred_signals():
+            self._watchdog = Watchdog().start()
+            if facts is not None:
+                self._watchdog.tell("target", self.pid, facts[0], int(facts[1]))
+                if not facts[1]:
+                    self._release = (self.pid, facts[0])
             try:
                 self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL,
                                              stdout=self._log, stderr=subprocess.STDOUT,
                                              start_new_session=True,
-                                             preexec_fn=_unblock_signals)
+                                             preexec_fn=dlv_child_setup(self._watchdog.fd))
             except FileNotFoundError:
                 raise DlvNotFound(f"dlv not found at {self.dlv}") from None
             except PermissionError:
                 raise DlvNotFound(f"{self.dlv} is not executable") from None
+            self._dlv_start = start_time(self.proc.pid)
         host, port = self._wait_listening()
         try:
             # dlv listens before it loads the target, and closes the port when
@@ -196,7 +270,10 @@ class DlvServer:
                         self._wait_exit(5)
             if self.mode == "exec":
                 self._kill_orphan()
+            self._leave_nothing()
         finally:
+            if self._watchdog is not None:
+                self._watchdog.done()
             if self._log is not None:
                 self._log.close()
                 self._log = None
@@ -213,6 +290,17 @@ class DlvServer:
             os.killpg(self.proc.pid, sig)
         except (ProcessLookupError, PermissionError):
             pass
+
+    def _leave_nothing(self):
+        """dlv has exited: what ran in its session dies, an attached program runs.
+
+        (dlv killed while it attached, e.g. by a Ctrl-C then, may leave the
+        program stopped; a program dlv was starting may be left running.)"""
+        if self.proc is None or self.proc.poll() is None or self._dlv_start is None:
+            return
+        kill_session(self.proc.pid, self._dlv_start)
+        if self._release is not None:
+            release_target(*self._release)
 
     def _kill_orphan(self):
         """The exec'd program outlived a dlv that had to be killed: end it too."""
