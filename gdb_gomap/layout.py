@@ -26,6 +26,8 @@ RUNTIME_FIELDS = {
     "swiss.group": ("ctrl",),
 }
 _INT_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
+# The structs whose RUNTIME_FIELDS the decoders read as integers (StructFields.read_all).
+INT_ROLES = ("classic.header", "swiss.header", "classic.mapextra")
 
 # Fields read when present, absent in some releases.
 OPTIONAL_FIELDS = {
@@ -52,6 +54,11 @@ class StructFields:
         if missing:
             raise BadLayout(f"{gotype.name}: DWARF lacks member(s) {', '.join(missing)} of "
                             f"{role}; this Go release's map layout is not one gomap knows")
+        if role in INT_ROLES:   # read with read_all: each must be an integer or a pointer
+            odd = [n for n in RUNTIME_FIELDS[role] if sf.fields[n][1] not in _INT_CODES]
+            if odd:
+                raise BadLayout(f"{gotype.name}: DWARF gives member(s) {', '.join(odd)} of "
+                                f"{role} a size that is not an integer's (corrupt DWARF?)")
         return sf
 
     def has(self, name):
@@ -169,6 +176,8 @@ def _classic(map_type, hdr, key, elem):
     bucket = StructFields.of(b, "classic.bucket")
     karr, varr = b.field("keys").type, b.field("values").type
     kst, vst = karr.elem, varr.elem
+    if kst is None or vst is None:
+        raise BadLayout(f"{map_type.name}: the bucket's keys/values are not arrays")
     kcell = Cell(bucket.fields["keys"][0], kst.size, kst.size, _indirect(kst, key))
     vcell = Cell(bucket.fields["values"][0], vst.size, vst.size, _indirect(vst, elem))
     extra = None
@@ -200,6 +209,8 @@ def _swiss(map_type, hdr, key, elem):
     slots = g.field("slots")
     if slots is not None:
         st = slots.type.elem  # the slot struct
+        if st is None or st.kind != "struct":
+            raise BadLayout(f"{map_type.name}: the group's slots are not an array of structs")
         kf, ef = st.field("key"), st.field("elem")
         if kf is None or ef is None:
             raise BadLayout(f"{map_type.name}: slot struct lacks key/elem members")
@@ -211,6 +222,8 @@ def _swiss(map_type, hdr, key, elem):
         if kf is None or ef is None:
             raise BadLayout(f"{map_type.name}: group has neither 'slots' nor 'keys'/'elems'")
         kst, vst = kf.type.elem, ef.type.elem
+        if kst is None or vst is None:
+            raise BadLayout(f"{map_type.name}: the group's keys/elems are not arrays")
         kcell = Cell(kf.offset, kst.size, kst.size, _indirect(kst, key))
         vcell = Cell(ef.offset, vst.size, vst.size, _indirect(vst, elem))
         split = True
