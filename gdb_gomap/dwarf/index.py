@@ -53,6 +53,22 @@ def content_digest(dwarfinfo):
     return "inflated:" + h.hexdigest()
 
 
+def _confirm(dwarfinfo, malformed):
+    """CorruptDwarf (in the scanner's words, which say more) if pyelftools also
+    fails on the unit header or the one DIE where the scanner found ``malformed``
+    bytes; else None (then the scanner is what is wrong)."""
+    unit = malformed.unit or 0
+    try:
+        cu = dwarfinfo.get_CU_at(unit)
+        if malformed.die is not None and malformed.die > unit:
+            cu.get_DIE_from_refaddr(malformed.die)
+        else:
+            cu.get_top_DIE()
+    except PARSE_ERRORS:
+        return corrupt(dwarfinfo, malformed, malformed.section, malformed.offset)
+    return None
+
+
 class DwarfIndex:
     """Names of types and package variables mapped to DIE offsets.
 
@@ -175,16 +191,24 @@ class DwarfIndex:
 
     @classmethod
     def build(cls, dwarfinfo):
-        """Index with the fast scanner; pyelftools when the scanner cannot (a form
-        it does not know, or bytes it cannot walk: then pyelftools says where the
-        DWARF is corrupt, or indexes what the scanner got wrong)."""
+        """Index with the fast scanner.  Where the scanner meets bytes that break
+        DWARF's rules, pyelftools confirms it on that one unit (CorruptDwarf, at
+        once, however large the binary); the whole slow walk is only for what
+        the scanner does not handle, or if pyelftools reads that unit fine."""
         try:
             info = dwarfinfo.debug_info_sec.stream.getvalue()
             abbrev = dwarfinfo.debug_abbrev_sec.stream.getvalue()
             strs = dwarfinfo.debug_str_sec.stream.getvalue() if dwarfinfo.debug_str_sec else b""
             return cls(*scan.scan(info, abbrev, strs))
+        except scan.Malformed as exc:
+            if exc.final:
+                raise corrupt(dwarfinfo, exc, exc.section, exc.offset) from exc
+            confirmed = _confirm(dwarfinfo, exc)
+            if confirmed is not None:
+                raise confirmed from exc
         except (scan.ScanError, IndexError, KeyError, ValueError, AttributeError):
-            return cls.build_slow(dwarfinfo)
+            pass
+        return cls.build_slow(dwarfinfo)
 
     @classmethod
     def build_slow(cls, dwarfinfo):

@@ -4,8 +4,16 @@ pyelftools parses every attribute of every DIE into objects; for an index we
 only need a few attributes of a few tags.  This scanner reads the abbrev
 table once, turns each abbrev into a plan (which attributes to read, how to
 skip the rest), and walks the raw bytes.  It understands the forms DWARF 4
-and 5 define; anything else raises ``ScanError`` and the caller falls back to
-pyelftools.
+and 5 define.  It raises
+
+- ``ScanError`` for what it does not handle but DWARF allows (64-bit units,
+  units other than compile units, vendor forms): the caller walks the DIEs
+  with pyelftools instead;
+- ``Malformed`` (a ScanError) for bytes no DWARF producer writes: an abbrev
+  code the table lacks, a form DWARF does not define, a version that is not
+  2-5, data running past the section, a DIE tree that does not close.  It
+  says where; the caller has pyelftools confirm it on that one unit rather
+  than walk everything.
 """
 
 from .attrs import GO_KIND, GO_RUNTIME_TYPE
@@ -13,6 +21,20 @@ from .attrs import GO_KIND, GO_RUNTIME_TYPE
 
 class ScanError(Exception):
     """The section has something the fast scanner does not handle."""
+
+
+class Malformed(ScanError):
+    """The bytes break DWARF's rules at ``offset`` (in ``section``), in the unit at
+    ``unit``, reading the DIE at ``die``.  ``final`` when pyelftools cannot tell
+    (it does not check the DIE tree's shape): then there is nothing to confirm."""
+
+    def __init__(self, detail, offset, unit=None, section=".debug_info", final=False):
+        super().__init__(detail)
+        self.offset = offset
+        self.unit = unit
+        self.die = None
+        self.section = section
+        self.final = final
 
 
 TAG_VARIABLE = 0x34
@@ -24,7 +46,10 @@ FIXED = {0x03: None, 0x04: None, 0x05: 2, 0x06: 4, 0x07: 8, 0x08: None, 0x09: No
          0x0A: None, 0x0B: 1, 0x0C: 1, 0x0D: None, 0x0E: 4, 0x0F: None, 0x10: 4, 0x11: 1,
          0x12: 2, 0x13: 4, 0x14: 8, 0x15: None, 0x17: 4, 0x18: None, 0x19: 0, 0x1A: None,
          0x1B: None, 0x1C: 4, 0x1D: 4, 0x1E: 16, 0x1F: 4, 0x20: 8, 0x21: 0, 0x22: None,
-         0x23: None, 0x25: 1, 0x26: 2, 0x27: 3, 0x28: 4, 0x29: 1, 0x2A: 2, 0x2B: 3, 0x2C: 4}
+         0x23: None, 0x24: 8, 0x25: 1, 0x26: 2, 0x27: 3, 0x28: 4, 0x29: 1, 0x2A: 2, 0x2B: 3,
+         0x2C: 4}
+FORM_INDIRECT = 0x16   # the form is a ULEB128 in the DIE, before the value
+VENDOR_FORMS = range(0x1F00, 0x2100)   # GNU and LLVM extensions: valid, not handled here
 ULEB_FORMS = frozenset((0x0D, 0x0F, 0x15, 0x1A, 0x1B, 0x22, 0x23))
 
 
@@ -71,9 +96,9 @@ def parse_abbrevs(data, offset):
                 break
             if form == 0x21:  # implicit_const: the value lives in the abbrev
                 pos = _skip_leb(data, pos)
-            if form not in FIXED and form != 0x01:
+            if form in VENDOR_FORMS:
                 raise ScanError(f"DWARF form {form:#x} is not handled")
-            specs.append((attr, form))
+            specs.append((attr, form))   # an undefined form is Malformed when a DIE uses it
         table[code] = (tag, bool(children), specs)
 
 
@@ -86,7 +111,7 @@ def _plan(tag, specs, addr_size):
         wanted = (AT_NAME, AT_LOCATION)
     steps = []
     for attr, form in specs:
-        size = addr_size if form == 0x01 else FIXED[form]
+        size = addr_size if form == 0x01 else FIXED.get(form)
         steps.append((attr if attr in wanted else 0, form, size))
     # merge runs of unwanted fixed-size attributes into one skip
     merged = []
@@ -105,87 +130,127 @@ def scan(info, abbrev, debug_str=b""):
     """Return (types, variables, runtime_types) as DwarfIndex wants them."""
     types, variables, rtypes = {}, {}, {}
     abbrev_cache = {}
-    pos = 0
+    pos = unit_start = die_off = aoff = 0
     n = len(info)
-    while pos < n:
-        unit_start = pos
-        length = int.from_bytes(info[pos:pos + 4], "little")
-        if length >= 0xFFFFFFF0:
-            raise ScanError("64-bit DWARF is not handled")
-        end = pos + 4 + length
-        version = int.from_bytes(info[pos + 4:pos + 6], "little")
-        if version >= 5:
-            if info[pos + 6] != 0x01:  # DW_UT_compile only
-                raise ScanError(f"unit type {info[pos + 6]:#x} is not handled")
-            addr_size = info[pos + 7]
-            aoff = int.from_bytes(info[pos + 8:pos + 12], "little")
-            pos += 12
-        elif version in (2, 3, 4):
-            aoff = int.from_bytes(info[pos + 6:pos + 10], "little")
-            addr_size = info[pos + 10]
-            pos += 11
-        else:
-            raise ScanError(f"DWARF version {version} is not handled")
-        plans = abbrev_cache.get((aoff, addr_size))
-        if plans is None:
-            plans = {code: (tag, ch, _plan(tag, specs, addr_size))
-                     for code, (tag, ch, specs) in parse_abbrevs(abbrev, aoff).items()}
-            abbrev_cache[(aoff, addr_size)] = plans
-        depth = 0
-        while pos < end:
-            die_off = pos
-            code, pos = uleb128(info, pos)
-            if code == 0:
-                depth -= 1
-                continue
-            tag, children, steps = plans[code]
-            name = kind = rt = None
-            has_loc = False
-            for attr, form, size in steps:
-                if form == -1:
-                    pos += size
+    in_abbrev = False
+    try:
+        while pos < n:
+            unit_start = die_off = pos
+            length = int.from_bytes(info[pos:pos + 4], "little")
+            if length == 0xFFFFFFFF:
+                length = int.from_bytes(info[pos + 4:pos + 12], "little")
+                if pos + 12 + length > n:
+                    raise Malformed(f"the 64-bit unit's length {length:#x} runs past the "
+                                    f"end of .debug_info ({n:#x} bytes)", pos, pos)
+                raise ScanError("64-bit DWARF is not handled")
+            if length >= 0xFFFFFFF0:
+                raise Malformed(f"unit length {length:#x} is a reserved value", pos, pos)
+            end = pos + 4 + length
+            if end > n:
+                raise Malformed(f"the unit's length {length:#x} runs past the end of "
+                                f".debug_info ({n:#x} bytes)", pos, pos)
+            version = int.from_bytes(info[pos + 4:pos + 6], "little")
+            if version >= 5:
+                if version > 5:
+                    raise Malformed(f"DWARF version {version} is not one of 2-5", pos, pos)
+                if info[pos + 6] != 0x01:  # DW_UT_compile only
+                    raise ScanError(f"unit type {info[pos + 6]:#x} is not handled")
+                addr_size = info[pos + 7]
+                aoff = int.from_bytes(info[pos + 8:pos + 12], "little")
+                pos += 12
+            elif version in (2, 3, 4):
+                aoff = int.from_bytes(info[pos + 6:pos + 10], "little")
+                addr_size = info[pos + 10]
+                pos += 11
+            else:
+                raise Malformed(f"DWARF version {version} is not one of 2-5", pos, pos)
+            plans = abbrev_cache.get((aoff, addr_size))
+            if plans is None:
+                in_abbrev = True
+                plans = {code: (tag, ch, _plan(tag, specs, addr_size))
+                         for code, (tag, ch, specs) in parse_abbrevs(abbrev, aoff).items()}
+                in_abbrev = False
+                abbrev_cache[(aoff, addr_size)] = plans
+            depth = 0
+            while pos < end:
+                die_off = pos
+                code, pos = uleb128(info, pos)
+                if code == 0:
+                    depth -= 1
                     continue
-                if attr == 0:
-                    pos = _skip(info, pos, form, size)
-                    continue
-                if attr == AT_NAME:
-                    if form == 0x08:
-                        z = info.index(b"\0", pos)
-                        name = info[pos:z].decode("utf-8", "replace")
-                        pos = z + 1
-                    elif form == 0x0E and debug_str:
-                        o = int.from_bytes(info[pos:pos + 4], "little")
-                        z = debug_str.index(b"\0", o)
-                        name = debug_str[o:z].decode("utf-8", "replace")
-                        pos += 4
-                    else:
+                plan = plans.get(code)
+                if plan is None:
+                    raise Malformed(f"abbrev code {code} is not in the unit's abbrev table "
+                                    f"(at .debug_abbrev offset {aoff:#x})", die_off, unit_start)
+                tag, children, steps = plan
+                name = kind = rt = None
+                has_loc = False
+                for attr, form, size in steps:
+                    if form == -1:
+                        pos += size
+                        continue
+                    if form == FORM_INDIRECT:
+                        form, pos = uleb128(info, pos)
+                        size = addr_size if form == 0x01 else FIXED.get(form)
+                    if attr == 0:
                         pos = _skip(info, pos, form, size)
-                elif attr == GO_KIND:
-                    kind = True
-                    pos = _skip(info, pos, form, size)
-                elif attr == GO_RUNTIME_TYPE:
-                    if size is not None and form == 0x01:
-                        rt = int.from_bytes(info[pos:pos + size], "little")
-                    pos = _skip(info, pos, form, size)
-                else:  # AT_LOCATION
-                    has_loc = True
-                    pos = _skip(info, pos, form, size)
-            if tag == TAG_VARIABLE:
-                if depth == 1 and name and has_loc:
-                    variables[name] = die_off
-            elif name is not None:
-                lst = types.setdefault(name, [])
-                if kind:
-                    lst.insert(0, die_off)
-                else:
-                    lst.append(die_off)
-            if rt and rt not in rtypes:
-                rtypes[rt] = die_off
-            if children:
-                depth += 1
-        pos = end
-        if depth not in (0, -1):
-            raise ScanError(f"unit at {unit_start:#x} ends at depth {depth}")
+                        continue
+                    if attr == AT_NAME:
+                        if form == 0x08:
+                            z = info.index(b"\0", pos)
+                            name = info[pos:z].decode("utf-8", "replace")
+                            pos = z + 1
+                        elif form == 0x0E and debug_str:
+                            o = int.from_bytes(info[pos:pos + 4], "little")
+                            z = debug_str.index(b"\0", o)
+                            name = debug_str[o:z].decode("utf-8", "replace")
+                            pos += 4
+                        else:
+                            pos = _skip(info, pos, form, size)
+                    elif attr == GO_KIND:
+                        kind = True
+                        pos = _skip(info, pos, form, size)
+                    elif attr == GO_RUNTIME_TYPE:
+                        if size is not None and form == 0x01:
+                            rt = int.from_bytes(info[pos:pos + size], "little")
+                        pos = _skip(info, pos, form, size)
+                    else:  # AT_LOCATION
+                        has_loc = True
+                        pos = _skip(info, pos, form, size)
+                if tag == TAG_VARIABLE:
+                    if depth == 1 and name and has_loc:
+                        variables[name] = die_off
+                elif name is not None:
+                    lst = types.setdefault(name, [])
+                    if kind:
+                        lst.insert(0, die_off)
+                    else:
+                        lst.append(die_off)
+                if rt and rt not in rtypes:
+                    rtypes[rt] = die_off
+                if children:
+                    depth += 1
+            if pos > end:
+                raise Malformed(f"the last DIE runs past the unit's end at {end:#x}", die_off,
+                                unit_start, final=True)
+            pos = end
+            if depth not in (0, -1):
+                raise Malformed(f"the unit's DIE tree does not close (depth {depth} at its "
+                                f"end)", unit_start, unit_start, final=True)
+    except Malformed as exc:
+        if exc.unit is None:    # from _skip, which knows only the position
+            exc.unit = unit_start
+        exc.die = die_off
+        raise
+    except (IndexError, ValueError) as exc:   # ran off the data: past the end, or no NUL
+        if in_abbrev:
+            err = Malformed(f"the abbrev table runs past the end of .debug_abbrev ({exc})",
+                            aoff, unit_start, ".debug_abbrev")
+        else:
+            err = Malformed(f"the DIE runs past the end of its data ({exc})", die_off,
+                            unit_start)
+        err.die = die_off
+        raise err from exc
     return types, variables, rtypes
 
 
@@ -205,4 +270,6 @@ def _skip(data, pos, form, size):
         return pos + 2 + int.from_bytes(data[pos:pos + 2], "little")
     if form == 0x04:
         return pos + 4 + int.from_bytes(data[pos:pos + 4], "little")
-    raise ScanError(f"DWARF form {form:#x} is not handled")
+    if form in VENDOR_FORMS or form == FORM_INDIRECT:   # (an indirect form naming indirect)
+        raise ScanError(f"DWARF form {form:#x} is not handled")
+    raise Malformed(f"DWARF defines no form {form:#x}", pos)

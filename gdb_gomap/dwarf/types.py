@@ -24,6 +24,9 @@ _GO_KIND_TO_KIND = {
     k: ("uint" if n.startswith("uint") else "int" if n.startswith("int") and n != "interface"
         else "float" if n.startswith("float") else "complex" if n.startswith("complex") else n)
     for k, n in KIND_NAMES.items()}
+# The forms pyelftools' DIE.get_DIE_from_attribute follows (within this file).
+REF_FORMS = frozenset(("DW_FORM_ref1", "DW_FORM_ref2", "DW_FORM_ref4", "DW_FORM_ref8",
+                       "DW_FORM_ref_udata", "DW_FORM_ref_addr", "DW_FORM_ref_sig8"))
 _ENC_KIND = {2: "bool", 3: "complex", 4: "float", 5: "int", 6: "int", 7: "uint", 8: "uint"}
 
 
@@ -173,6 +176,10 @@ class TypeTable:
 
     def _ref(self, die, name):
         """The DIE that attribute ``name`` of ``die`` refers to."""
+        form = die.attributes[name].form
+        if form not in REF_FORMS:
+            raise CorruptDwarf(f"{name if isinstance(name, str) else hex(name)} has form "
+                               f"{form}, not a reference", ".debug_info", die.offset, self.path)
         with corrupt_at(self.dwarf, ".debug_info", die.offset):
             return die.get_DIE_from_attribute(name)
 
