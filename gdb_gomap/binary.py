@@ -6,13 +6,16 @@ The DWARF lives behind :mod:`gdb_gomap.dwarf`; this module only knows ELF.
 
 import hashlib
 import os
+import struct
 from dataclasses import dataclass, field
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
+from elftools.elf.enums import ENUM_E_MACHINE
 
 from .dwarf.scan import uleb128
 from .errors import NotGoBinary
+from .files import open_regular
 
 BUILDINFO_MAGIC = b"\xff Go buildinf:"
 
@@ -24,6 +27,11 @@ class Segment:
     memsz: int
     offset: int
     filesz: int
+    flags: int = 0          # p_flags: PF_X 1, PF_W 2, PF_R 4
+
+    @property
+    def writable(self):
+        return bool(self.flags & 2)
 
 
 @dataclass
@@ -62,21 +70,60 @@ def parse_buildinfo(data):
     return BuildInfo(version, settings)
 
 
+def build_notes(elf):
+    """{section name: (address, raw note bytes)} of the build-ID notes an ELF file
+    has (``.note.go.buildid``, ``.note.gnu.build-id``), as they sit in memory."""
+    out = {}
+    for name in BUILD_ID_NOTES:
+        sec = elf.get_section_by_name(name)
+        if sec is not None and sec["sh_type"] != "SHT_NOBITS" and sec["sh_size"]:
+            out[name] = (sec["sh_addr"], sec.data())
+    return out
+
+
+def note_text(name, raw, little_endian=True):
+    """The build ID a raw note of section ``name`` holds, for a message: the Go
+    build ID as text, a GNU build ID in hex; '?' if the note does not parse."""
+    if len(raw) < 12:
+        return "?"
+    namesz, descsz, _ = struct.unpack_from("<III" if little_endian else ">III", raw)
+    start = 12 + (namesz + 3) // 4 * 4
+    desc = raw[start:start + descsz]
+    if len(desc) != descsz or not desc:
+        return "?"
+    if name == ".note.go.buildid":   # bytes other than printable ASCII are escaped,
+        return "".join(chr(b) if 32 <= b < 127 else f"\\x{b:02x}" for b in desc)
+    return desc.hex()                # so that a message stays one line
+
+
+def elf_kind(elfclass, little_endian, machine):
+    """'ELF64 little-endian x86-64 (EM_X86_64)' for the three facts that a core
+    and its executable must share."""
+    name = _MACHINE_NAMES.get(machine, f"machine {machine}")
+    label = _MACHINE_LABELS.get(name)
+    what = f"{label} ({name})" if label else name
+    return f"ELF{elfclass} {'little' if little_endian else 'big'}-endian {what}"
+
+
+BUILD_ID_NOTES = (".note.go.buildid", ".note.gnu.build-id")
+_MACHINE_NAMES = {v: k for k, v in ENUM_E_MACHINE.items() if isinstance(v, int)}
+_MACHINE_LABELS = {"EM_X86_64": "x86-64", "EM_386": "i386", "EM_AARCH64": "arm64",
+                   "EM_ARM": "arm", "EM_RISCV": "riscv", "EM_PPC64": "ppc64",
+                   "EM_S390": "s390x", "EM_LOONGARCH": "loong64", "EM_MIPS": "mips"}
+EXE_ADVICE = "give the Go executable that produced the process or core"
+
+
 class GoBinary:
     """An opened Go ELF executable.  Keep it open while its DWARF is in use."""
 
     def __init__(self, path):
         self.path = os.path.realpath(path)
-        try:
-            self._file = open(self.path, "rb")
-        except OSError as exc:
-            raise NotGoBinary(f"cannot open executable {path}: {exc.strerror}") from exc
+        self._file = open_regular(path, "executable", "an ELF file", EXE_ADVICE, NotGoBinary)
         try:
             self.elf = ELFFile(self._file)
         except ELFError as exc:
             self._file.close()
-            raise NotGoBinary(f"{path} is not an ELF file ({exc}); give the Go executable "
-                              f"that produced the process or core") from exc
+            raise NotGoBinary(f"{path} is not an ELF file ({exc}); {EXE_ADVICE}") from exc
         try:
             self._check_go(path)
         except ELFError as exc:   # headers or sections past the end of a cut file
@@ -104,11 +151,16 @@ class GoBinary:
                               f"runtime.buildVersion); give the Go executable")
         self._types_base = None
         self.segments = [
-            Segment(s["p_vaddr"], s["p_memsz"], s["p_offset"], s["p_filesz"])
+            Segment(s["p_vaddr"], s["p_memsz"], s["p_offset"], s["p_filesz"], s["p_flags"])
             for s in self.elf.iter_segments() if s["p_type"] == "PT_LOAD"]
 
     def close(self):
         self._file.close()
+
+    def file_identity(self):
+        """(st_dev, st_ino) of the file opened, to tell whether two paths are one file."""
+        st = os.fstat(self._file.fileno())
+        return st.st_dev, st.st_ino
 
     @property
     def go_version(self):
@@ -128,6 +180,17 @@ class GoBinary:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
         return "sha256:" + h.hexdigest()
+
+    def build_notes(self):
+        """{section: (address, raw note)} of the executable's build-ID notes."""
+        return build_notes(self.elf)
+
+    def elf_kind(self):
+        """(class, little_endian, e_machine number): what a core must share with it."""
+        machine = self.elf["e_machine"]
+        if isinstance(machine, str):
+            machine = ENUM_E_MACHINE.get(machine, machine)
+        return self.elf.elfclass, self.elf.little_endian, machine
 
     def gnu_build_id(self):
         """The GNU build ID (hex) if the linker wrote one, else None."""

@@ -8,10 +8,14 @@ writes to it.
 import ctypes
 import errno
 import os
+import struct
 import time
 
-from ..errors import GomapError, TargetGone, UnreadableMemory
+from ..binary import build_notes, note_text
+from ..errors import GomapError, NotPermitted, TargetGone, UnreadableMemory, WrongExecutable
 from ..memory import Memory
+
+DENIED = (errno.EACCES, errno.EPERM)
 
 PTRACE_ATTACH = 16
 PTRACE_DETACH = 17
@@ -61,6 +65,16 @@ def _ptrace(req, tid):
     return 0
 
 
+def _notes_of(f):
+    """The build-ID notes of an opened ELF file, or None if it does not parse."""
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+    try:
+        return build_notes(ELFFile(f))
+    except (ELFError, ValueError, struct.error, EOFError):
+        return None
+
+
 class StoppedProcess(Memory):
     """Use as a context manager: attach, read, detach."""
 
@@ -69,11 +83,88 @@ class StoppedProcess(Memory):
         self._attached = []
         self._mem = None
 
+    def _proc_error(self, name, exc):
+        """The error for a failed access to /proc/PID/NAME: not permitted, or gone."""
+        if exc.errno in DENIED:
+            return NotPermitted(
+                f"cannot read /proc/{self.pid}/{name}: permission denied: gomap must run as "
+                f"the process's user or as root (ptrace access mode)")
+        if process_gone(self.pid):
+            return TargetGone(self.pid, "no such process")
+        if name == "exe" and exc.errno == errno.ENOENT:
+            return GomapError(f"process {self.pid} has no executable file (a kernel "
+                              f"thread?); it is not a Go program")
+        return GomapError(f"cannot read /proc/{self.pid}/{name}: {exc.strerror}")
+
     def exe_path(self):
+        """The path of the process's executable, as /proc/PID/exe names it."""
         try:
-            return os.readlink(f"/proc/{self.pid}/exe")
+            path = os.readlink(f"/proc/{self.pid}/exe")
         except OSError as exc:
-            raise TargetGone(self.pid, exc.strerror) from exc
+            raise self._proc_error("exe", exc) from exc
+        if path.endswith(" (deleted)"):
+            raise WrongExecutable(
+                f"the executable of process {self.pid} was deleted or replaced since it "
+                f"started ({path}); save the one it runs (cp /proc/{self.pid}/exe FILE) "
+                f"and give it with --exe FILE")
+        return path
+
+    def check_executable(self, binary):
+        """Refuse ``binary`` (WrongExecutable) unless it is the program the process
+        runs: the same file as /proc/PID/exe, or one with the same build-ID notes.
+        Returns False when /proc/PID/exe could not be read: then call
+        :meth:`check_executable_in_memory` once attached."""
+        exe = f"/proc/{self.pid}/exe"
+        try:
+            theirs = os.stat(exe)
+            with open(exe, "rb") as f:
+                if (theirs.st_dev, theirs.st_ino) == binary.file_identity():
+                    return True
+                notes = _notes_of(f)
+        except OSError as exc:
+            if exc.errno in DENIED:
+                return False
+            raise self._proc_error("exe", exc) from exc
+        if notes is None:
+            return False
+        ours = binary.build_notes()
+        common = [n for n in ours if n in notes]
+        if not common:
+            return False
+        if all(ours[n][1] == notes[n][1] for n in common):
+            return True
+        name = common[0]
+        try:
+            runs = os.readlink(exe)
+        except OSError:
+            runs = exe
+        raise WrongExecutable(
+            f"process {self.pid} runs {runs} (build ID {note_text(name, notes[name][1])}), "
+            f"not {binary.path} (build ID {note_text(name, ours[name][1])}): give its "
+            f"executable with --exe or leave --exe out, or --force-exe to decode anyway")
+
+    def check_executable_in_memory(self, binary):
+        """The same check from the process's memory (attached): the build-ID notes
+        where ``binary`` puts them must hold its own."""
+        for name, (addr, want) in binary.build_notes().items():
+            if not addr:
+                continue
+            try:
+                got = self.read(addr, len(want))
+            except TargetGone:
+                raise
+            except UnreadableMemory:
+                if binary.elf["e_type"] != "ET_EXEC":
+                    continue     # loaded elsewhere: nothing to compare at that address
+                got = None
+            if got == want:
+                continue
+            found = "nothing" if got is None else f"build ID {note_text(name, got)}"
+            raise WrongExecutable(
+                f"process {self.pid} does not run {binary.path}: where that executable has "
+                f"its build ID {note_text(name, want)} (at {addr:#x}) the process has "
+                f"{found}; give its executable with --exe or leave --exe out, or "
+                f"--force-exe to decode anyway")
 
     def __enter__(self):
         if process_gone(self.pid):
@@ -92,7 +183,10 @@ class StoppedProcess(Memory):
                         f"/proc/sys/kernel/yama/ptrace_scope to 0")
                 self._attached.append(tid)
                 os.waitpid(tid, WALL)
-            self._mem = open(f"/proc/{self.pid}/mem", "rb", buffering=0)
+            try:
+                self._mem = open(f"/proc/{self.pid}/mem", "rb", buffering=0)
+            except PermissionError as exc:
+                raise self._proc_error("mem", exc) from exc
         except FileNotFoundError as exc:
             self.__exit__(None, None, None)
             raise TargetGone(self.pid, "it exited while gomap attached") from exc

@@ -10,7 +10,7 @@ from .. import options
 from ..backends.core_file import CoreFile
 from ..backends.process import StoppedProcess
 from ..binary import GoBinary
-from ..errors import GomapError, UsageError
+from ..errors import GomapError, UsageError, WrongExecutable
 from ..finder import find_maps
 from ..nogc import no_gc
 from ..paths import resolve_map
@@ -39,6 +39,9 @@ def _source_args(p):
     g.add_argument("--core", metavar="CORE", help="an ELF core file (gcore or the kernel's)")
     g.add_argument("--exe", metavar="BINARY", help="the executable the core belongs to")
     g.add_argument("--pid", type=int, metavar="PID", help="a live process")
+    g.add_argument("--force-exe", action="store_true",
+                   help="decode even when the executable's build ID is not the core's or "
+                        "the process's (the maps will be wrong; a warning says so)")
     p.add_argument("--traceback", action="store_true", help="show a traceback on errors")
 
 
@@ -75,17 +78,34 @@ def open_target(args):
         proc = StoppedProcess(args.pid)
         exe = args.exe or proc.exe_path()
         binary = GoBinary(exe)
+        warnings = []
+
+        def check(how):
+            try:
+                return how(binary)
+            except WrongExecutable as exc:
+                if not args.force_exe:
+                    raise
+                warnings.append(f"{exc}; decoded maps will be wrong")
+                return True
+
+        # The executable's own problems (no DWARF, say) first, and its DWARF read
+        # before the process is stopped.
+        target = Target(binary, proc)
+        checked = check(proc.check_executable)
         with proc:
-            yield Target(binary, proc), {"executable": binary.path, "pid": args.pid,
-                                         "warnings": []}
+            if not checked:
+                check(proc.check_executable_in_memory)
+            yield target, {"executable": binary.path, "pid": args.pid, "warnings": warnings}
         return
     if not args.core or not args.exe:
         raise UsageError("say where the map lives: --core CORE --exe BINARY, or --pid PID")
     binary = GoBinary(args.exe)
-    core = CoreFile(args.core, binary)
+    target = Target(binary, None)       # the executable's problems before the core's
+    target.memory = core = CoreFile(args.core, binary, force_exe=args.force_exe)
     try:
-        yield Target(binary, core), {"executable": binary.path, "core": args.core,
-                                     "warnings": list(core.warnings)}
+        yield target, {"executable": binary.path, "core": args.core,
+                       "warnings": list(core.warnings)}
     finally:
         core.close()
 
