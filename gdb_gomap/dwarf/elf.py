@@ -232,8 +232,8 @@ class _Raw:
                 if d.eof:
                     break
         except zlib.error as exc:
-            raise CorruptDwarf(f"its zlib stream does not inflate: {exc}", self.name,
-                               out.tell(), self.path) from exc
+            raise CorruptDwarf(f"its zlib stream does not inflate after {out.tell():,} "
+                               f"bytes: {exc}", self.name, None, self.path) from exc
         n = out.tell()
         if n > self.size:
             raise CorruptDwarf(f"it inflates past the {self.size:,} bytes its header "
