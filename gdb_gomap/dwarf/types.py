@@ -132,6 +132,7 @@ class TypeTable:
         self.index = index
         self.path = getattr(dwarfinfo, "path", None)
         self._by_offset = {}
+        self._by_rtype = {}
 
     def die(self, offset):
         """The pyelftools DIE at ``offset``.  When the index names a package
@@ -145,7 +146,7 @@ class TypeTable:
         problem = self._variable_problem(die, name)
         if problem is None:
             return die
-        if self.index.rebuild():
+        if self._rebuild_index():
             offset = self.index.variables.get(name)
             if offset is None:
                 raise NoSuchName(f"no package variable {name!r} in the binary's DWARF; use "
@@ -166,6 +167,13 @@ class TypeTable:
                 return f"has no {key}"
         self._ref(die, "DW_AT_type")   # parsed now, so its errors are CorruptDwarf
         return None
+
+    def _rebuild_index(self):
+        """Rebuild a stale index (see DwarfIndex.rebuild); True if it was rebuilt."""
+        if not self.index.rebuild():
+            return False
+        self._by_rtype.clear()
+        return True
 
     def _parse(self, offset):
         if type(offset) is not int:
@@ -209,7 +217,7 @@ class TypeTable:
     def by_name(self, name, want_kind=None):
         """The type named ``name`` (Go spelling); NoSuchName if there is none."""
         offs = self.index.types.get(name)
-        if offs and not self._names_type(offs[0], name) and self.index.rebuild():
+        if offs and not self._names_type(offs[0], name) and self._rebuild_index():
             offs = self.index.types.get(name)
         if not offs:
             raise NoSuchName(f"no type named {name!r} in the binary's DWARF; spell it as "
@@ -228,8 +236,17 @@ class TypeTable:
         return die.tag in TYPE_TAGS and name_of(die) == name
 
     def by_runtime_type(self, rtype_off):
+        """The type whose DW_AT_go_runtime_type is ``rtype_off``, or None.  Checked
+        against its DIE the first time (and the index rebuilt if it is stale)."""
+        t = self._by_rtype.get(rtype_off, False)
+        if t is not False:
+            return t
         off = self.index.runtime_types.get(rtype_off)
-        return None if off is None else self.get(off)
+        if off is not None and attr(self._parse(off), GO_RUNTIME_TYPE) != rtype_off and \
+                self._rebuild_index():
+            off = self.index.runtime_types.get(rtype_off)
+        t = self._by_rtype[rtype_off] = None if off is None else self.get(off)
+        return t
 
     def _build(self, offset):
         die = self._parse(offset)
