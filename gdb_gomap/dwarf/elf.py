@@ -288,10 +288,13 @@ def open_dwarf(binary):
     for kw, _ in LAZY:
         r = raws.get(kw)
         kwargs[kw] = _Pending(r.descriptor) if r is not None else None
-    accepted = inspect.signature(DWARFInfo.__init__).parameters
+    # pyelftools releases differ in the sections DWARFInfo takes: give it each
+    # one it names (None for those gomap does not know), and only those.
+    names = [n for n in inspect.signature(DWARFInfo.__init__).parameters
+             if n not in ("self", "config")]
     config = DwarfConfig(little_endian=elf.little_endian, machine_arch=elf.get_machine_arch(),
                          default_address_size=elf.elfclass // 8)
-    dwarf = Dwarf(config=config, **{k: v for k, v in kwargs.items() if k in accepted})
+    dwarf = Dwarf(config=config, **{n: kwargs.get(n) for n in names})
     dwarf.path = path
     dwarf.digest = h.hexdigest()
     return dwarf

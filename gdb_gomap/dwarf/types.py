@@ -27,26 +27,42 @@ _GO_KIND_TO_KIND = {
 # The forms pyelftools' DIE.get_DIE_from_attribute follows (within this file).
 REF_FORMS = frozenset(("DW_FORM_ref1", "DW_FORM_ref2", "DW_FORM_ref4", "DW_FORM_ref8",
                        "DW_FORM_ref_udata", "DW_FORM_ref_addr", "DW_FORM_ref_sig8"))
+# The sizes a value of each kind has on linux/amd64, the only target gomap reads.
+NATURAL_SIZES = {"bool": (1,), "int": (1, 2, 4, 8), "uint": (1, 2, 4, 8), "float": (4, 8),
+                 "complex": (8, 16), "string": (16,), "slice": (24,), "interface": (16,),
+                 "ptr": (8,), "unsafe.Pointer": (8,), "chan": (8,), "func": (8,), "map": (8,)}
 _ENC_KIND = {2: "bool", 3: "complex", 4: "float", 5: "int", 6: "int", 7: "uint", 8: "uint"}
 
 
 class Field:
     """A struct member: name, byte offset, type, and whether it is embedded."""
-    __slots__ = ("name", "offset", "_table", "_type_off", "embedded")
+    __slots__ = ("name", "offset", "_table", "_type_off", "embedded", "_owner", "_type")
 
-    def __init__(self, name, offset, table, type_off, embedded):
+    def __init__(self, name, offset, table, type_off, embedded, owner=None):
         self.name = name
         self.offset = offset
         self._table = table
         self._type_off = type_off
         self.embedded = embedded
+        self._owner = owner
+        self._type = None
 
     @property
     def type(self):
-        if self._type_off is None:
-            raise CorruptDwarf(f"struct member {self.name!r} has no DW_AT_type", ".debug_info",
-                               None, self._table.path)
-        return self._table.get(self._type_off)
+        t = self._type
+        if t is None:
+            if self._type_off is None:
+                raise CorruptDwarf(f"struct member {self.name!r} has no DW_AT_type",
+                                   ".debug_info", None, self._table.path)
+            t = self._table.get(self._type_off)
+            owner = self._owner
+            if owner is not None and self.offset + t.size > owner.size:
+                raise CorruptDwarf(f"member {self.name} ({t.name}, {t.size} bytes at +"
+                                   f"{self.offset}) lies outside its struct {owner.name} of "
+                                   f"{owner.size} bytes", ".debug_info", owner.offset,
+                                   self._table.path)
+            self._type = t
+        return t
 
     def __repr__(self):
         return f"Field({self.name!r}, +{self.offset}, {self.type.name!r})"
@@ -75,6 +91,7 @@ class GoType:
         self._elem_off = None
         self._key_off = None
         self._target_off = None     # pointers (and the map/chan header pointer)
+        self._checked = False       # arrays: count x element size checked against size
 
     def _ref(self, off):
         return None if off is None else self._table.get(off)
@@ -82,7 +99,14 @@ class GoType:
     @property
     def elem(self):
         """Element type: of a pointer's target, an array, a slice, a map's values."""
-        return self._ref(self._elem_off if self._elem_off is not None else self._target_off)
+        t = self._ref(self._elem_off if self._elem_off is not None else self._target_off)
+        if self.kind == "array" and not self._checked and t is not None:
+            if self.count * t.size != self.size:
+                raise CorruptDwarf(f"array type {self.name} of {self.size} bytes has "
+                                   f"{self.count} elements of {t.size}", ".debug_info",
+                                   self.offset, self._table.path)
+            self._checked = True
+        return t
 
     @property
     def key(self):
@@ -297,7 +321,7 @@ class TypeTable:
                 toff = self._ref_offset(child, "DW_AT_type") \
                     if "DW_AT_type" in child.attributes else None
                 t.fields.append(Field(name_of(child) or "_", loc, self, toff,
-                                      bool(attr(child, GO_EMBEDDED_FIELD, False))))
+                                      bool(attr(child, GO_EMBEDDED_FIELD, False)), t))
             if kind == "interface":
                 t.empty_interface = not any(f.name == "tab" for f in t.fields)
         elif tag == "DW_TAG_array_type":
@@ -311,7 +335,22 @@ class TypeTable:
                     break
         if kind == "func":
             t.size = 8
+        self._check(t)
         return t
+
+    def _check(self, t):
+        """CorruptDwarf if ``t`` is what no Go type on linux/amd64 is (every type of
+        the test matrix and of cmd/go passes these)."""
+        problem = None
+        sizes = NATURAL_SIZES.get(t.kind)
+        if sizes is not None and t.size not in sizes:
+            problem = f"is a {t.kind} of {t.size} bytes"
+        elif t.kind in ("array", "slice") and t._elem_off is None:
+            problem = f"is a {t.kind} with no element type"
+        elif t.kind == "ptr" and t._target_off is None:
+            problem = "is a pointer to nothing (not unsafe.Pointer)"
+        if problem:
+            raise CorruptDwarf(f"type {t.name} {problem}", ".debug_info", t.offset, self.path)
 
     def _kind(self, die, go_kind, name):
         tag = die.tag
