@@ -188,6 +188,8 @@ def test_cache_of_wrong_shape_is_rebuilt(base, tmp_path, cache_env):
         "old format": {**good, "format": 3},
         # Well formed, wrong: caught when the DWARF is read, not by the shape
         "variables swapped": _swapped(good, "main.GInt", "main.GStr"),
+        "variable inside its DIE": {**good, "variables": {
+            **good["variables"], name: good["variables"][name] + 1}},
         "map header type moved": {**good, "types": {
             **good["types"], "internal/runtime/maps.Map": good["types"]["string"]}},
         "runtime types rotated": {**good, "runtime_types": dict(zip(

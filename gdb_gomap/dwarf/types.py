@@ -163,11 +163,16 @@ class TypeTable:
         variable there, the DIE is checked to be that variable (with a location
         and a type that parse); if it is not, the index is rebuilt and the
         variable's DIE is the one returned."""
-        die = self._parse(offset)
         name = self.index.variable_name_at(offset)
         if name is None:
-            return die
-        problem = self._variable_problem(die, name)
+            return self._parse(offset)
+        try:
+            die = self._parse(offset)
+            problem = self._variable_problem(die, name)
+        except CorruptDwarf:
+            if not self.index.from_cache:
+                raise
+            problem = "does not parse"    # a stale cache entry: not the DWARF's fault
         if problem is None:
             return die
         if self._rebuild_index():
@@ -256,8 +261,18 @@ class TypeTable:
         return self.get(offs[0])
 
     def _names_type(self, offset, name):
-        die = self._parse(offset)
-        return die.tag in TYPE_TAGS and name_of(die) == name
+        die = self._parse_indexed(offset)
+        return die is not None and die.tag in TYPE_TAGS and name_of(die) == name
+
+    def _parse_indexed(self, offset):
+        """The DIE at an offset the index gave; None if it does not parse and the
+        index came from the cache (a stale entry, not corrupt DWARF)."""
+        try:
+            return self._parse(offset)
+        except CorruptDwarf:
+            if self.index.from_cache:
+                return None
+            raise
 
     def by_runtime_type(self, rtype_off):
         """The type whose DW_AT_go_runtime_type is ``rtype_off``, or None.  Checked
@@ -266,9 +281,11 @@ class TypeTable:
         if t is not False:
             return t
         off = self.index.runtime_types.get(rtype_off)
-        if off is not None and attr(self._parse(off), GO_RUNTIME_TYPE) != rtype_off and \
-                self._rebuild_index():
-            off = self.index.runtime_types.get(rtype_off)
+        if off is not None:
+            die = self._parse_indexed(off)
+            if (die is None or attr(die, GO_RUNTIME_TYPE) != rtype_off) and \
+                    self._rebuild_index():
+                off = self.index.runtime_types.get(rtype_off)
         t = self._by_rtype[rtype_off] = None if off is None else self.get(off)
         return t
 
