@@ -18,6 +18,17 @@ def gdb_path():
     return path
 
 
+@pytest.fixture(scope="session")
+def dlv():
+    """The pinned dlv (installed into $GOMAP_CACHE/bin if missing); skip if impossible."""
+    from delve_bridge import install
+    from gdb_gomap.errors import GomapError
+    try:
+        return install.ensure_dlv()
+    except GomapError as exc:
+        pytest.skip(f"Delve {install.DELVE_VERSION} is not installed and cannot be: {exc}")
+
+
 def pytest_sessionfinish(session, exitstatus):
     leaked = harness.kill_all()
     if leaked:

@@ -85,15 +85,6 @@ def snapshot_json(session, expr, frame=0, *argv):
     return json.loads("".join(parts))
 
 
-@pytest.fixture(scope="session")
-def dlv():
-    """The pinned dlv (installed into $GOMAP_CACHE/bin if missing); skip if impossible."""
-    try:
-        return install.ensure_dlv()
-    except GomapError as exc:
-        pytest.skip(f"Delve {install.DELVE_VERSION} is not installed and cannot be: {exc}")
-
-
 def procs_with(token):
     """Pids of live processes whose command line contains ``token``."""
     found = []

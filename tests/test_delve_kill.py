@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from tests import harness, toolchains
-from tests.test_delve import dlv, procs_with  # noqa: F401  (dlv: the pinned dlv, a fixture)
+from tests.test_delve import procs_with
 
 HEARTBEAT = harness.REPO / "tests" / "progs" / "heartbeat"
 GO = "1.26.6"

@@ -274,16 +274,6 @@ def test_cli_refuses(binary):
         assert program_says(ex) == "OK"
 
 
-@pytest.fixture(scope="module")
-def dlv():
-    from delve_bridge import install
-    from gdb_gomap.errors import GomapError
-    try:
-        return install.ensure_dlv()
-    except GomapError as exc:
-        pytest.skip(f"Delve {install.DELVE_VERSION} is not installed and cannot be: {exc}")
-
-
 def test_delve_refuses(dlv):
     """Delve's Eval refuses these itself; gomap-dlv says so in gomap's own words first."""
     build = next(b for b in BUILDS if b.version == "1.26.6")   # the pinned Delve debugs it
