@@ -42,9 +42,7 @@ import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -423,14 +421,23 @@ def preload():
     importlib.import_module("gdb_gomap.cli.main")
 
 
+_POPENS = {}    # pid -> Popen of the runs started with fork=False, until reaped
+
+
 def _start(args, err, fork):
     """Start one gomap CLI run with stderr into ``err``; its pid."""
     argv = [str(a) for a in args]
-    if not fork:
-        return subprocess.Popen([sys.executable, "-m", "gdb_gomap.cli.main", *argv],
-                                cwd=harness.REPO, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=err,
-                                preexec_fn=_limit).pid
+    if not fork:   # its peak is the launcher's child's alone (see harness.PEAK_LAUNCHER)
+        cli = [sys.executable, "-m", "gdb_gomap.cli.main", *argv]
+        proc = subprocess.Popen(harness.peak_argv(cli, AS_CAP), cwd=harness.REPO,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=err)
+        # Kept until run_tasks reaps it: a Popen collected while its process runs is
+        # polled by subprocess's own clean-up, which would take our wait4's child.
+        _POPENS[proc.pid] = proc
+        return proc.pid
+    # A forked run's peak includes this process's own memory at the fork (small in
+    # `python -m tests.fuzz_cores`, large inside pytest: tests use fork=False).
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
@@ -510,17 +517,21 @@ def run_tasks(tasks, jobs=1, fork=True, budget=CASE_BUDGET, done=None):
                 got, status, usage = os.wait4(pid, 0)
             if not got:
                 continue
+            proc = _POPENS.pop(pid, None)
+            if proc is not None:
+                proc.returncode = os.waitstatus_to_exitcode(status)
             del running[pid]
             seconds = time.monotonic() - start
             err.seek(0)
-            text = err.read().decode(errors="replace")
+            text, peak_kb = harness.split_peak(err.read().decode(errors="replace"))
             err.close()
             if late and task.attempt == 0:
                 task.attempt = 1
                 retry.append(task)
                 continue
             rc = None if late else os.waitstatus_to_exitcode(status)
-            done(task, Run(task.args[0], rc, seconds, usage.ru_maxrss * 1024, text))
+            done(task, Run(task.args[0], rc, seconds,
+                           (peak_kb or usage.ru_maxrss) * 1024, text))
 
 
 def run_gomap(args, budget=CASE_BUDGET, fork=False):

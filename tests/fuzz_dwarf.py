@@ -493,18 +493,13 @@ class Run:
         return None
 
 
-_LAUNCH = ("import resource, runpy, sys\n"
-           "resource.setrlimit(resource.RLIMIT_AS, ({0}, {0}))\n"
-           "sys.argv = ['gomap'] + sys.argv[1:]\n"
-           "runpy.run_module('gdb_gomap.cli.main', run_name='__main__')\n")
-
-
 def run_cli(argv, env=None, budget=RUN_BUDGET, stdout=subprocess.DEVNULL):
     """Run ``gomap ARGV`` in its own process; a Run with its status, time and peak RSS
-    (from wait4, this child only).  Killed after ``budget`` seconds."""
+    (harness.PEAK_LAUNCHER's child alone).  Killed after ``budget`` seconds."""
     with tempfile.TemporaryFile() as err:
         t0 = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-c", _LAUNCH.format(AS_LIMIT), *map(str, argv)],
+        cli = [sys.executable, "-m", "gdb_gomap.cli.main", *map(str, argv)]
+        proc = subprocess.Popen(harness.peak_argv(cli, AS_LIMIT),
                                 stdin=subprocess.DEVNULL, stdout=stdout, stderr=err,
                                 cwd=harness.REPO, env=env, start_new_session=True)
         LIVE[proc.pid] = proc
@@ -525,8 +520,10 @@ def run_cli(argv, env=None, budget=RUN_BUDGET, stdout=subprocess.DEVNULL):
         seconds = time.monotonic() - t0
         proc.returncode = rc = os.waitstatus_to_exitcode(status)
         err.seek(0)
-        text = err.read().decode("utf-8", "replace")
-    return Run([str(a) for a in argv], rc, seconds, usage.ru_maxrss / 1024, text, hung)
+        text, peak_kb = harness.split_peak(err.read().decode("utf-8", "replace"))
+    if peak_kb is None:     # killed with the launcher: its own figure is all there is
+        peak_kb = usage.ru_maxrss
+    return Run([str(a) for a in argv], rc, seconds, peak_kb / 1024, text, hung)
 
 
 @dataclass

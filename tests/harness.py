@@ -394,3 +394,37 @@ def gdb_session(target=None, timeout=30, env=None, args=()):
 def require_gdb():
     """Path of gdb, or None when it is not installed."""
     return shutil.which("gdb")
+
+
+# --- peak memory of one command ------------------------------------------------
+
+# A child's ru_maxrss counts the memory of the process it was forked from (Linux
+# keeps the old high-water mark across exec), so a command started straight from
+# a large pytest looks as large as pytest.  This launcher, small after its own
+# exec, starts the command as its child and reports that child's peak alone, in
+# kB, as the last line of its stderr; ``{limit}`` caps the child's address space.
+PEAK_LAUNCHER = (
+    "import resource, subprocess, sys\n"
+    "def limit():\n"
+    "    resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))\n"
+    "    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))\n"
+    "r = subprocess.run(sys.argv[1:], preexec_fn=limit)\n"
+    "sys.stderr.write('\\ngomap-test-peak-kb %d\\n' % "
+    "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    "sys.exit(r.returncode)\n")
+
+
+def peak_argv(argv, limit=4 << 30):
+    """``argv`` wrapped in PEAK_LAUNCHER (the command's address space capped at
+    ``limit`` bytes); read its peak back with :func:`split_peak`."""
+    import sys
+    return [sys.executable, "-c", PEAK_LAUNCHER.format(limit=limit), *map(str, argv)]
+
+
+def split_peak(stderr):
+    """(the command's own stderr, its peak RSS in kB) from a PEAK_LAUNCHER run;
+    peak None when the launcher was killed before it could say."""
+    head, sep, tail = stderr.rpartition("\ngomap-test-peak-kb ")
+    if not sep:
+        return stderr, None
+    return head, int(tail.split()[0])
