@@ -83,14 +83,14 @@ def build_notes(elf):
 
 def note_text(name, raw, little_endian=True):
     """The build ID a raw note of section ``name`` holds, for a message: the Go
-    build ID as text, a GNU build ID in hex; '?' if the note does not parse."""
+    build ID as text, a GNU build ID in hex; or what the bytes are if the note does not parse."""
     if len(raw) < 12:
-        return "?"
+        return "bytes that are no build-ID note"
     namesz, descsz, _ = struct.unpack_from("<III" if little_endian else ">III", raw)
     start = 12 + (namesz + 3) // 4 * 4
     desc = raw[start:start + descsz]
     if len(desc) != descsz or not desc:
-        return "?"
+        return "bytes that are no build-ID note"
     if name == ".note.go.buildid":   # bytes other than printable ASCII are escaped,
         return "".join(chr(b) if 32 <= b < 127 else f"\\x{b:02x}" for b in desc)
     return desc.hex()                # so that a message stays one line
