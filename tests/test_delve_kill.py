@@ -229,7 +229,7 @@ def moment_id(m):
 
 
 @pytest.mark.parametrize("moment", ATTACH_MOMENTS, ids=moment_id)
-def test_sigkill_attach(moment, dlv, heartbeat, tmp_path):  # noqa: F811
+def test_sigkill_attach(moment, dlv, heartbeat, tmp_path):
     with harness.start_example(heartbeat, tmp_path / "truth.json") as ex:
         beats = Beats(ex)
         run_and_stop(["--dlv", dlv, "--attach", ex.pid, "dump", "main.Wide", "--entries"],
@@ -237,7 +237,7 @@ def test_sigkill_attach(moment, dlv, heartbeat, tmp_path):  # noqa: F811
         check_running(ex.pid, beats)
 
 
-def test_sigkill_attach_waiting_for_break(dlv, heartbeat, tmp_path):  # noqa: F811
+def test_sigkill_attach_waiting_for_break(dlv, heartbeat, tmp_path):
     """Killed while dlv runs the attached program to --break main.rare (called every
     2 s): dlv, told by SIGTERM, takes its breakpoint out as it detaches; the program
     then runs through main.rare (a breakpoint left in would kill it with SIGTRAP)."""
@@ -250,7 +250,7 @@ def test_sigkill_attach_waiting_for_break(dlv, heartbeat, tmp_path):  # noqa: F8
 
 
 @pytest.mark.parametrize("moment", EXEC_MOMENTS, ids=moment_id)
-def test_sigkill_exec(moment, dlv, heartbeat, tmp_path):  # noqa: F811
+def test_sigkill_exec(moment, dlv, heartbeat, tmp_path):
     token = tmp_path / "exec-truth.json"
     run_and_stop(["--dlv", dlv, "--exec", heartbeat, "--break", "main.beat", "dump",
                   "main.Wide", "--entries", "--", token], tmp_path / "tmp", moment,
@@ -259,7 +259,7 @@ def test_sigkill_exec(moment, dlv, heartbeat, tmp_path):  # noqa: F811
 
 
 @pytest.mark.parametrize("ms", [0, 10, 35])
-def test_ctrl_c_while_attaching(ms, dlv, heartbeat, tmp_path):  # noqa: F811
+def test_ctrl_c_while_attaching(ms, dlv, heartbeat, tmp_path):
     with harness.start_example(heartbeat, tmp_path / "truth.json") as ex:
         beats = Beats(ex)
         run_and_stop(["--dlv", dlv, "--attach", ex.pid, "dump", "main.Wide"],
@@ -267,7 +267,7 @@ def test_ctrl_c_while_attaching(ms, dlv, heartbeat, tmp_path):  # noqa: F811
         check_running(ex.pid, beats)
 
 
-def test_normal_run_leaves_nothing(dlv, heartbeat, tmp_path):  # noqa: F811
+def test_normal_run_leaves_nothing(dlv, heartbeat, tmp_path):
     """A whole dump: the watchdog ends with gomap-dlv, the program runs on."""
     with harness.start_example(heartbeat, tmp_path / "truth.json") as ex:
         beats = Beats(ex)
