@@ -7,8 +7,18 @@ script may want (an address, a name) as attributes.
 """
 
 
+# Characters that would break a message into lines (str.splitlines' breaks) or
+# drive a terminal: names and bytes from a corrupt binary or core can hold them.
+_ESCAPE = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, 0x85)}
+_ESCAPE.update({0x2028: "\\u2028", 0x2029: "\\u2029"})
+
+
 class GomapError(Exception):
-    """Base class of every error gomap reports to a user."""
+    """Base class of every error gomap reports to a user.  ``str()`` escapes
+    control characters, so the message stays one line whatever it quotes."""
+
+    def __str__(self):
+        return super().__str__().translate(_ESCAPE)
 
 
 class UnreadableMemory(GomapError):

@@ -379,3 +379,19 @@ def test_fuzz_dwarf(base):
         res.report(show=10, out=buf)
         pytest.fail(buf.getvalue())
     assert "exit 1: DWARF is corrupt" in res.outcomes(), res.outcomes()
+
+
+def test_found_by_the_long_run(base):
+    """Cases the long fuzz runs failed on, kept: case 21382 points a DW_AT_type at
+    its own DIE, and the type name it gives holds a form feed, which broke the
+    one-line error in two."""
+    res = F.campaign(base, 1, start=21382, jobs=1)
+    assert len(res.cases) == 1 and not res.failures, res.failures
+
+
+def test_errors_escape_control_characters():
+    """A name from a corrupt binary cannot break a gomap error into lines."""
+    from gdb_gomap.errors import BadLayout
+    text = str(BadLayout("B\x0c: x\ny\r\x85z\u2028w\x1b[31m"))
+    assert text.splitlines() == [text]
+    assert text == "B\\x0c: x\\x0ay\\x0d\\x85z\\u2028w\\x1b[31m"
