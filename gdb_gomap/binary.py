@@ -185,6 +185,20 @@ class GoBinary:
         """{section: (address, raw note)} of the executable's build-ID notes."""
         return build_notes(self.elf)
 
+    def note_mismatch(self, read):
+        """The first build-ID note that a target's memory does not hold as this
+        executable does: (section name, address, the executable's note, what
+        ``read(addr, n)`` gave), or None when every note it could tell matches.
+        ``read`` returns the bytes, b"" for "nothing readable there" (a mismatch),
+        or None for "cannot tell" (the note is skipped)."""
+        for name, (addr, want) in self.build_notes().items():
+            if not addr:
+                continue
+            got = read(addr, len(want))
+            if got is not None and got != want:
+                return name, addr, want, got
+        return None
+
     def elf_kind(self):
         """(class, little_endian, e_machine number): what a core must share with it."""
         machine = self.elf["e_machine"]

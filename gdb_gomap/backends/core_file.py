@@ -255,12 +255,9 @@ class CoreFile(Memory):
     def _check_build_id(self, force_exe):
         """Refuse (or with ``force_exe`` warn about) a core whose copy of the
         executable's build-ID notes differs from the executable's."""
-        for name, (addr, want) in self.binary.build_notes().items():
-            if not addr:
-                continue
-            got = self._core_bytes(addr, len(want))
-            if got is None or got == want:
-                continue
+        bad = self.binary.note_mismatch(self._core_bytes)
+        if bad is not None:
+            name, _, want, got = bad
             ids = (f"the core's {note_text(name, got, self._little)}, the executable's "
                    f"{note_text(name, want, self._little)}")
             if not force_exe:
@@ -271,4 +268,3 @@ class CoreFile(Memory):
             self.warnings.append(
                 f"core file {self.path} was not written by {self.binary.path} (build IDs "
                 f"differ: {ids}); decoded maps will be wrong: give the matching executable")
-            return

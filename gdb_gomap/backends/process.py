@@ -146,20 +146,18 @@ class StoppedProcess(Memory):
     def check_executable_in_memory(self, binary):
         """The same check from the process's memory (attached): the build-ID notes
         where ``binary`` puts them must hold its own."""
-        for name, (addr, want) in binary.build_notes().items():
-            if not addr:
-                continue
+        def read(addr, n):
             try:
-                got = self.read(addr, len(want))
-            except TargetGone:
-                raise
+                return self.read(addr, n)
             except UnreadableMemory:
-                if binary.elf["e_type"] != "ET_EXEC":
-                    continue     # loaded elsewhere: nothing to compare at that address
-                got = None
-            if got == want:
-                continue
-            found = "nothing" if got is None else f"build ID {note_text(name, got)}"
+                # A fixed-address executable must have its note there; a PIE may be
+                # loaded elsewhere, and then there is nothing to compare.
+                return b"" if binary.elf["e_type"] == "ET_EXEC" else None
+
+        bad = binary.note_mismatch(read)
+        if bad is not None:
+            name, addr, want, got = bad
+            found = "nothing" if not got else f"build ID {note_text(name, got)}"
             raise WrongExecutable(
                 f"process {self.pid} does not run {binary.path}: where that executable has "
                 f"its build ID {note_text(name, want)} (at {addr:#x}) the process has "
