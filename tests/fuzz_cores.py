@@ -134,39 +134,18 @@ def make_bases(dest_dir=DEFAULT_DIR, kernel=True):
 def kernel_core(binary, dest_dir):
     """A core the kernel writes for bigmap (SIGQUIT with GOTRACEBACK=crash), or None
     when the core_pattern sends it elsewhere or the kernel writes none."""
-    pattern = Path("/proc/sys/kernel/core_pattern").read_text().strip()
-    if pattern.startswith("|") or "/" in pattern:
+    if harness.kernel_core_pattern_problem():
         return None
     run = Path(tempfile.mkdtemp(prefix="gomap-kcore-", dir=dest_dir))
-
-    def allow_cores():
-        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY,) * 2)
-        os.chdir(run)
-
-    env = dict(os.environ, GOTRACEBACK="crash")
-    proc = subprocess.Popen([str(binary), str(run / "truth.json"), str(ENTRIES)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            stdin=subprocess.DEVNULL, env=env, preexec_fn=allow_cores)
     try:
-        if proc.stdout.readline().strip() == b"READY":
-            proc.send_signal(signal.SIGQUIT)
-        proc.wait(timeout=120)
+        core, _, _ = harness.kernel_core([binary, run / "truth.json", ENTRIES], run)
+        if core is None:
+            return None
+        found = dest_dir / "kernel.tmp"
+        sparse_copy(core, found)
+        return found
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-    found = None
-    for _ in range(50):                         # the kernel may still be writing it
-        cores = [p for p in run.iterdir() if p.name.startswith("core")]
-        if cores:
-            time.sleep(0.2)
-            found = dest_dir / "kernel.tmp"
-            sparse_copy(cores[0], found)
-            break
-        time.sleep(0.2)
-    shutil.rmtree(run, ignore_errors=True)
-    return found
+        shutil.rmtree(run, ignore_errors=True)
 
 
 # --- the headers, read independently of gomap -------------------------------------

@@ -428,3 +428,60 @@ def split_peak(stderr):
     if not sep:
         return stderr, None
     return head, int(tail.split()[0])
+
+
+# --- a core written by the kernel ------------------------------------------------
+
+def kernel_core_pattern_problem():
+    """Why kernel cores do not land in the crashing process's directory here
+    (a piped or absolute core_pattern), or None when they do."""
+    pattern = Path("/proc/sys/kernel/core_pattern").read_text().strip()
+    if pattern.startswith("|") or "/" in pattern:
+        return f"kernel core_pattern is {pattern!r}: cores do not land in the process's directory"
+    return None
+
+
+def kernel_core(argv, run_dir, truth_path=None):
+    """Run the Go program ``argv`` in ``run_dir`` with GOTRACEBACK=crash and core
+    dumps allowed; once it prints READY, SIGQUIT it so the kernel writes its core.
+
+    Returns (core path or None, the program's truth from ``truth_path`` or None,
+    the program's exit status).  Call kernel_core_pattern_problem() first."""
+    import resource
+
+    def allow_cores():
+        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY,) * 2)
+        os.chdir(run_dir)
+
+    env = dict(os.environ, GOTRACEBACK="crash")
+    proc = subprocess.Popen([str(a) for a in argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env,
+                            preexec_fn=allow_cores)
+    truth = None
+    try:
+        if proc.stdout.readline().strip() == b"READY":
+            if truth_path is not None:
+                truth = json.loads(Path(truth_path).read_text())
+            proc.send_signal(signal.SIGQUIT)
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+    for _ in range(50):       # the kernel may still be writing it
+        cores = [p for p in Path(run_dir).iterdir() if p.name.startswith("core")]
+        if cores:
+            time.sleep(0.2)
+            return cores[0], truth, proc.returncode
+        time.sleep(0.2)
+    return None, truth, proc.returncode
+
+
+def gomap(*args, timeout=300):
+    """Run the ``gomap`` CLI from this checkout with no stdin; the CompletedProcess
+    (text).  A run past ``timeout`` raises TimeoutExpired: a hang is a failure."""
+    import sys
+    return subprocess.run([sys.executable, "-m", "gdb_gomap.cli.main", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, cwd=REPO,
+                          stdin=subprocess.DEVNULL)

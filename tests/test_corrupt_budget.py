@@ -101,20 +101,21 @@ def make_forge(d, version):
     return Forge(binary, core, truth)
 
 
-@pytest.fixture(scope="module")
-def swiss(tmp_path_factory, gdb_path):
-    f = make_forge(tmp_path_factory.mktemp("corrupt-swiss"), "1.26.6")
-    assert f.L.kind == "swiss"
+def _forge_fixture(tmp_path_factory, version, kind):
+    f = make_forge(tmp_path_factory.mktemp(f"corrupt-{kind}"), version)
+    assert f.L.kind == kind
     yield f
     f.core.unlink()
+
+
+@pytest.fixture(scope="module")
+def swiss(tmp_path_factory, gdb_path):
+    yield from _forge_fixture(tmp_path_factory, "1.26.6", "swiss")
 
 
 @pytest.fixture(scope="module")
 def classic(tmp_path_factory, gdb_path):
-    f = make_forge(tmp_path_factory.mktemp("corrupt-classic"), "1.23.9")
-    assert f.L.kind == "classic"
-    yield f
-    f.core.unlink()
+    yield from _forge_fixture(tmp_path_factory, "1.23.9", "classic")
 
 
 def _entries(snap):

@@ -37,10 +37,7 @@ PT_NULL = 0
 
 
 def gomap(*args, timeout=60):
-    """Run the CLI; a hang is a failure (TimeoutExpired), not a wait."""
-    return subprocess.run([sys.executable, "-m", "gdb_gomap.cli.main", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, cwd=harness.REPO,
-                          stdin=subprocess.DEVNULL)
+    return harness.gomap(*args, timeout=timeout)
 
 
 def one_line(r, *words):

@@ -4,11 +4,7 @@ kernel cores; and bad input answered with one line."""
 
 import json
 import os
-import resource
-import signal
 import subprocess
-import sys
-import time
 
 import pytest
 
@@ -23,10 +19,7 @@ CLI_MAPS = ["main.GInt", "main.GStr", "main.GBigKey", "main.GGrowing", "main.GDi
 
 
 def gomap(*args, timeout=300):
-    """Run the gomap CLI; return the CompletedProcess."""
-    return subprocess.run([sys.executable, "-m", "gdb_gomap.cli.main", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout,
-                          cwd=harness.REPO)
+    return harness.gomap(*args, timeout=timeout)
 
 
 def _load_dir(d, names):
@@ -87,49 +80,26 @@ KERNEL_BUILDS = [b for b in toolchains.MATRIX if b.opt == "opt" and b.experiment
 
 @pytest.mark.parametrize("build", KERNEL_BUILDS, ids=lambda b: b.id)
 def test_kernel_core(build, tmp_path, gdb_path):
-    pattern = open("/proc/sys/kernel/core_pattern").read().strip()
-    if pattern.startswith("|") or "/" in pattern:
-        pytest.skip(f"kernel core_pattern is {pattern!r}: cores do not land in the "
-                    f"process's directory here")
+    problem = harness.kernel_core_pattern_problem()
+    if problem:
+        pytest.skip(problem + " here")
     binary = toolchains.build_for(EXAMPLE, build)
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-
-    def allow_cores():
-        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY,
-                                                  resource.RLIM_INFINITY))
-        os.chdir(run_dir)
-
-    env = dict(os.environ, GOTRACEBACK="crash")
-    proc = subprocess.Popen([str(binary), str(tmp_path / "truth.json")], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, env=env, preexec_fn=allow_cores)
-    try:
-        assert proc.stdout.readline().strip() == b"READY"
-        truth = json.loads((tmp_path / "truth.json").read_text())
-        proc.send_signal(signal.SIGQUIT)
-        proc.wait(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    cores = [p for p in run_dir.iterdir() if p.name.startswith("core")]
-    for _ in range(50):       # the kernel may still be writing it
-        if cores:
-            break
-        time.sleep(0.2)
-        cores = [p for p in run_dir.iterdir() if p.name.startswith("core")]
-    if not cores:
-        pytest.skip(f"the kernel wrote no core (core_pattern {pattern!r}, status "
-                    f"{proc.returncode}); this machine does not allow kernel cores")
+    core, truth, status = harness.kernel_core([binary, tmp_path / "truth.json"], run_dir,
+                                              tmp_path / "truth.json")
+    assert truth is not None, "the example never got ready"
+    if core is None:
+        pytest.skip(f"the kernel wrote no core (status {status}); this machine does not "
+                    f"allow kernel cores")
     try:
         for name in CLI_MAPS:
-            r = gomap("dump", "--core", cores[0], "--exe", binary, name, "--json")
+            r = gomap("dump", "--core", core, "--exe", binary, name, "--json")
             assert r.returncode == 0, r.stderr
             problems = _compare_entries(truth["maps"][name], json.loads(r.stdout))
             assert not problems, f"{name}: " + "\n".join(problems)
     finally:
-        for c in cores:
-            c.unlink()
+        core.unlink()
 
 
 def _compare_entries(truth, snap):

@@ -33,9 +33,7 @@ GO_VERSION = "1.26.6"
 
 
 def gomap(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "gdb_gomap.cli.main", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, cwd=harness.REPO,
-                          stdin=subprocess.DEVNULL)
+    return harness.gomap(*args, timeout=timeout)
 
 
 def _one_line(r, *words):
