@@ -20,7 +20,7 @@ from gdb_gomap.decode import DumpOptions
 from gdb_gomap.errors import GomapError, NoSuchName, NotAMap, UsageError
 from gdb_gomap.exprcheck import check as check_expression
 from gdb_gomap.finder import SKIP_PREFIXES, find_maps
-from gdb_gomap.paths import split_addr_type
+from gdb_gomap.resolve import split_addr_type
 from gdb_gomap.target import Target
 
 from .errors import DelveError, DelveRefused, DlvNotFound

@@ -41,7 +41,7 @@ from gdb_gomap.binary import GoBinary
 from gdb_gomap.decode import DumpOptions
 from gdb_gomap.errors import GomapError
 from gdb_gomap.limits import Limits
-from gdb_gomap.paths import resolve_map
+from gdb_gomap.resolve import resolve_map
 from gdb_gomap.render import text as text_view
 from gdb_gomap.render.jsonout import write_json
 from gdb_gomap.replay import RecordingMemory, ReplayMemory, load

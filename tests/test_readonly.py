@@ -8,7 +8,7 @@ import pytest
 from gdb_gomap.backends.process import StoppedProcess
 from gdb_gomap.binary import GoBinary
 from gdb_gomap.decode import DumpOptions
-from gdb_gomap.paths import resolve_map
+from gdb_gomap.resolve import resolve_map
 from gdb_gomap.target import Target
 from tests import harness, toolchains
 from tests.test_dump import GLOBALS, _dump_cmds

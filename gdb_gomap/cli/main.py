@@ -13,11 +13,11 @@ from ..binary import GoBinary
 from ..errors import GomapError, UsageError, WrongExecutable
 from ..finder import find_maps
 from ..nogc import no_gc
-from ..paths import resolve_map
 from ..render import text as text_view
 from ..render.color import ColorWriter
 from ..render.jsonout import write_json
 from ..render.listing import list_json, list_text, report_markdown
+from ..resolve import resolve_map
 from ..target import Target
 
 DESCRIPTION = """\
@@ -60,9 +60,6 @@ def build_parser():
         q = sub.add_parser(name, help=text, description=text)
         _source_args(q)
         q.add_argument("--json", action="store_true", help="JSON instead of text")
-        if name == "report":
-            q.add_argument("--markdown", action="store_true", help="Markdown (the default "
-                           "text form of a report)")
         q.add_argument("--all", action="store_true",
                        help="include the runtime's and the standard library's own globals")
         q.add_argument("-o", "--output", metavar="FILE", help="write to FILE")

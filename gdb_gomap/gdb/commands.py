@@ -26,7 +26,7 @@ from ..nogc import no_gc
 from ..render.listing import list_json, list_text
 from ..render import text as text_view
 from ..render.jsonout import write_json
-from ..paths import resolve_map, split_addr_type, split_head
+from ..resolve import resolve_map, split_addr_type, split_head
 from .memory import GdbMemory
 
 _targets = {}

@@ -2,7 +2,7 @@
 
 import json
 
-from ..report import map_row
+from ..maprow import map_row
 
 
 def _n(x):

@@ -22,7 +22,7 @@ import sysconfig
 import time
 from pathlib import Path
 
-from . import analyze, report, runs
+from . import analyze, runs, writeup
 from .scenarios import RUN_ENV, SCENARIOS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -113,9 +113,9 @@ def main(argv=None):
             except FileNotFoundError:
                 print(f"study: no run for {b.id} {s}", file=sys.stderr)
         results.append((b.id, loaded, analyze.analyze(loaded, b.id)))
-    report.write(Path(args.out), results, {"command": "python -m gdb_gomap.study " +
-                                           " ".join(argv if argv is not None else sys.argv[1:]),
-                                           "seconds": round(time.monotonic() - t0)})
+    writeup.write(Path(args.out), results, {"command": "python -m gdb_gomap.study " +
+                                            " ".join(argv if argv is not None else sys.argv[1:]),
+                                            "seconds": round(time.monotonic() - t0)})
     print(f"study: report in {args.out} ({time.monotonic() - t0:.0f}s)")
     return 0
 

@@ -1,4 +1,4 @@
-"""Post-mortem arithmetic over snapshots: dead space and states worth a look."""
+"""One map's row in ``list`` and ``report``: its size, dead space and states worth a look."""
 
 
 def dead_space(snap):
