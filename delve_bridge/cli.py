@@ -13,10 +13,7 @@ import traceback
 
 from gdb_gomap import options
 from gdb_gomap.errors import GomapError, UsageError
-from gdb_gomap.render import text as text_view
-from gdb_gomap.render.color import ColorWriter
-from gdb_gomap.render.jsonout import write_json
-from gdb_gomap.render.listing import list_json, list_text
+from gdb_gomap.render import output
 
 from .install import DELVE_VERSION, accepted_releases_text
 from .rpc import CURRENT_GOROUTINE
@@ -124,15 +121,6 @@ def _open(args, program_args):
                         check_go_version=args.check_go_version)
 
 
-def _out(args):
-    if getattr(args, "output", None):
-        try:
-            return open(args.output, "w")
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from exc
-    return None
-
-
 def _scope(args):
     gid = args.goroutine if args.goroutine is not None else CURRENT_GOROUTINE
     return gid, args.frame or 0
@@ -144,50 +132,16 @@ def cmd_dump(args, program_args):
         snap = s.dump(" ".join(args.expr), options.dump_options_from(args),
                       options.limits_from(args), goroutine=gid, frame=frame,
                       type_name=args.type)
-        f = _out(args)
-        write = f.write if f else sys.stdout.write
-        color = (args.color == "on") or (args.color in (None, "auto") and f is None and
-                                         sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
-        cw = ColorWriter(write) if color and not args.json else None
-        try:
-            if args.json:
-                write_json(snap, write)
-            else:
-                text_view.render(snap, cw or write, entries=args.entries, buckets=args.buckets)
-        finally:
-            if cw:
-                cw.flush()
-            if f:
-                f.close()
-        if getattr(args, "svg", None):
-            from gdb_gomap.render.svg import snapshot_svg
-            try:
-                with open(args.svg, "w") as out:
-                    out.write(snapshot_svg(snap.to_json()))
-            except OSError as exc:
-                raise UsageError(f"cannot write {args.svg}: {exc.strerror}") from exc
+        output.emit_snapshot(snap, args, sys.stdout.write, sys.stdout.isatty)
 
 
 def cmd_list(args, program_args):
     with _open(args, program_args) as s:
         gid, _ = _scope(args)
         found = s.find_maps(include_runtime=args.all, goroutine=gid)
-        layout = s.target.map_layout
         header = {"executable": s.binary.path, "go_version": s.target.go_version,
-                  "layout": layout, "dlv": s.client.address, "warnings": list(s.warnings)}
-        f = _out(args)
-        write = f.write if f else sys.stdout.write
-        try:
-            if args.json:
-                list_json(found, write, header)
-            else:
-                for w in s.warnings:
-                    write(f"warning: {w}\n")
-                write(f"{header['executable']}: {header['go_version']}, {layout} maps\n")
-                list_text(found, write)
-        finally:
-            if f:
-                f.close()
+                  "layout": s.target.map_layout, "dlv": s.client.address, "warnings": list(s.warnings)}
+        output.emit_listing(found, args, sys.stdout.write, header, intro=True)
 
 
 class _Terminated(KeyboardInterrupt):

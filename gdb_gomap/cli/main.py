@@ -13,10 +13,7 @@ from ..binary import GoBinary
 from ..errors import GomapError, UsageError, WrongExecutable
 from ..finder import find_maps
 from ..nogc import no_gc
-from ..render import text as text_view
-from ..render.color import ColorWriter
-from ..render.jsonout import write_json
-from ..render.listing import list_json, list_text, report_markdown
+from ..render import output
 from ..resolve import resolve_map
 from ..target import Target
 
@@ -107,15 +104,6 @@ def open_target(args):
         core.close()
 
 
-def _out(args):
-    if getattr(args, "output", None):
-        try:
-            return open(args.output, "w")
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from exc
-    return None
-
-
 def cmd_dump(args):
     # The snapshot holds everything the views need: a live process goes on
     # (threads detached) before a byte is written, however slow the reader.
@@ -125,51 +113,14 @@ def cmd_dump(args):
                            options.limits_from(args))
     for w in info["warnings"]:
         snap.warnings.insert(0, w)
-    f = _out(args)
-    write = f.write if f else sys.stdout.write
-    color = (args.color == "on") or (args.color in (None, "auto") and f is None and
-                                     sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
-    cw = ColorWriter(write) if color and not args.json else None
-    try:
-        if args.json:
-            write_json(snap, write)
-        else:
-            text_view.render(snap, cw or write, entries=args.entries,
-                             buckets=args.buckets)
-    finally:
-        if cw:
-            cw.flush()
-        if f:
-            f.close()
-    if args.svg:
-        from ..render.svg import snapshot_svg
-        try:
-            with open(args.svg, "w") as out:
-                out.write(snapshot_svg(snap.to_json()))
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.svg}: {exc.strerror}") from exc
+    output.emit_snapshot(snap, args, sys.stdout.write, sys.stdout.isatty)
 
 
 def cmd_list(args, report=False):
     with open_target(args) as (target, info):   # detached before the output (cmd_dump)
         found = find_maps(target, include_runtime=args.all)
         header = dict(info, go_version=target.go_version, layout=target.map_layout)
-    f = _out(args)
-    write = f.write if f else sys.stdout.write
-    try:
-        if args.json:
-            list_json(found, write, header)
-        elif report:
-            report_markdown(found, write, header)
-        else:
-            for w in info["warnings"]:
-                write(f"warning: {w}\n")
-            write(f"{header['executable']}: {header['go_version']}, "
-                  f"{header['layout']} maps\n")
-            list_text(found, write)
-    finally:
-        if f:
-            f.close()
+    output.emit_listing(found, args, sys.stdout.write, header, intro=True, markdown=report)
 
 
 def main(argv=None):

@@ -1,0 +1,129 @@
+"""Where a view goes: the screen or a file (``-o``), with colour or not, as text,
+JSON or an SVG picture.
+
+One path for the three front ends (the gdb commands, the ``gomap`` CLI and
+``gomap-dlv``).  A front end says only how it writes to the screen
+(``gdb.write``, ``sys.stdout.write``), whether that screen takes colour, and
+whether it reports the files it wrote (gdb does, in one line each); the rest
+is here:
+
+- ``-o FILE`` replaces the screen; a file that cannot be opened is a
+  one-line ``UsageError`` before anything is written;
+- colour (``--color auto|on|off``): ``on`` colours the text view wherever it
+  goes; ``auto`` (and a gdb ``gomap-color`` setting of ``on``) only the
+  screen, ``auto`` only when the front end says the screen is a colour
+  terminal and ``NO_COLOR`` is not set; JSON is never coloured;
+- ``--svg FILE`` is drawn after the view.
+"""
+
+import contextlib
+import json
+import os
+
+from ..errors import UsageError
+from . import text as text_view
+from .jsonout import write_json
+from .listing import list_json, list_text, report_markdown
+
+
+def open_output(path):
+    """``path`` opened for writing, or a one-line UsageError."""
+    try:
+        return open(path, "w")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+@contextlib.contextmanager
+def destination(path, screen):
+    """A write function: into the file ``path`` (closed after) or, with no path, ``screen``."""
+    if not path:
+        yield screen
+        return
+    f = open_output(path)
+    try:
+        yield f.write
+    finally:
+        f.close()
+
+
+def write_file(path, text, what=None):
+    """Write ``text`` to ``path``; a one-line UsageError ("cannot write [WHAT to] PATH")."""
+    try:
+        with open(path, "w") as f:
+            f.write(text)
+    except OSError as exc:
+        where = f"{what} to {path}" if what else path
+        raise UsageError(f"cannot write {where}: {exc.strerror}") from exc
+
+
+def write_document(obj, write):
+    """A JSON document other than a snapshot (a diff, a watch log), indented."""
+    write(json.dumps(obj, indent=1) + "\n")
+
+
+def use_color(flag, default, to_file, terminal):
+    """Whether the text view is coloured.
+
+    ``flag`` is ``--color`` as given (None when absent), ``default`` the
+    mode without it (gdb's ``gomap-color`` setting, the CLI's ``auto``),
+    ``to_file`` whether ``-o`` was given, and ``terminal()`` whether the
+    screen shows colour (asked only for ``auto``).
+    """
+    mode = flag or default
+    if mode == "on":
+        return flag == "on" or not to_file
+    if mode != "auto" or to_file or os.environ.get("NO_COLOR"):
+        return False
+    return bool(terminal())
+
+
+def emit_snapshot(snap, args, screen, terminal, default_color="auto", say=None):
+    """The dump view the arguments ask for, then its ``--svg`` picture.
+
+    ``args`` holds the view options of ``options.add_view_options``.
+    ``say(line)`` is told of each file written (None: nothing is said).
+    """
+    color = not args.json and use_color(args.color, default_color, bool(args.output),
+                                        terminal)
+    with destination(args.output, screen) as write:
+        if args.json:
+            write_json(snap, write)
+        else:
+            cw = None
+            if color:
+                from .color import ColorWriter   # pygments loads only for colour
+                cw = ColorWriter(write)
+            try:
+                text_view.render(snap, cw or write, entries=args.entries,
+                                 buckets=args.buckets)
+            finally:
+                if cw is not None:
+                    cw.flush()
+    if args.output and say:
+        say(f"gomap: wrote {snap.type} ({snap.count} entries) to {args.output}\n")
+    if getattr(args, "svg", None):
+        from .svg import snapshot_svg
+        write_file(args.svg, snapshot_svg(snap.to_json()))
+        if say:
+            say(f"gomap: wrote the picture to {args.svg}\n")
+
+
+def emit_listing(found, args, screen, header, intro=False, markdown=False):
+    """A listing of maps (``list``, ``report``): JSON, Markdown or the text table.
+
+    With ``intro`` the text table follows the header's warnings and a line
+    naming the executable, its Go release and map layout.
+    """
+    with destination(args.output, screen) as write:
+        if args.json:
+            list_json(found, write, header)
+        elif markdown:
+            report_markdown(found, write, header)
+        else:
+            if intro:
+                for w in header.get("warnings", ()):
+                    write(f"warning: {w}\n")
+                write(f"{header['executable']}: {header['go_version']}, "
+                      f"{header['layout']} maps\n")
+            list_text(found, write)
