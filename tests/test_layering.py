@@ -1,5 +1,7 @@
-"""The core never imports gdb: every module outside gdb_gomap/gdb imports with gdb absent."""
+"""The core never imports gdb: every module outside gdb_gomap/gdb imports with gdb absent;
+and the gdb front end's modules import one another without a cycle."""
 
+import ast
 import pkgutil
 import subprocess
 import sys
@@ -34,3 +36,86 @@ def test_gdb_front_end_needs_gdb():
             "import gdb_gomap.gdb.commands\n")
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode != 0 and "gdb" in r.stderr
+
+
+def module_imports(path, name, is_package, modules):
+    """The modules of ``modules`` that the file ``path`` (module ``name``) imports, also
+    inside functions.
+
+    ``from P import x`` is an import of the module ``P.x`` when there is one,
+    else of ``P`` (x is a name defined in P); a relative import is resolved
+    against ``name``.
+    """
+    package = name if is_package else name.rpartition(".")[0]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parent = ".".join(parts[:len(parts) - node.level + 1])
+                base = f"{parent}.{base}" if base else parent
+            for a in node.names:
+                sub = f"{base}.{a.name}"
+                out.add(sub if sub in modules else base)
+    return out & set(modules)
+
+
+def import_graph(package):
+    """{module: the modules it imports} among the modules of ``package`` and below.
+
+    Read from the files, not imported: the gdb front end imports only inside gdb.
+    """
+    top = ROOT.joinpath(*package.split("."))
+    files = {}
+    for path in sorted(top.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        is_package = parts[-1] == "__init__"
+        files[".".join(parts[:-1] if is_package else parts)] = (path, is_package)
+    return {name: module_imports(path, name, is_package, files)
+            for name, (path, is_package) in files.items()}
+
+
+def find_cycle(graph):
+    """One import cycle as a list of modules (first == last), or None."""
+    state = {}
+    stack = []
+
+    def visit(m):
+        state[m] = "open"
+        stack.append(m)
+        for n in sorted(graph[m]):
+            if state.get(n) == "open":
+                return stack[stack.index(n):] + [n]
+            if n not in state:
+                got = visit(n)
+                if got:
+                    return got
+        stack.pop()
+        state[m] = "done"
+        return None
+
+    for m in sorted(graph):
+        if m not in state:
+            got = visit(m)
+            if got:
+                return got
+    return None
+
+
+def test_cycle_finder_finds_a_cycle():
+    """The check below can fail: a graph with a cycle gives that cycle."""
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_gdb_front_end_has_no_import_cycle():
+    graph = import_graph("gdb_gomap.gdb")
+    # The graph is read right: the edges a command module and the registry must have.
+    assert "gdb_gomap.gdb.command" in graph["gdb_gomap.gdb.commands.dump"]
+    assert {"gdb_gomap.gdb.commands.dump", "gdb_gomap.gdb.commands.watch",
+            "gdb_gomap.gdb.settings"} <= graph["gdb_gomap.gdb.commands"]
+    cycle = find_cycle(graph)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)

@@ -161,11 +161,11 @@ GDB_REFUSED = [
 # The second lock on its own: gdb evaluates under read_only(), no expression check.
 PROBES = '''
 import gdb
-from gdb_gomap.gdb import commands
+from gdb_gomap.gdb import command, readonly
 
 def gomap_lock_probe(expr):
     try:
-        with commands.read_only():
+        with readonly.read_only():
             gdb.parse_and_eval(expr)
         print("PROBE EVALUATED " + expr)
     except gdb.error as exc:
@@ -177,7 +177,7 @@ def gomap_interrupt_probe():
         seen.append((gdb.parameter("may-write-memory"), gdb.parameter("may-call-functions")))
         raise KeyboardInterrupt
     try:
-        commands.run_guarded(body)
+        command.run_guarded(body)
     except gdb.GdbError as exc:
         print("PROBE ERROR " + str(exc))
     print("PROBE INSIDE %r %r" % seen[0])

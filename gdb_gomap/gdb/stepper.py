@@ -19,7 +19,9 @@ import os
 
 import gdb
 
-from . import commands, snapcmds
+from . import snapstore
+from .evaluate import resolve
+from .program import current_target
 
 
 def _step_number():
@@ -39,12 +41,12 @@ def _snapshot_all(n, truth_path, out):
     step = next((s for s in truth["steps"] if s["step"] == n), None)
     if step is None:
         return
-    target = commands.current_target()
+    target = current_target()
     d = os.path.join(out, f"step{n}")
     os.makedirs(d, exist_ok=True)
     for name in sorted(step["maps"]):
-        mt, addr = commands.resolve(target, [name], None)
-        snap = snapcmds.take(target, mt, addr)
+        mt, addr = resolve(target, [name], None)
+        snap = snapstore.take(target, mt, addr)
         with open(os.path.join(d, f"{name}.json"), "w") as f:
             json.dump(snap, f)
 

@@ -1,4 +1,5 @@
-"""``gomap-watch``: log each write the runtime makes to one map, with its state after.
+"""The engine of ``gomap-watch``: log each write the runtime makes to one map, with its
+state after (the command itself is ``gdb_gomap.gdb.commands.watch``).
 
 How it works, and what it never does:
 
@@ -32,8 +33,8 @@ import re
 import gdb
 
 from ..decode import DumpOptions
-from ..errors import GomapError, UsageError
-from ..events import KINDS, SCHEMA_ID, changes, event_line, match_symbols, summarize
+from ..errors import GomapError
+from ..events import SCHEMA_ID, changes, event_line, match_symbols, summarize
 
 _symbols_cache = {}
 
@@ -280,111 +281,3 @@ def preemption_note(pid):
         return None
     return ("the program runs with Go's async preemption, which can make gdb repeat or "
             "miss a breakpoint hit; for an exact log start it with GODEBUG=asyncpreemptoff=1")
-
-
-def parse_kinds(text):
-    """The --events value as a list of event kinds."""
-    import argparse
-    kinds = [k.strip() for k in text.split(",") if k.strip()]
-    bad = [k for k in kinds if k not in KINDS]
-    if bad or not kinds:
-        raise argparse.ArgumentTypeError(f"unknown event kind(s) {', '.join(bad) or repr(text)};"
-                                         f" choose from {','.join(KINDS)}")
-    return kinds
-
-
-WATCH_DOC = """Log each write the runtime makes to one Go map, with the map's state after it.
-
-Usage: gomap-watch EXPR [--count N] [--events KINDS] [--json] [-o FILE]
-
-Resumes the program and logs, for the map EXPR evaluates to, every call of
-the runtime's write paths: assign, delete, clear, grow (classic hashGrow;
-swiss growToSmall/growToTable and table doubling), evacuate (classic, one old
-bucket each), split and prune (swiss).  Each line shows the map after the
-call: count, buckets or capacity, growth and evacuation progress, emptyOne
-cells or tombstones, and what changed.  After an assign the new elem is not
-yet stored (the compiled code stores it after the runtime returns).
-
-It stops after N events (default 100), or when the program stops for any
-other reason (one of your breakpoints, a signal, Ctrl-C) or exits, and then
-deletes every breakpoint it made.  Breakpoints are conditioned on the map's
-header address in the register the function's DWARF names at its entry; the
-target is never written and no function in it is called.
-
-  --events KINDS   comma-separated subset of: assign,delete,clear,grow,evacuate,split,prune
-  --json           print the log as JSON at the end (with -o FILE: write it there)
-examples:
-  gomap-watch main.cache --events delete,grow --count 20
-  gomap-watch m --events grow,split -o /tmp/grow.json"""
-
-
-class GomapWatch(gdb.Command):
-    __doc__ = WATCH_DOC
-
-    def __init__(self):
-        super().__init__("gomap-watch", gdb.COMMAND_RUNNING)
-        from .. import options
-        p = options.simple_parser("gomap-watch", WATCH_DOC)
-        p.add_argument("expr", nargs="+", metavar="EXPR")
-        p.add_argument("--type", metavar="TYPE", help="EXPR is a header address of this map type")
-        p.add_argument("--count", type=options._positive, default=100, metavar="N",
-                       help="stop after N events (default 100)")
-        p.add_argument("--events", type=parse_kinds, default=list(KINDS), metavar="KINDS",
-                       help="which writes to log (default: all)")
-        p.add_argument("--json", action="store_true", help="the log as JSON")
-        p.add_argument("-o", "--output", metavar="FILE", help="write the JSON log to FILE")
-        self.parser = p
-
-    def invoke(self, arg, from_tty):
-        from . import commands
-        commands.run_guarded(self._run, arg)
-
-    def complete(self, text, word):
-        from . import commands
-        return commands.complete_expr(self.parser, text, word)
-
-    def _run(self, arg):
-        import json
-        from . import commands
-        args = commands.parse(self.parser, arg)
-        if args is None:   # --help was shown
-            return
-        if not gdb.selected_inferior().pid:
-            raise GomapError("the program is not running: gomap-watch follows a live process "
-                             "('run' or 'attach PID' first; a core file cannot change)")
-        target = commands.current_target()
-        mt, addr = commands.resolve(target, args.expr, args.type)
-        if not addr:
-            raise GomapError(f"{' '.join(args.expr)} is a nil map: it has no header to watch "
-                             f"(writes to it panic)")
-        for setting in ("may-write-memory", "may-insert-breakpoints"):
-            if commands.user_setting(setting) is False:
-                raise GomapError(f"gomap-watch needs breakpoints, which gdb writes into the "
-                                 f"program's code, and {setting} is off: 'set {setting} on' "
-                                 f"first (gomap writes none of the program's data)")
-        w = Watch(target, mt, addr, args.events, args.count, _writer(), " ".join(args.expr))
-        try:
-            # gdb inserts and removes its breakpoints by writing memory: the user's own
-            # may-write-memory while they are in (the expression was resolved above).
-            with commands.breakpoint_writes():
-                w.run()
-        finally:
-            if args.output or args.json:
-                text = json.dumps(w.log(), indent=1)
-                if args.output:
-                    try:
-                        with open(args.output, "w") as f:
-                            f.write(text + "\n")
-                    except OSError as exc:
-                        raise UsageError(f"cannot write {args.output}: {exc.strerror}") from exc
-                    gdb.write(f"gomap: wrote the watch log ({len(w.events)} events) to "
-                              f"{args.output}\n")
-                else:
-                    gdb.write(text + "\n")
-
-
-def _writer():
-    def write(s):
-        gdb.write(s)
-        gdb.flush()
-    return write

@@ -1,0 +1,128 @@
+"""A gdb command declared by an argparse parser and the function that does its work.
+
+``Command(parser, run)`` is the whole of a gomap command's gdb side; the
+command modules (``gdb_gomap.gdb.commands``) only build a parser and write
+``run(args)``.  From the parser come:
+
+- the name (``parser.prog``) and the text of ``help NAME`` (the parser's
+  description and epilog, after an optional heading);
+- the argument handling: gdb's argument string split with
+  ``gdb.string_to_argv`` and parsed; ``--help`` prints the parser's help,
+  a bad argument is a one-line usage error (``options._Parser``);
+- completion: the parser's option names after ``-``; otherwise package
+  globals by prefix and gdb's expression completer (or the command's own
+  ``operands`` completer).
+
+Every run goes through one error handler, under the read-only guard
+(``readonly.read_only``) and without the cycle collector: a ``GomapError``
+is one line (``gomap: ...``), a bug in gomap is one line too ("internal
+error"); ``set gomap-verbose on`` or ``GOMAP_DEBUG=1`` adds the traceback.
+"""
+
+import sys
+import traceback
+
+import gdb
+
+from .. import options
+from ..errors import GomapError, SideEffect, UsageError
+from ..nogc import no_gc
+from . import settings
+from .program import current_target
+from .readonly import read_only
+
+
+class Command(gdb.Command):
+    """The gdb command ``parser.prog``: parse the arguments, then ``run(args)``.
+
+    ``heading`` goes before the parser's description in ``help NAME``;
+    ``operands(token)`` completes a word that is not an option (default:
+    an expression); ``completes=False`` turns completion off.
+    """
+
+    def __init__(self, parser, run, category=gdb.COMMAND_DATA, heading=None, operands=None,
+                 completes=True):
+        self.parser = parser
+        self._run = run
+        self._operands = operands or complete_expression
+        self.__doc__ = help_text(parser, heading)
+        if completes:
+            super().__init__(parser.prog, category)
+        else:
+            super().__init__(parser.prog, category, gdb.COMPLETE_NONE)
+
+    def invoke(self, arg, from_tty):
+        run_guarded(self._parse_and_run, arg)
+
+    def _parse_and_run(self, arg):
+        try:
+            args = self.parser.parse_args(gdb.string_to_argv(arg))
+        except options.HelpShown:   # --help was printed
+            return
+        self._run(args)
+
+    def complete(self, text, word):
+        token = text.split()[-1] if text and not text[-1].isspace() else ""
+        if token.startswith("-"):
+            return _cut(self.option_names(token), token, word)
+        got = self._operands(token)
+        if isinstance(got, int):    # one of gdb's own completers
+            return got
+        return _cut(got, token, word)
+
+    def option_names(self, prefix):
+        """The parser's option strings that start with ``prefix``, sorted."""
+        return sorted(o for a in self.parser._actions for o in a.option_strings
+                      if o.startswith(prefix))
+
+
+def help_text(parser, heading=None):
+    """What ``help NAME`` shows: the heading, then the parser's description and epilog."""
+    return "\n\n".join(p for p in (heading, parser.description, parser.epilog) if p)
+
+
+def _cut(names, token, word):
+    """Completions as gdb wants them: each from where ``word`` (gdb's last word) starts."""
+    cut = len(token) - len(word or "")
+    return [n[cut:] for n in names]
+
+
+def complete_expression(token):
+    """Package globals starting with ``token``, else gdb's expression completer."""
+    try:
+        target = current_target()
+    except Exception:  # completion must never raise
+        return gdb.COMPLETE_EXPRESSION
+    names = sorted(v for v in target.index.variables if v.startswith(token))
+    if not token or not names:
+        return gdb.COMPLETE_EXPRESSION
+    return names[:200]
+
+
+def run_guarded(fn, *a):
+    """Run a command body; turn every failure into a one-line gdb error."""
+    try:
+        # The whole command without the cycle collector: the snapshot's millions
+        # of objects are freed before it runs again, so it never walks them.
+        with read_only(), no_gc():
+            fn(*a)
+    except KeyboardInterrupt:
+        raise gdb.GdbError("gomap: interrupted") from None
+    except SideEffect as exc:
+        raise gdb.GdbError(f"gomap: {exc}") from None
+    except UsageError as exc:
+        raise gdb.GdbError(str(exc)) from None
+    except GomapError as exc:
+        _maybe_trace()
+        raise gdb.GdbError(f"gomap: {exc}") from None
+    except gdb.GdbError:
+        raise
+    except Exception as exc:  # a bug in gomap: still one line, traceback on request
+        _maybe_trace()
+        raise gdb.GdbError(f"gomap: internal error ({type(exc).__name__}: {exc}); "
+                           f"'set gomap-verbose on' shows the traceback") from None
+
+
+def _maybe_trace():
+    if settings.verbose():
+        traceback.print_exc(file=sys.stderr)
