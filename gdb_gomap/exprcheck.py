@@ -33,7 +33,7 @@ quotes here (checked, which can only refuse more).
 
 The rule is the same for gdb, Delve and the ``gomap`` CLI.  In gdb it is the
 first of two locks: gomap commands also run with ``may-write-memory`` and
-``may-call-functions`` off (``gdb_gomap.gdb.commands.read_only``).
+``may-call-functions`` off (``gdb_gomap.gdb.readonly.read_only``).
 """
 
 import re

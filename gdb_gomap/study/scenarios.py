@@ -17,5 +17,5 @@ SCENARIOS = {
 }
 
 # The environment every scenario runs in: without async preemption, gdb
-# reports each breakpoint hit exactly once (see gdb_gomap.gdb.watch).
+# reports each breakpoint hit exactly once (see gdb_gomap.gdb.watcher).
 RUN_ENV = {"GODEBUG": "asyncpreemptoff=1"}
