@@ -102,7 +102,7 @@ def emit_snapshot(snap, args, screen, terminal, default_color="auto", say=None):
                     cw.flush()
     if args.output and say:
         say(f"gomap: wrote {snap.type} ({snap.count} entries) to {args.output}\n")
-    if getattr(args, "svg", None):
+    if args.svg:
         from .svg import snapshot_svg
         write_file(args.svg, snapshot_svg(snap.to_json()))
         if say:
