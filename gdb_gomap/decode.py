@@ -8,7 +8,7 @@ from typing import Optional, Tuple
 
 from .errors import UnreadableMemory
 from .limits import DEFAULT_LIMITS, Limits
-from .memory import check_pointer
+from .memory import is_plausible_pointer
 from .values import Unreadable, ValueDecoder, decode_strings
 
 
@@ -95,7 +95,7 @@ def resolve_indirect(ctx, cells, size, what, warn):
     reqs = []
     for i in idx:
         p = cells[i]
-        if not check_pointer(p):
+        if not is_plausible_pointer(p):
             out[i] = UnreadableMemory(p, size, f"nil or bad indirect {what} pointer")
         else:
             reqs.append(i)

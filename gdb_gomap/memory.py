@@ -102,6 +102,6 @@ class ChunkedMemory(Memory):
         return b"".join(parts)
 
 
-def check_pointer(addr):
+def is_plausible_pointer(addr):
     """True when ``addr`` could be a user-space pointer on amd64 (non-nil, canonical)."""
     return 4096 <= addr < (1 << 47)

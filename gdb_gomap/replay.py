@@ -73,30 +73,16 @@ class ReplayMemory(Memory):
         self._starts = [a for a, _ in regions]
         self._data = [d for _, d in regions]
         self._patches = sorted((patches or {}).items())
-        self.bytes_read = 0
-        self.reads = 0
 
     @property
     def regions(self):
         return list(zip(self._starts, self._data))
-
-    def region_of(self, addr):
-        """(start, bytes) of the region holding ``addr``, or None."""
-        i = bisect.bisect_right(self._starts, addr) - 1
-        if i >= 0 and addr < self._starts[i] + len(self._data[i]):
-            return self._starts[i], self._data[i]
-        return None
-
-    def readable(self, addr, size=1):
-        i = bisect.bisect_right(self._starts, addr) - 1
-        return i >= 0 and addr + size <= self._starts[i] + len(self._data[i])
 
     def patched(self, patches):
         """A new ReplayMemory over the same regions with ``patches`` (addr -> bytes) laid on."""
         new = ReplayMemory.__new__(ReplayMemory)
         new._starts, new._data = self._starts, self._data
         new._patches = sorted({**dict(self._patches), **(patches or {})}.items())
-        new.bytes_read = new.reads = 0
         return new
 
     def read(self, addr, size):
@@ -111,8 +97,6 @@ class ReplayMemory(Memory):
         data = self._data[i][off:off + size]
         if self._patches:
             data = self._apply(addr, size, data)
-        self.reads += 1
-        self.bytes_read += size
         return data
 
     def _apply(self, addr, size, data):

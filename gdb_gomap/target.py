@@ -1,17 +1,25 @@
 """A target: one Go executable's DWARF plus one source of memory.
 
-This is the library entry point for scripts and every front end::
+This is the library entry point for scripts and every front end; a core file,
+say (tests/test_target_api.py runs this example)::
 
+    from gdb_gomap.backends.core_file import CoreFile
+    from gdb_gomap.binary import GoBinary
+    from gdb_gomap.paths import resolve_map
     from gdb_gomap.target import Target
-    t = Target.open("./server", memory)
-    snap = t.dump_variable("main.cache")
+
+    binary = GoBinary("./server")
+    with CoreFile("./core", binary) as core:
+        t = Target(binary, core)
+        map_type, header = resolve_map(t, "main.cache")
+        snap = t.dump(map_type, header)
+    print(snap.count, snap.to_json()["entries"][:3])
 
 Front ends give it their own :class:`~gdb_gomap.memory.Memory` (gdb's inferior,
 a core file, /proc/PID/mem, Delve).
 """
 
 from . import classic, swiss
-from .binary import GoBinary
 from .decode import Context, DumpOptions
 from .dwarf import DwarfIndex, TypeTable
 from .errors import NoSuchName, NotAMap
@@ -34,9 +42,11 @@ class Target:
         self.limits = limits
         self._layouts = {}
 
-    @classmethod
-    def open(cls, exe_path, memory, limits=DEFAULT_LIMITS):
-        return cls(GoBinary(exe_path), memory, limits)
+    @property
+    def warnings(self):
+        """Lines the front ends show with every snapshot of this target: today only
+        why the DWARF index was built by the slow pyelftools walk, if it was."""
+        return [self.index.fallback] if self.index.fallback else []
 
     @property
     def go_version(self):
@@ -94,11 +104,13 @@ class Target:
                 snap.split_groups = lay.split
             snap.stats = {"live": 0, "bytes": {"total": 0}}
             snap.key_kind, snap.elem_kind = lay.key.kind, lay.elem.kind
+            snap.warnings[:0] = self.warnings
             return snap
         mod = classic if lay.kind == "classic" else swiss
         with no_gc():
             snap = mod.decode(self.context(limits), lay, header_addr, opts)
         snap.key_kind, snap.elem_kind = lay.key.kind, lay.elem.kind
+        snap.warnings[:0] = self.warnings
         return snap
 
     def variable(self, name):
@@ -113,10 +125,3 @@ class Target:
             raise NoSuchName(f"{name} has no fixed address in DWARF")
         addr = int.from_bytes(bytes(loc[1:9]), "little")
         return addr, self.types.get(die.get_DIE_from_attribute("DW_AT_type").offset)
-
-    def dump_variable(self, name, opts=None, limits=None):
-        addr, t = self.variable(name)
-        if t.kind != "map":
-            raise NotAMap(f"{name} is a {t.name} ({t.kind}), not a Go map")
-        header = int.from_bytes(self.memory.read(addr, 8), "little")
-        return self.dump(t, header, opts, limits)

@@ -70,6 +70,12 @@ class CoreFile(Memory):
     def close(self):
         self._file.close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
     # --- headers -------------------------------------------------------------------
 
     def _corrupt(self, what):
