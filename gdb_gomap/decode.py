@@ -6,7 +6,7 @@ from operator import itemgetter
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from .errors import UnreadableMemory
+from .errors import BadPointer
 from .limits import DEFAULT_LIMITS, Limits
 from .memory import is_plausible_pointer
 from .values import Unreadable, ValueDecoder, decode_strings
@@ -96,7 +96,7 @@ def resolve_indirect(ctx, cells, size, what, warn):
     for i in idx:
         p = cells[i]
         if not is_plausible_pointer(p):
-            out[i] = UnreadableMemory(p, size, f"nil or bad indirect {what} pointer")
+            out[i] = BadPointer(p, size, f"indirect {what}")
         else:
             reqs.append(i)
     if size == 0:

@@ -2,7 +2,7 @@
 
 :class:`RecordingMemory` wraps any backend and keeps every region it read.
 :class:`ReplayMemory` serves reads from such regions and raises
-:class:`~gdb_gomap.errors.UnreadableMemory` for anything else, so a decode of
+:class:`~gdb_gomap.errors.NotRecorded` for anything else, so a decode of
 the same map through it reads exactly what it read from the live process.
 Bytes can be patched over a replay (``ReplayMemory.patched``) to see what a
 decoder makes of corrupt memory; the recorded regions are never changed.
@@ -18,7 +18,7 @@ import bisect
 import gzip
 import json
 
-from .errors import GomapError, UnreadableMemory
+from .errors import GomapError, NotRecorded, UnreadableMemory
 from .memory import Memory
 
 FORMAT = "gomap-replay/1"
@@ -92,7 +92,7 @@ class ReplayMemory(Memory):
             raise UnreadableMemory(addr % (1 << 64), size, "bad range")
         i = bisect.bisect_right(self._starts, addr) - 1
         if i < 0 or addr + size > self._starts[i] + len(self._data[i]):
-            raise UnreadableMemory(addr, size, "not in the recorded memory")
+            raise NotRecorded(addr, size, "not in the recorded memory")
         off = addr - self._starts[i]
         data = self._data[i][off:off + size]
         if self._patches:

@@ -25,7 +25,8 @@ import os
 import struct
 
 from ..binary import elf_kind, note_text
-from ..errors import BadCoreFile, ShortRead, UnreadableMemory, WrongExecutable
+from ..errors import (BadCoreFile, NotInCore, ShortRead, UnreadableMemory,
+                      WrongExecutable)
 from ..files import open_regular
 from ..memory import Memory
 
@@ -230,21 +231,24 @@ class CoreFile(Memory):
                 nxt = self._starts[i] if i < len(self._starts) else end
                 piece = self._exe_piece(cur, min(end, nxt), listed=False)
             if not piece:
-                where = ("the core file lists it but does not hold it, and the executable "
-                         "does not map it" if seg else self._why_unlisted(cur))
-                raise UnreadableMemory(addr, size, where)
+                if seg:
+                    raise NotInCore(addr, size, "the core file lists it but does not hold "
+                                                "it, and the executable does not map it")
+                raise self._unlisted(addr, size, cur)
             if cur == addr and len(piece) == size:
                 return piece
             pieces.append(piece)
             cur += len(piece)
         return b"".join(pieces)
 
-    def _why_unlisted(self, addr):
+    def _unlisted(self, addr, size, cur):
+        """The error for a read of [addr, addr+size) at ``cur``, which no segment of
+        the core lists and no byte of the executable can stand in for."""
         for seg in self.binary.segments:
-            if seg.vaddr <= addr < seg.vaddr + seg.memsz and seg.writable:
-                return ("not in the core file; the executable has only the initial value of "
-                        "this writable data")
-        return "not in the core file or the executable"
+            if seg.vaddr <= cur < seg.vaddr + seg.memsz and seg.writable:
+                return NotInCore(addr, size, "not in the core file; the executable has only "
+                                             "the initial value of this writable data")
+        return UnreadableMemory(addr, size, "not in the core file or the executable")
 
     # --- build ID ------------------------------------------------------------------
 
