@@ -6,6 +6,7 @@ and nothing else (a traceback only on request).  Subclasses carry the data a
 script may want (an address, a name) as attributes.
 """
 
+from typing import Optional
 
 # Characters that would break a message into lines (str.splitlines' breaks) or
 # drive a terminal: names and bytes from a corrupt binary or core can hold them.
@@ -83,7 +84,7 @@ class TargetGone(GomapError):
     """The process went away while gomap was reading it (``pid`` None or 0 when
     it is not known any more)."""
 
-    def __init__(self, pid, detail: str = "") -> None:
+    def __init__(self, pid: Optional[int], detail: str = "") -> None:
         self.pid = pid
         who = f"process {pid}" if pid else "the process"
         super().__init__(f"{who} is gone{': ' + detail if detail else ''}; nothing to read")

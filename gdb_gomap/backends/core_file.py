@@ -23,8 +23,9 @@ executable's is refused (``force_exe`` decodes it anyway, with a warning).
 import bisect
 import os
 import struct
+from typing import List
 
-from ..binary import elf_kind, note_text
+from ..binary import GoBinary, elf_kind, note_text
 from ..errors import (BadCoreFile, NotInCore, ShortRead, UnreadableMemory,
                       WrongExecutable)
 from ..files import open_regular
@@ -54,10 +55,10 @@ class CoreFile(Memory):
     PT_LOAD segments.  ``force_exe`` turns a build-ID mismatch from an error
     (WrongExecutable) into a warning."""
 
-    def __init__(self, path, binary, force_exe=False):
+    def __init__(self, path: str, binary: GoBinary, force_exe: bool = False) -> None:
         self.path = path
         self.binary = binary
-        self.warnings = []
+        self.warnings: List[str] = []
         self._file = open_regular(path, "core file", "a core file", CORE_ADVICE, BadCoreFile)
         try:
             self._fd = self._file.fileno()
@@ -68,13 +69,13 @@ class CoreFile(Memory):
             self._file.close()
             raise
 
-    def close(self):
+    def close(self) -> None:
         self._file.close()
 
-    def __enter__(self):
+    def __enter__(self) -> "CoreFile":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # --- headers -------------------------------------------------------------------
@@ -210,7 +211,7 @@ class CoreFile(Memory):
                 return self.binary.read_file_bytes(addr, n)
         return None
 
-    def read(self, addr, size):
+    def read(self, addr: int, size: int) -> bytes:
         if size == 0:
             return b""
         end = addr + size
