@@ -75,8 +75,8 @@ class Target:
 
     def context(self, limits: Optional[Limits] = None) -> Context:
         # A fresh cache per decode: the target may have run since the last one.
-        ctx = Context(CachedMemory(self._memory()), self.types, self.binary.types_base(), self.go_version,
-                      limits or self.limits)
+        ctx = Context(CachedMemory(self._memory()), self.types, self.binary.types_base(),
+                      self.go_version, limits or self.limits)
         ctx.map_count = self.map_count  # type: ignore[assignment]  # Context declares None
         return ctx
 

@@ -1,8 +1,7 @@
 """Each cause of an unreadable read has its own message (issue 13, item 3), on real
 inputs: a segment the core lists without its bytes, a nil indirect cell pointer,
 a replay asked for bytes it did not record, a process killed under gdb.  (A
-truncated core: tests/test_hostile_cores.py, test_truncated_core_says_truncated.)
-Also runs the example in gdb_gomap/target.py's docstring, so it stays real API."""
+truncated core: tests/test_hostile_cores.py, test_truncated_core_says_truncated.)"""
 
 import json
 import re
@@ -10,7 +9,6 @@ import struct
 
 import pytest
 
-from gdb_gomap import target as target_module
 from gdb_gomap.backends.core_file import CoreFile
 from gdb_gomap.binary import GoBinary
 from gdb_gomap.decode import DumpOptions
@@ -44,22 +42,6 @@ def swiss_core(tmp_path_factory, gdb_path):
         truth = ex.truth
     yield binary, core, truth
     core.unlink(missing_ok=True)
-
-
-def test_docstring_example_runs(gcore):
-    """The module docstring's example, with the core and the map of a real program."""
-    code = target_module.__doc__.split("::", 1)[1].split("\n\n", 1)[1]
-    code = code.split("\nFront ends", 1)[0]
-    code = "\n".join(line[4:] for line in code.splitlines())
-    code = code.replace('"./server"', repr(str(gcore.binary))) \
-        .replace('"./core"', repr(str(gcore.core))).replace('"main.cache"', '"main.Big"')
-    code = code.replace("print(", "shown = (")
-    scope = {}
-    exec(compile(code, "target.py docstring", "exec"), scope)
-    snap = scope["snap"]
-    assert snap.count == F.ENTRIES and not snap.warnings, snap.warnings
-    assert dict(snap.entries) == {i * 7919: f"value-{i}" for i in range(F.ENTRIES)}
-    assert scope["shown"][0] == F.ENTRIES
 
 
 def test_listed_segment_without_bytes(gcore, tmp_path):
