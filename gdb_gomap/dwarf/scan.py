@@ -8,7 +8,7 @@ and 5 define.  It raises
 
 - ``ScanError`` for what it does not handle but DWARF allows (64-bit units,
   units other than compile units, vendor forms): the caller walks the DIEs
-  with pyelftools instead;
+  with pyelftools instead, and says so (``DwarfIndex.fallback``);
 - ``Malformed`` (a ScanError) for bytes no DWARF producer writes: an abbrev
   code the table lacks, a form DWARF does not define, a version that is not
   2-5, data running past the section, a DIE tree that does not close.  It
