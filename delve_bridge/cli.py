@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import traceback
+from typing import List, Optional
 
 from gdb_gomap import options
 from gdb_gomap.errors import GomapError, UsageError
@@ -152,14 +153,14 @@ def _on_signal(signum, frame):
     raise _Terminated()
 
 
-def main(argv=None):
+def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     own, program_args = split_program_args(argv)
     parser = build_parser()
     try:
         args = parser.parse_args(own)
     except SystemExit as exc:
-        return exc.code
+        return int(exc.code or 0)   # argparse exits 0 (help) or 2
     if not args.cmd:
         parser.print_help()
         return 2

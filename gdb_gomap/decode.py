@@ -6,9 +6,9 @@ from operator import itemgetter
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from .errors import UnreadableMemory
+from .errors import BadPointer
 from .limits import DEFAULT_LIMITS, Limits
-from .memory import check_pointer
+from .memory import is_plausible_pointer
 from .values import Unreadable, ValueDecoder, decode_strings
 
 
@@ -95,8 +95,8 @@ def resolve_indirect(ctx, cells, size, what, warn):
     reqs = []
     for i in idx:
         p = cells[i]
-        if not check_pointer(p):
-            out[i] = UnreadableMemory(p, size, f"nil or bad indirect {what} pointer")
+        if not is_plausible_pointer(p):
+            out[i] = BadPointer(p, size, f"indirect {what}")
         else:
             reqs.append(i)
     if size == 0:

@@ -6,6 +6,7 @@ and nothing else (a traceback only on request).  Subclasses carry the data a
 script may want (an address, a name) as attributes.
 """
 
+from typing import Optional
 
 # Characters that would break a message into lines (str.splitlines' breaks) or
 # drive a terminal: names and bytes from a corrupt binary or core can hold them.
@@ -22,16 +23,21 @@ class GomapError(Exception):
 
 
 class UnreadableMemory(GomapError):
-    """A read of target memory failed."""
+    """A read of target memory failed because the address is not mapped in the
+    target.  Each subclass names another cause and says what to do about it; raise
+    the one whose cause is known where the read fails."""
 
-    def __init__(self, addr, size, reason=""):
+    advice = "the address is not mapped in the target; check the expression or the core file"
+
+    def __init__(self, addr: int, size: int, reason: str = "") -> None:
         self.addr = addr
         self.size = size
         self.reason = reason
-        extra = f" ({reason})" if reason else ""
-        super().__init__(
-            f"cannot read {size} bytes at {addr:#x}{extra}: the address is not mapped "
-            f"in the target; check the expression or the core file")
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        extra = f" ({self.reason})" if self.reason else ""
+        return f"cannot read {self.size} bytes at {self.addr:#x}{extra}: {self.advice}"
 
 
 class ShortRead(UnreadableMemory):
@@ -40,22 +46,48 @@ class ShortRead(UnreadableMemory):
     The address is mapped: its bytes are missing from the file, so the message
     says that rather than "not mapped"."""
 
-    def __init__(self, addr, size, reason=""):
-        GomapError.__init__(
-            self, f"cannot read {size} bytes at {addr:#x}: "
-                  f"{reason or 'the file ends before them'}; give the whole core file")
-        self.addr = addr
-        self.size = size
-        self.reason = reason
+    def _message(self) -> str:
+        return (f"cannot read {self.size} bytes at {self.addr:#x}: "
+                f"{self.reason or 'the file ends before them'}; give the whole core file")
+
+
+class NotInCore(UnreadableMemory):
+    """The process had the memory, but the core file does not hold its bytes (a
+    segment listed without them, or left out), and the executable cannot stand in."""
+
+    advice = ("the process had this memory but the core file does not hold it; give a "
+              "complete core (gdb's gcore writes every mapping)")
+
+
+class NotRecorded(UnreadableMemory):
+    """A replay (gdb_gomap.replay) was asked for bytes its recording does not hold."""
+
+    advice = ("the recording holds only what the recorded decode read; record this "
+              "decode against the live process or core")
+
+
+class BadPointer(UnreadableMemory):
+    """A pointer read from a map (an indirect key or elem cell) is nil or not a
+    user-space address, so there is nothing to read behind it."""
+
+    def __init__(self, addr: int, size: int, what: str) -> None:
+        self.what = what
+        super().__init__(addr, size)
+
+    def _message(self) -> str:
+        nil = "nil" if self.addr == 0 else "not a user-space address"
+        return (f"the {self.what} pointer {self.addr:#x} is {nil}: the map was being "
+                f"written when it was read, or its memory is corrupt")
 
 
 class TargetGone(GomapError):
-    """The process went away while gomap was reading it."""
+    """The process went away while gomap was reading it (``pid`` None or 0 when
+    it is not known any more)."""
 
-    def __init__(self, pid, detail=""):
+    def __init__(self, pid: Optional[int], detail: str = "") -> None:
         self.pid = pid
-        super().__init__(f"process {pid} is gone{': ' + detail if detail else ''}; "
-                         f"nothing to read")
+        who = f"process {pid}" if pid else "the process"
+        super().__init__(f"{who} is gone{': ' + detail if detail else ''}; nothing to read")
 
 
 class NoDwarf(GomapError):

@@ -6,6 +6,8 @@ Everything else here is built on that one method: batched reads that coalesce
 neighbouring ranges, and a small cache for repeated reads of the same objects.
 """
 
+from typing import Dict, List, Sequence, Tuple, Union
+
 from .errors import UnreadableMemory
 
 # Two requests closer than this are served by one read of the span between them.
@@ -17,18 +19,19 @@ COALESCE_MAX = 1 << 20
 class Memory:
     """Base class of memory backends; subclasses implement :meth:`read`."""
 
-    def read(self, addr, size):
+    def read(self, addr: int, size: int) -> bytes:
         """Return exactly ``size`` bytes at ``addr`` or raise UnreadableMemory."""
         raise NotImplementedError
 
-    def read_many(self, requests):
+    def read_many(self, requests: Sequence[Tuple[int, int]]
+                  ) -> List[Union[bytes, UnreadableMemory]]:
         """Read many ``(addr, size)`` ranges; return a list of bytes or exceptions.
 
         Requests close to each other are served by one read.  A request that
         cannot be read yields its :class:`UnreadableMemory` in its place, so
         one bad pointer never spoils a batch.
         """
-        results = [None] * len(requests)
+        results: List[Union[bytes, UnreadableMemory]] = [b""] * len(requests)
         order = sorted(range(len(requests)), key=lambda i: requests[i][0])
         i = 0
         n = len(order)
@@ -57,7 +60,7 @@ class Memory:
             i = j
         return results
 
-    def _read_or_error(self, addr, size):
+    def _read_or_error(self, addr: int, size: int) -> Union[bytes, UnreadableMemory]:
         try:
             return self.read(addr, size) if size else b""
         except UnreadableMemory as exc:
@@ -67,13 +70,13 @@ class Memory:
 class CachedMemory(Memory):
     """Keeps whole reads below ``max_cached`` bytes, keyed by (addr, size)."""
 
-    def __init__(self, inner, max_cached=4096, max_items=100_000):
+    def __init__(self, inner: Memory, max_cached: int = 4096, max_items: int = 100_000) -> None:
         self.inner = inner
         self.max_cached = max_cached
         self.max_items = max_items
-        self._cache = {}
+        self._cache: Dict[Tuple[int, int], bytes] = {}
 
-    def read(self, addr, size):
+    def read(self, addr: int, size: int) -> bytes:
         if size > self.max_cached:
             return self.inner.read(addr, size)
         key = (addr, size)
@@ -89,11 +92,11 @@ class CachedMemory(Memory):
 class ChunkedMemory(Memory):
     """Splits reads into pieces of at most ``chunk`` bytes (for RPC backends)."""
 
-    def __init__(self, inner, chunk):
+    def __init__(self, inner: Memory, chunk: int) -> None:
         self.inner = inner
         self.chunk = chunk
 
-    def read(self, addr, size):
+    def read(self, addr: int, size: int) -> bytes:
         if size <= self.chunk:
             return self.inner.read(addr, size)
         parts = []
@@ -102,6 +105,6 @@ class ChunkedMemory(Memory):
         return b"".join(parts)
 
 
-def check_pointer(addr):
+def is_plausible_pointer(addr: int) -> bool:
     """True when ``addr`` could be a user-space pointer on amd64 (non-nil, canonical)."""
     return 4096 <= addr < (1 << 47)

@@ -2,7 +2,7 @@
 
 :class:`RecordingMemory` wraps any backend and keeps every region it read.
 :class:`ReplayMemory` serves reads from such regions and raises
-:class:`~gdb_gomap.errors.UnreadableMemory` for anything else, so a decode of
+:class:`~gdb_gomap.errors.NotRecorded` for anything else, so a decode of
 the same map through it reads exactly what it read from the live process.
 Bytes can be patched over a replay (``ReplayMemory.patched``) to see what a
 decoder makes of corrupt memory; the recorded regions are never changed.
@@ -18,7 +18,7 @@ import bisect
 import gzip
 import json
 
-from .errors import GomapError, UnreadableMemory
+from .errors import GomapError, NotRecorded, UnreadableMemory
 from .memory import Memory
 
 FORMAT = "gomap-replay/1"
@@ -73,30 +73,16 @@ class ReplayMemory(Memory):
         self._starts = [a for a, _ in regions]
         self._data = [d for _, d in regions]
         self._patches = sorted((patches or {}).items())
-        self.bytes_read = 0
-        self.reads = 0
 
     @property
     def regions(self):
         return list(zip(self._starts, self._data))
-
-    def region_of(self, addr):
-        """(start, bytes) of the region holding ``addr``, or None."""
-        i = bisect.bisect_right(self._starts, addr) - 1
-        if i >= 0 and addr < self._starts[i] + len(self._data[i]):
-            return self._starts[i], self._data[i]
-        return None
-
-    def readable(self, addr, size=1):
-        i = bisect.bisect_right(self._starts, addr) - 1
-        return i >= 0 and addr + size <= self._starts[i] + len(self._data[i])
 
     def patched(self, patches):
         """A new ReplayMemory over the same regions with ``patches`` (addr -> bytes) laid on."""
         new = ReplayMemory.__new__(ReplayMemory)
         new._starts, new._data = self._starts, self._data
         new._patches = sorted({**dict(self._patches), **(patches or {})}.items())
-        new.bytes_read = new.reads = 0
         return new
 
     def read(self, addr, size):
@@ -106,13 +92,11 @@ class ReplayMemory(Memory):
             raise UnreadableMemory(addr % (1 << 64), size, "bad range")
         i = bisect.bisect_right(self._starts, addr) - 1
         if i < 0 or addr + size > self._starts[i] + len(self._data[i]):
-            raise UnreadableMemory(addr, size, "not in the recorded memory")
+            raise NotRecorded(addr, size, "not in the recorded memory")
         off = addr - self._starts[i]
         data = self._data[i][off:off + size]
         if self._patches:
             data = self._apply(addr, size, data)
-        self.reads += 1
-        self.bytes_read += size
         return data
 
     def _apply(self, addr, size, data):

@@ -49,7 +49,6 @@ class Collected:
         self.klens, self.vlens = [], []   # string lengths ('str' columns only)
         self.want_cells = want_cells   # False: only count (the summary view)
         self.count = 0
-        self.nonnil_key_ptrs = self.nonnil_val_ptrs = 0
         # Cells kept at most (Limits.max_entries); live cells past it are only counted.
         self.max_keep = max_keep if max_keep is not None else float("inf")
 

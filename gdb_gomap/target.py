@@ -1,23 +1,35 @@
 """A target: one Go executable's DWARF plus one source of memory.
 
-This is the library entry point for scripts and every front end::
+This is the library entry point for scripts and every front end; a core file,
+say (tests/test_target_api.py runs this example)::
 
+    from gdb_gomap.backends.core_file import CoreFile
+    from gdb_gomap.binary import GoBinary
+    from gdb_gomap.paths import resolve_map
     from gdb_gomap.target import Target
-    t = Target.open("./server", memory)
-    snap = t.dump_variable("main.cache")
+
+    binary = GoBinary("./server")
+    with CoreFile("./core", binary) as core:
+        t = Target(binary, core)
+        map_type, header = resolve_map(t, "main.cache")
+        snap = t.dump(map_type, header)
+    print(snap.count, snap.to_json()["entries"][:3])
 
 Front ends give it their own :class:`~gdb_gomap.memory.Memory` (gdb's inferior,
 a core file, /proc/PID/mem, Delve).
 """
 
+from typing import Any, Dict, List, Optional, Tuple
+
 from . import classic, swiss
 from .binary import GoBinary
 from .decode import Context, DumpOptions
 from .dwarf import DwarfIndex, TypeTable
-from .errors import NoSuchName, NotAMap
+from .dwarf.types import GoType
+from .errors import NoSuchName, NotAMap, UsageError
 from .layout import detect
-from .limits import DEFAULT_LIMITS
-from .memory import CachedMemory
+from .limits import DEFAULT_LIMITS, Limits
+from .memory import CachedMemory, Memory
 from .nogc import no_gc
 from .snapshot import MapSnapshot
 
@@ -25,25 +37,34 @@ from .snapshot import MapSnapshot
 class Target:
     """A Go binary's types and a memory to read maps from."""
 
-    def __init__(self, binary, memory, limits=DEFAULT_LIMITS):
+    def __init__(self, binary: GoBinary, memory: Optional[Memory],
+                 limits: Limits = DEFAULT_LIMITS) -> None:
         self.binary = binary
         self.dwarf = binary.dwarf_info()
         self.index = DwarfIndex.load(binary, self.dwarf)
         self.types = TypeTable(self.dwarf, self.index)
         self.memory = memory
         self.limits = limits
-        self._layouts = {}
+        self._layouts: Dict[int, Any] = {}
 
-    @classmethod
-    def open(cls, exe_path, memory, limits=DEFAULT_LIMITS):
-        return cls(GoBinary(exe_path), memory, limits)
+    def _memory(self) -> Memory:
+        if self.memory is None:
+            raise UsageError("this Target has no memory to read yet; set target.memory to "
+                             "a Memory (a core file, a process, gdb's inferior)")
+        return self.memory
 
     @property
-    def go_version(self):
+    def warnings(self) -> List[str]:
+        """Lines the front ends show with every snapshot of this target: today only
+        why the DWARF index was built by the slow pyelftools walk, if it was."""
+        return [self.index.fallback] if self.index.fallback else []
+
+    @property
+    def go_version(self) -> str:
         return self.binary.go_version
 
     @property
-    def map_layout(self):
+    def map_layout(self) -> str:
         """The map implementation the binary links, from its runtime's header type:
         'classic', 'swiss' or 'unknown'."""
         if "runtime.hmap" in self.index.types:
@@ -52,14 +73,14 @@ class Target:
             return "swiss"
         return "unknown"
 
-    def context(self, limits=None):
+    def context(self, limits: Optional[Limits] = None) -> Context:
         # A fresh cache per decode: the target may have run since the last one.
-        ctx = Context(CachedMemory(self.memory), self.types, self.binary.types_base(), self.go_version,
-                      limits or self.limits)
-        ctx.map_count = self.map_count
+        ctx = Context(CachedMemory(self._memory()), self.types, self.binary.types_base(),
+                      self.go_version, limits or self.limits)
+        ctx.map_count = self.map_count  # type: ignore[assignment]  # Context declares None
         return ctx
 
-    def layout(self, map_type):
+    def layout(self, map_type: GoType) -> Any:
         """The ClassicLayout or SwissLayout of a map GoType (cached per type)."""
         lay = self._layouts.get(map_type.offset)
         if lay is None:
@@ -67,23 +88,24 @@ class Target:
             self._layouts[map_type.offset] = lay
         return lay
 
-    def map_type(self, name):
+    def map_type(self, name: str) -> GoType:
         """The map GoType spelled ``name`` (e.g. 'map[string]int', 'main.Named')."""
         t = self.types.by_name(name, want_kind="map")
         if t.kind != "map":
             raise NotAMap(f"{name} is a {t.kind}, not a Go map type")
         return t
 
-    def map_count(self, map_type, addr):
+    def map_count(self, map_type: GoType, addr: int) -> int:
         """The live count in the header at ``addr`` (0 for nil)."""
         if not addr:
             return 0
         lay = self.layout(map_type)
         name = "count" if lay.kind == "classic" else "used"
         off, size, signed = lay.header.fields[name]
-        return int.from_bytes(self.memory.read(addr + off, size), "little", signed=signed)
+        return int.from_bytes(self._memory().read(addr + off, size), "little", signed=signed)
 
-    def dump(self, map_type, header_addr, opts=None, limits=None):
+    def dump(self, map_type: GoType, header_addr: int, opts: Optional[DumpOptions] = None,
+             limits: Optional[Limits] = None) -> MapSnapshot:
         """Decode the map of type ``map_type`` whose header is at ``header_addr``."""
         opts = opts or DumpOptions()
         lay = self.layout(map_type)
@@ -94,14 +116,16 @@ class Target:
                 snap.split_groups = lay.split
             snap.stats = {"live": 0, "bytes": {"total": 0}}
             snap.key_kind, snap.elem_kind = lay.key.kind, lay.elem.kind
+            snap.warnings[:0] = self.warnings
             return snap
         mod = classic if lay.kind == "classic" else swiss
         with no_gc():
             snap = mod.decode(self.context(limits), lay, header_addr, opts)
         snap.key_kind, snap.elem_kind = lay.key.kind, lay.elem.kind
+        snap.warnings[:0] = self.warnings
         return snap
 
-    def variable(self, name):
+    def variable(self, name: str) -> Tuple[int, GoType]:
         """(address of the variable, its GoType) for a package-level variable."""
         off = self.index.variables.get(name)
         if off is None:
@@ -113,10 +137,3 @@ class Target:
             raise NoSuchName(f"{name} has no fixed address in DWARF")
         addr = int.from_bytes(bytes(loc[1:9]), "little")
         return addr, self.types.get(die.get_DIE_from_attribute("DW_AT_type").offset)
-
-    def dump_variable(self, name, opts=None, limits=None):
-        addr, t = self.variable(name)
-        if t.kind != "map":
-            raise NotAMap(f"{name} is a {t.name} ({t.kind}), not a Go map")
-        header = int.from_bytes(self.memory.read(addr, 8), "little")
-        return self.dump(t, header, opts, limits)

@@ -14,7 +14,7 @@ from itertools import repeat
 from operator import add, itemgetter, rshift, sub
 
 from .errors import UnreadableMemory
-from .memory import check_pointer
+from .memory import is_plausible_pointer
 
 _F32 = struct.Struct("<f")
 _F64 = struct.Struct("<d")
@@ -120,7 +120,7 @@ class ValueDecoder:
             for off in sites:
                 ptr = int.from_bytes(buf[off:off + 8], "little")
                 n = int.from_bytes(buf[off + 8:off + 16], "little", signed=True)
-                if n > 0 and check_pointer(ptr):
+                if n > 0 and is_plausible_pointer(ptr):
                     reqs.add((ptr, min(n, limit)))
         if not reqs:
             return
@@ -177,7 +177,7 @@ class ValueDecoder:
         n = int.from_bytes(buf[off + 8:off + 16], "little", signed=True)
         if n == 0:
             return ""
-        if n < 0 or not check_pointer(ptr):
+        if n < 0 or not is_plausible_pointer(ptr):
             return Unreadable(ptr, f"bad string header (ptr={ptr:#x}, len={n})")
         want = min(n, self.limits.max_string)
         data = self._strings.get((ptr, want))

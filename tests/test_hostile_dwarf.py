@@ -369,6 +369,45 @@ def test_zdebug_sections_read(base, cache_env):
     check_with_truth(base, base.gnu, ["main.GStr", "main.GVals"], cache_env)
 
 
+# --- the fast scanner's fallback is announced -----------------------------------------
+
+def test_scanner_fallback_is_announced(base, tmp_path, cache_env):
+    """One unit's type changed from DW_UT_compile to DW_UT_partial: valid DWARF 5
+    (pyelftools reads it), which the fast scanner does not handle.  The index is
+    then built by the slow walk, and the snapshot says so and why, in one warning
+    line; the maps still decode right, and the next run, from the cache, says
+    nothing."""
+    data = base.bytes_of("plain")
+    info = base.secs["plain"][".debug_info"]
+    unit = base.units[len(base.units) // 2]
+    at = info.offset + unit
+    assert struct.unpack_from("<IH", data, at)[1] == 5, "the base's DWARF is not version 5"
+    assert data[at + 6] == 0x01, "not a DW_UT_compile unit"
+    exe = tmp_path / "partial"
+    F.write_case(base, "plain", {at + 6: b"\x03"}, exe)
+    names = ["main.GStr", "main.GVals"]
+    rc, out, err = gomap_out("dump", "--core", base.core, "--exe", exe, names[0], "--json",
+                             env=cache_env)
+    assert rc == 0, err
+    warnings = json.loads(out)["warnings"]
+    notices = [w for w in warnings if "slow pyelftools walk" in w]
+    assert len(notices) == 1, warnings
+    assert "the fast scanner does not handle this DWARF: unit type 0x3" in notices[0]
+    assert "\n" not in notices[0]
+    # this run built the index by the slow walk; the next one reads it from the cache
+    rc, out, err = gomap_out("dump", "--core", base.core, "--exe", exe, names[1], "--json",
+                             env=cache_env)
+    assert rc == 0, err
+    assert not [w for w in json.loads(out)["warnings"] if "pyelftools" in w]
+    check_with_truth(base, exe, names, cache_env)
+    # the text view shows it as a warning line
+    fresh = dict(cache_env, GOMAP_CACHE=str(tmp_path / "fresh-cache"))
+    rc, out, err = gomap_out("dump", "--core", base.core, "--exe", exe, names[0], env=fresh)
+    assert rc == 0, err
+    assert [ln for ln in out.splitlines() if ln.startswith("warning: the DWARF name index "
+                                                         "was built by the slow")], out
+
+
 # --- the fuzzer, briefly ----------------------------------------------------------------
 
 def test_fuzz_dwarf(base):

@@ -23,9 +23,11 @@ executable's is refused (``force_exe`` decodes it anyway, with a warning).
 import bisect
 import os
 import struct
+from typing import List
 
-from ..binary import elf_kind, note_text
-from ..errors import BadCoreFile, ShortRead, UnreadableMemory, WrongExecutable
+from ..binary import GoBinary, elf_kind, note_text
+from ..errors import (BadCoreFile, NotInCore, ShortRead, UnreadableMemory,
+                      WrongExecutable)
 from ..files import open_regular
 from ..memory import Memory
 
@@ -53,10 +55,10 @@ class CoreFile(Memory):
     PT_LOAD segments.  ``force_exe`` turns a build-ID mismatch from an error
     (WrongExecutable) into a warning."""
 
-    def __init__(self, path, binary, force_exe=False):
+    def __init__(self, path: str, binary: GoBinary, force_exe: bool = False) -> None:
         self.path = path
         self.binary = binary
-        self.warnings = []
+        self.warnings: List[str] = []
         self._file = open_regular(path, "core file", "a core file", CORE_ADVICE, BadCoreFile)
         try:
             self._fd = self._file.fileno()
@@ -67,8 +69,14 @@ class CoreFile(Memory):
             self._file.close()
             raise
 
-    def close(self):
+    def close(self) -> None:
         self._file.close()
+
+    def __enter__(self) -> "CoreFile":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # --- headers -------------------------------------------------------------------
 
@@ -203,7 +211,7 @@ class CoreFile(Memory):
                 return self.binary.read_file_bytes(addr, n)
         return None
 
-    def read(self, addr, size):
+    def read(self, addr: int, size: int) -> bytes:
         if size == 0:
             return b""
         end = addr + size
@@ -224,21 +232,24 @@ class CoreFile(Memory):
                 nxt = self._starts[i] if i < len(self._starts) else end
                 piece = self._exe_piece(cur, min(end, nxt), listed=False)
             if not piece:
-                where = ("the core file lists it but does not hold it, and the executable "
-                         "does not map it" if seg else self._why_unlisted(cur))
-                raise UnreadableMemory(addr, size, where)
+                if seg:
+                    raise NotInCore(addr, size, "the core file lists it but does not hold "
+                                                "it, and the executable does not map it")
+                raise self._unlisted(addr, size, cur)
             if cur == addr and len(piece) == size:
                 return piece
             pieces.append(piece)
             cur += len(piece)
         return b"".join(pieces)
 
-    def _why_unlisted(self, addr):
+    def _unlisted(self, addr, size, cur):
+        """The error for a read of [addr, addr+size) at ``cur``, which no segment of
+        the core lists and no byte of the executable can stand in for."""
         for seg in self.binary.segments:
-            if seg.vaddr <= addr < seg.vaddr + seg.memsz and seg.writable:
-                return ("not in the core file; the executable has only the initial value of "
-                        "this writable data")
-        return "not in the core file or the executable"
+            if seg.vaddr <= cur < seg.vaddr + seg.memsz and seg.writable:
+                return NotInCore(addr, size, "not in the core file; the executable has only "
+                                             "the initial value of this writable data")
+        return UnreadableMemory(addr, size, "not in the core file or the executable")
 
     # --- build ID ------------------------------------------------------------------
 

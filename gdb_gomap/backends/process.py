@@ -10,9 +10,12 @@ import errno
 import os
 import struct
 import time
+import io
+from typing import List, Literal, Optional
 
-from ..binary import build_notes, note_text
-from ..errors import GomapError, NotPermitted, TargetGone, UnreadableMemory, WrongExecutable
+from ..binary import GoBinary, build_notes, note_text
+from ..errors import (GomapError, NotPermitted, TargetGone, UnreadableMemory, UsageError,
+                      WrongExecutable)
 from ..memory import Memory
 
 DENIED = (errno.EACCES, errno.EPERM)
@@ -26,7 +29,7 @@ _libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c
 _libc.ptrace.restype = ctypes.c_long
 
 
-def process_gone(pid):
+def process_gone(pid: int) -> bool:
     """True when ``pid`` no longer runs: no /proc entry, or a zombie waiting to be reaped
     (a process killed while stopped keeps its /proc entry, but its memory is gone)."""
     try:
@@ -78,10 +81,10 @@ def _notes_of(f):
 class StoppedProcess(Memory):
     """Use as a context manager: attach, read, detach."""
 
-    def __init__(self, pid):
+    def __init__(self, pid: int) -> None:
         self.pid = pid
-        self._attached = []
-        self._mem = None
+        self._attached: List[int] = []
+        self._mem: Optional[io.FileIO] = None
 
     def _proc_error(self, name, exc):
         """The error for a failed access to /proc/PID/NAME: not permitted, or gone."""
@@ -96,7 +99,7 @@ class StoppedProcess(Memory):
                               f"thread?); it is not a Go program")
         return GomapError(f"cannot read /proc/{self.pid}/{name}: {exc.strerror}")
 
-    def exe_path(self):
+    def exe_path(self) -> str:
         """The path of the process's executable, as /proc/PID/exe names it."""
         try:
             path = os.readlink(f"/proc/{self.pid}/exe")
@@ -109,7 +112,7 @@ class StoppedProcess(Memory):
                 f"and give it with --exe FILE")
         return path
 
-    def check_executable(self, binary):
+    def check_executable(self, binary: GoBinary) -> bool:
         """Refuse ``binary`` (WrongExecutable) unless it is the program the process
         runs: the same file as /proc/PID/exe, or one with the same build-ID notes.
         Returns False when /proc/PID/exe could not be read: then call
@@ -143,7 +146,7 @@ class StoppedProcess(Memory):
             f"not {binary.path} (build ID {note_text(name, ours[name][1])}): give its "
             f"executable with --exe or leave --exe out, or --force-exe to decode anyway")
 
-    def check_executable_in_memory(self, binary):
+    def check_executable_in_memory(self, binary: GoBinary) -> None:
         """The same check from the process's memory (attached): the build-ID notes
         where ``binary`` puts them must hold its own."""
         def read(addr, n):
@@ -164,7 +167,7 @@ class StoppedProcess(Memory):
                 f"{found}; give its executable with --exe or leave --exe out, or "
                 f"--force-exe to decode anyway")
 
-    def __enter__(self):
+    def __enter__(self) -> "StoppedProcess":
         if process_gone(self.pid):
             raise TargetGone(self.pid, "no such process")
         try:
@@ -193,7 +196,7 @@ class StoppedProcess(Memory):
             raise
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         if self._mem is not None:
             self._mem.close()
             self._mem = None
@@ -203,9 +206,12 @@ class StoppedProcess(Memory):
             _reap(dead)
         return False
 
-    def read(self, addr, size):
+    def read(self, addr: int, size: int) -> bytes:
         if size == 0:
             return b""
+        if self._mem is None:
+            raise UsageError(f"process {self.pid} is read only while attached: use the "
+                             f"StoppedProcess in a with block")
         try:
             self._mem.seek(addr)
             data = self._mem.read(size)

@@ -5,6 +5,7 @@ import contextlib
 import os
 import sys
 import traceback
+from typing import List, Optional
 
 from .. import options
 from ..backends.core_file import CoreFile
@@ -123,12 +124,12 @@ def cmd_list(args, report=False):
     output.emit_listing(found, args, sys.stdout.write, header, intro=True, markdown=report)
 
 
-def main(argv=None):
+def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
-        return exc.code
+        return int(exc.code or 0)   # argparse exits 0 (help) or 2
     if not args.cmd:
         parser.print_help()
         return 2

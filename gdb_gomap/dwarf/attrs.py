@@ -5,8 +5,6 @@ GO_KEY = 0x2901
 GO_ELEM = 0x2902
 GO_EMBEDDED_FIELD = 0x2903
 GO_RUNTIME_TYPE = 0x2904
-GO_PACKAGE_NAME = 0x2905
-GO_DICT_INDEX = 0x2906
 
 # reflect.Kind values as the compiler writes them into DW_AT_go_kind.
 KIND_NAMES = {
@@ -16,7 +14,6 @@ KIND_NAMES = {
     17: "array", 18: "chan", 19: "func", 20: "interface", 21: "map", 22: "ptr",
     23: "slice", 24: "string", 25: "struct", 26: "unsafe.Pointer",
 }
-KIND_MAP = 21
 
 TYPE_TAGS = frozenset((
     "DW_TAG_base_type", "DW_TAG_pointer_type", "DW_TAG_structure_type",

@@ -77,6 +77,8 @@ class DwarfIndex:
     runtime_types:  DW_AT_go_runtime_type value -> DIE offset (for interfaces)
     from_cache:     True when it was read from the disk cache (and so may be
                     rebuilt by :meth:`rebuild` if the DWARF disagrees with it)
+    fallback:       None, or one line saying why this index was built by the slow
+                    pyelftools walk instead of the fast scanner (see :meth:`build`)
     """
 
     def __init__(self, types, variables, runtime_types):
@@ -84,6 +86,7 @@ class DwarfIndex:
         self.variables = variables
         self.runtime_types = runtime_types
         self.from_cache = False
+        self.fallback = None   # why the fast scanner gave way to the slow walk, if it did
         self._dwarf = None
         self._path = None
         self._variable_names = None
@@ -177,6 +180,7 @@ class DwarfIndex:
         fresh = self.build(self._dwarf)
         self.types, self.variables = fresh.types, fresh.variables
         self.runtime_types = fresh.runtime_types
+        self.fallback = fresh.fallback
         self.from_cache = False
         self._variable_names = None
         if self._path is not None:
@@ -194,7 +198,8 @@ class DwarfIndex:
         """Index with the fast scanner.  Where the scanner meets bytes that break
         DWARF's rules, pyelftools confirms it on that one unit (CorruptDwarf, at
         once, however large the binary); the whole slow walk is only for what
-        the scanner does not handle, or if pyelftools reads that unit fine."""
+        the scanner does not handle, or if pyelftools reads that unit fine.  An
+        index built by the slow walk says why in :attr:`fallback`."""
         try:
             info = dwarfinfo.debug_info_sec.stream.getvalue()
             abbrev = dwarfinfo.debug_abbrev_sec.stream.getvalue()
@@ -206,9 +211,17 @@ class DwarfIndex:
             confirmed = _confirm(dwarfinfo, exc)
             if confirmed is not None:
                 raise confirmed from exc
-        except (scan.ScanError, IndexError, KeyError, ValueError, AttributeError):
-            pass
-        return cls.build_slow(dwarfinfo)
+            why = (f"the fast scanner took {exc.section} offset {exc.offset:#x} for malformed "
+                   f"({exc}) but pyelftools reads it: a gomap bug, please report it")
+        except scan.ScanError as exc:
+            why = f"the fast scanner does not handle this DWARF: {exc}"
+        except (IndexError, KeyError, ValueError, AttributeError) as exc:
+            why = (f"the fast scanner failed ({type(exc).__name__}: {exc}): a gomap bug, "
+                   f"please report it")
+        index = cls.build_slow(dwarfinfo)
+        index.fallback = (f"the DWARF name index was built by the slow pyelftools walk (many "
+                          f"times slower; kept in the cache after): {why}")
+        return index
 
     @classmethod
     def build_slow(cls, dwarfinfo):

@@ -8,7 +8,7 @@ and 5 define.  It raises
 
 - ``ScanError`` for what it does not handle but DWARF allows (64-bit units,
   units other than compile units, vendor forms): the caller walks the DIEs
-  with pyelftools instead;
+  with pyelftools instead, and says so (``DwarfIndex.fallback``);
 - ``Malformed`` (a ScanError) for bytes no DWARF producer writes: an abbrev
   code the table lacks, a form DWARF does not define, a version that is not
   2-5, data running past the section, a DIE tree that does not close.  It
@@ -16,7 +16,9 @@ and 5 define.  It raises
   than walk everything.
 """
 
-from .attrs import GO_KIND, GO_RUNTIME_TYPE
+from elftools.dwarf.enums import ENUM_DW_AT, ENUM_DW_FORM, ENUM_DW_TAG, ENUM_DW_UT
+
+from .attrs import GO_KIND, GO_RUNTIME_TYPE, TYPE_TAGS
 
 
 class ScanError(Exception):
@@ -37,20 +39,36 @@ class Malformed(ScanError):
         self.final = final
 
 
-TAG_VARIABLE = 0x34
-TYPE_TAG_CODES = frozenset((0x24, 0x0F, 0x13, 0x01, 0x16, 0x15, 0x3B))
-AT_NAME, AT_LOCATION = 0x03, 0x02
+# The numbers the scanner compares against, looked up once by their DWARF names.
+FORM = {name[len("DW_FORM_"):]: code for name, code in ENUM_DW_FORM.items()
+        if isinstance(code, int)}
+TAG_VARIABLE = ENUM_DW_TAG["DW_TAG_variable"]
+TYPE_TAG_CODES = frozenset(ENUM_DW_TAG[name] for name in TYPE_TAGS)
+AT_NAME, AT_LOCATION = ENUM_DW_AT["DW_AT_name"], ENUM_DW_AT["DW_AT_location"]
+UT_COMPILE = ENUM_DW_UT["DW_UT_compile"]
 
-# form -> fixed size in bytes (None: variable, handled in code)
-FIXED = {0x03: None, 0x04: None, 0x05: 2, 0x06: 4, 0x07: 8, 0x08: None, 0x09: None,
-         0x0A: None, 0x0B: 1, 0x0C: 1, 0x0D: None, 0x0E: 4, 0x0F: None, 0x10: 4, 0x11: 1,
-         0x12: 2, 0x13: 4, 0x14: 8, 0x15: None, 0x17: 4, 0x18: None, 0x19: 0, 0x1A: None,
-         0x1B: None, 0x1C: 4, 0x1D: 4, 0x1E: 16, 0x1F: 4, 0x20: 8, 0x21: 0, 0x22: None,
-         0x23: None, 0x24: 8, 0x25: 1, 0x26: 2, 0x27: 3, 0x28: 4, 0x29: 1, 0x2A: 2, 0x2B: 3,
-         0x2C: 4}
-FORM_INDIRECT = 0x16   # the form is a ULEB128 in the DIE, before the value
-VENDOR_FORMS = range(0x1F00, 0x2100)   # GNU and LLVM extensions: valid, not handled here
-ULEB_FORMS = frozenset((0x0D, 0x0F, 0x15, 0x1A, 0x1B, 0x22, 0x23))
+(FORM_ADDR, FORM_BLOCK1, FORM_BLOCK2, FORM_BLOCK4, FORM_STRING, FORM_STRP,
+ FORM_INDIRECT, FORM_IMPLICIT_CONST) = (FORM[n] for n in (
+    "addr", "block1", "block2", "block4", "string", "strp", "indirect", "implicit_const"))
+BLOCK_ULEB_FORMS = frozenset((FORM["block"], FORM["exprloc"]))   # a ULEB128 length, then bytes
+
+# form -> fixed size in bytes (None: variable, handled in code; DW_FORM_addr: the
+# unit's address size).  A form not here is not one DWARF 2-5 defines.
+FIXED = {FORM[name]: size for name, size in (
+    ("block2", None), ("block4", None), ("data2", 2), ("data4", 4), ("data8", 8),
+    ("string", None), ("block", None), ("block1", None), ("data1", 1), ("flag", 1),
+    ("sdata", None), ("strp", 4), ("udata", None), ("ref_addr", 4), ("ref1", 1),
+    ("ref2", 2), ("ref4", 4), ("ref8", 8), ("ref_udata", None), ("sec_offset", 4),
+    ("exprloc", None), ("flag_present", 0), ("strx", None), ("addrx", None),
+    ("ref_sup4", 4), ("strp_sup", 4), ("data16", 16), ("line_strp", 4), ("ref_sig8", 8),
+    ("implicit_const", 0), ("loclistx", None), ("rnglistx", None), ("ref_sup8", 8),
+    ("strx1", 1), ("strx2", 2), ("strx3", 3), ("strx4", 4), ("addrx1", 1), ("addrx2", 2),
+    ("addrx3", 3), ("addrx4", 4))}
+# The GNU and LLVM extensions' range (DW_FORM_GNU_addr_index and the like): valid
+# DWARF, not handled here.
+VENDOR_FORMS = range(0x1F00, 0x2100)
+ULEB_FORMS = frozenset(FORM[name] for name in (
+    "sdata", "udata", "ref_udata", "strx", "addrx", "loclistx", "rnglistx"))
 
 
 def uleb128(data, pos):
@@ -94,7 +112,7 @@ def parse_abbrevs(data, offset):
             form, pos = uleb128(data, pos)
             if attr == 0 and form == 0:
                 break
-            if form == 0x21:  # implicit_const: the value lives in the abbrev
+            if form == FORM_IMPLICIT_CONST:  # the value lives in the abbrev
                 pos = _skip_leb(data, pos)
             if form in VENDOR_FORMS:
                 raise ScanError(f"DWARF form {form:#x} is not handled")
@@ -111,7 +129,7 @@ def _plan(tag, specs, addr_size):
         wanted = (AT_NAME, AT_LOCATION)
     steps = []
     for attr, form in specs:
-        size = addr_size if form == 0x01 else FIXED.get(form)
+        size = addr_size if form == FORM_ADDR else FIXED.get(form)
         steps.append((attr if attr in wanted else 0, form, size))
     # merge runs of unwanted fixed-size attributes into one skip
     merged = []
@@ -130,6 +148,11 @@ def scan(info, abbrev, debug_str=b""):
     """Return (types, variables, runtime_types) as DwarfIndex wants them."""
     types, variables, rtypes = {}, {}, {}
     abbrev_cache = {}
+    # The constants the DIE loop compares with, as locals (faster than globals).
+    form_addr, form_string, form_strp, form_indirect = FORM_ADDR, FORM_STRING, FORM_STRP, \
+        FORM_INDIRECT
+    fixed, at_name, go_kind, go_runtime_type, tag_variable = FIXED, AT_NAME, GO_KIND, \
+        GO_RUNTIME_TYPE, TAG_VARIABLE
     pos = unit_start = die_off = aoff = 0
     n = len(info)
     in_abbrev = False
@@ -153,7 +176,7 @@ def scan(info, abbrev, debug_str=b""):
             if version >= 5:
                 if version > 5:
                     raise Malformed(f"DWARF version {version} is not one of 2-5", pos, pos)
-                if info[pos + 6] != 0x01:  # DW_UT_compile only
+                if info[pos + 6] != UT_COMPILE:
                     raise ScanError(f"unit type {info[pos + 6]:#x} is not handled")
                 addr_size = info[pos + 7]
                 aoff = int.from_bytes(info[pos + 8:pos + 12], "little")
@@ -189,35 +212,35 @@ def scan(info, abbrev, debug_str=b""):
                     if form == -1:
                         pos += size
                         continue
-                    if form == FORM_INDIRECT:
+                    if form == form_indirect:
                         form, pos = uleb128(info, pos)
-                        size = addr_size if form == 0x01 else FIXED.get(form)
+                        size = addr_size if form == form_addr else fixed.get(form)
                     if attr == 0:
                         pos = _skip(info, pos, form, size)
                         continue
-                    if attr == AT_NAME:
-                        if form == 0x08:
+                    if attr == at_name:
+                        if form == form_string:
                             z = info.index(b"\0", pos)
                             name = info[pos:z].decode("utf-8", "replace")
                             pos = z + 1
-                        elif form == 0x0E and debug_str:
+                        elif form == form_strp and debug_str:
                             o = int.from_bytes(info[pos:pos + 4], "little")
                             z = debug_str.index(b"\0", o)
                             name = debug_str[o:z].decode("utf-8", "replace")
                             pos += 4
                         else:
                             pos = _skip(info, pos, form, size)
-                    elif attr == GO_KIND:
+                    elif attr == go_kind:
                         kind = True
                         pos = _skip(info, pos, form, size)
-                    elif attr == GO_RUNTIME_TYPE:
-                        if size is not None and form == 0x01:
+                    elif attr == go_runtime_type:
+                        if size is not None and form == form_addr:
                             rt = int.from_bytes(info[pos:pos + size], "little")
                         pos = _skip(info, pos, form, size)
                     else:  # AT_LOCATION
                         has_loc = True
                         pos = _skip(info, pos, form, size)
-                if tag == TAG_VARIABLE:
+                if tag == tag_variable:
                     if depth == 1 and name and has_loc:
                         variables[name] = die_off
                 elif name is not None:
@@ -257,18 +280,18 @@ def scan(info, abbrev, debug_str=b""):
 def _skip(data, pos, form, size):
     if size is not None:
         return pos + size
-    if form == 0x08:
+    if form == FORM_STRING:
         return data.index(b"\0", pos) + 1
     if form in ULEB_FORMS:
         return _skip_leb(data, pos)
-    if form == 0x0A:
+    if form == FORM_BLOCK1:
         return pos + 1 + data[pos]
-    if form in (0x09, 0x18):
+    if form in BLOCK_ULEB_FORMS:
         n, pos = uleb128(data, pos)
         return pos + n
-    if form == 0x03:
+    if form == FORM_BLOCK2:
         return pos + 2 + int.from_bytes(data[pos:pos + 2], "little")
-    if form == 0x04:
+    if form == FORM_BLOCK4:
         return pos + 4 + int.from_bytes(data[pos:pos + 4], "little")
     if form in VENDOR_FORMS or form == FORM_INDIRECT:   # (an indirect form naming indirect)
         raise ScanError(f"DWARF form {form:#x} is not handled")

@@ -87,7 +87,6 @@ class GoType:
         self.fields = []
         self.count = 0              # arrays
         self.empty_interface = True  # interfaces: eface or iface
-        self.map_die = None         # maps: the DIE offset that carries go_key/go_elem
         self._elem_off = None
         self._key_off = None
         self._target_off = None     # pointers (and the map/chan header pointer)
@@ -116,14 +115,6 @@ class GoType:
     def target(self):
         """For pointers, maps and chans: what the pointer points at (maps: the header)."""
         return self._ref(self._target_off)
-
-    @property
-    def key_offset(self):
-        return self._key_off
-
-    @property
-    def elem_offset(self):
-        return self._elem_off
 
     def field(self, name):
         for f in self.fields:
@@ -299,7 +290,6 @@ class TypeTable:
             key_off = self._ref_offset(die, GO_KEY)
         if GO_ELEM in die.attributes:
             elem_off = self._ref_offset(die, GO_ELEM)
-        map_die = offset if go_kind == 21 else None
         seen = 0
         while die.tag == "DW_TAG_typedef" and "DW_AT_type" in die.attributes and seen < 32:
             die = self._ref(die, "DW_AT_type")
@@ -319,8 +309,6 @@ class TypeTable:
         kind = self._kind(die, go_kind, name)
         t = GoType(self, die.offset, name, kind, size, go_kind, rtype)
         t._key_off, t._elem_off = key_off, elem_off
-        if map_die is not None:
-            t.map_die = map_die
         tag = die.tag
         if "DW_AT_type" in die.attributes and tag in ("DW_TAG_pointer_type", "DW_TAG_array_type"):
             t._target_off = self._ref_offset(die, "DW_AT_type")
