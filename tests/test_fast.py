@@ -152,6 +152,19 @@ def test_text_view_shows_every_entry_and_block(fid, name, expr):
         assert len(re.findall(r"^(?:table \d+ group \d+|group)\s+0x", out, re.M)) == n
 
 
+@pytest.mark.parametrize("fid,name,expr", [c for c in CASES if "GNil" not in c.id])
+def test_bytes_held_are_the_regions_the_program_names(fid, name, expr):
+    """The map's own memory (header, buckets, overflow, directory, tables, groups)
+    adds up to the regions the program listed; indirect keys and elems come on top."""
+    rec = fixtures.load(fid)
+    regions = rec.truth["maps"][name]["regions"]
+    snap = _dump(rec, expr, entries=False)
+    held = dict(snap.stats["bytes"])
+    own = held["total"] - held.get("indirect_keys", 0) - held.get("indirect_elems", 0)
+    assert own == sum(r["size"] for r in regions), (held, regions)
+    assert f"\n  held       {held['total']:,} bytes" in _text(snap)
+
+
 # -- the SVG picture -----------------------------------------------------------
 
 def _slot_rects(svg):
