@@ -26,6 +26,7 @@ from gdb_gomap.render import difftext
 from gdb_gomap.render import text as text_view
 from gdb_gomap.render.jsonout import write_json
 from gdb_gomap.render.svg import COLORS, LEGEND, diff_svg, snapshot_svg
+from gdb_gomap.target import Target
 from tests import fixtures
 from tests.mapcheck import canon, compare, schema_problems
 
@@ -344,7 +345,7 @@ def test_the_truth_comparison_sees_one_changed_byte(fid):
     cell = rec.target.layout(rec.target.map_type("map[int64]int64")).elems
     elem_at = addr + cell.offset + slot.index * cell.stride
     old = rec.memory.read(elem_at, 1)
-    patched = rec.target.__class__(rec.binary, rec.memory.patched({elem_at: bytes([old[0] ^ 1])}))
+    patched = Target(rec.binary, rec.memory.patched({elem_at: bytes([old[0] ^ 1])}))
     mt, header = resolve_map(patched, "main.GInt")
     problems = compare(rec.truth["maps"]["main.GInt"],
                        _json(patched.dump(mt, header, DumpOptions(detail=True))))
