@@ -5,7 +5,7 @@ say (tests/test_target_api.py runs this example)::
 
     from gdb_gomap.backends.core_file import CoreFile
     from gdb_gomap.binary import GoBinary
-    from gdb_gomap.paths import resolve_map
+    from gdb_gomap.resolve import resolve_map
     from gdb_gomap.target import Target
 
     binary = GoBinary("./server")

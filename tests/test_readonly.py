@@ -6,10 +6,6 @@ import hashlib
 import pytest
 
 from gdb_gomap.backends.process import StoppedProcess
-from gdb_gomap.binary import GoBinary
-from gdb_gomap.decode import DumpOptions
-from gdb_gomap.resolve import resolve_map
-from gdb_gomap.target import Target
 from tests import harness, toolchains
 from tests.test_dump import GLOBALS, _dump_cmds
 
@@ -18,27 +14,23 @@ BUILDS = [b for b in toolchains.MATRIX if b.opt == "opt" and b.experiment == ""
           and b.version in ("1.23.9", "1.26.6")]
 
 
-def _map_memory_digest(pid, binary):
-    """SHA-256 over every map's header and bucket/group/table/directory memory."""
+def _truth_regions(truth):
+    """(map, what, address, size) of every piece of memory the program says its
+    maps occupy (the truth's ``regions``): chosen by the Go program, not by gomap."""
+    out = []
+    for name, m in sorted(truth["maps"].items()):
+        for r in m.get("regions") or []:
+            out.append((name, r["what"], int(r["address"], 16), r["size"]))
+    return out
+
+
+def _memory_digest(pid, regions):
+    """SHA-256 over the bytes of ``regions``, read with the process stopped."""
     h = hashlib.sha256()
     with StoppedProcess(pid) as mem:
-        t = Target(GoBinary(binary), mem)
-        for name in GLOBALS:
-            mt, addr = resolve_map(t, name)
-            h.update(name.encode() + addr.to_bytes(8, "little"))
-            if not addr:
-                continue
-            snap = t.dump(mt, addr, DumpOptions(detail=True))
-            lay = t.layout(mt)
-            h.update(mem.read(addr, lay.header.size))
-            for c in snap.chains or []:
-                for b in c.buckets:
-                    h.update(mem.read(b.address, lay.bucket_size))
-            for tb in snap.tables or []:
-                h.update(mem.read(tb.address, lay.table.size))
-                h.update(mem.read(tb.groups_address, (tb.lengthMask + 1) * lay.group_size))
-            if snap.group_address:
-                h.update(mem.read(snap.group_address, lay.group_size))
+        for name, what, addr, size in regions:
+            h.update(f"{name} {what} {addr:#x} {size}".encode())
+            h.update(mem.read(addr, size))
     return h.hexdigest()
 
 
@@ -48,7 +40,11 @@ def test_dumps_leave_the_target_untouched(build, tmp_path, gdb_path):
     out = tmp_path / "out"
     out.mkdir()
     with harness.start_example(binary, tmp_path / "truth.json") as ex:
-        before = _map_memory_digest(ex.pid, binary)
+        regions = _truth_regions(ex.truth)
+        kinds = {what for _, what, _, _ in regions}
+        assert {"header", "buckets" if build.layout == "classic" else "groups"} <= kinds
+        assert sum(size for *_, size in regions) > 100_000, "the truth names too little memory"
+        before = _memory_digest(ex.pid, regions)
         res = harness.gdb_batch(
             ["-p", str(ex.pid)],
             ["set may-call-functions off", "set may-write-memory off",
@@ -58,6 +54,6 @@ def test_dumps_leave_the_target_untouched(build, tmp_path, gdb_path):
         written = sorted(p.name for p in out.iterdir())
         assert len(written) == len(GLOBALS), res.stdout + res.stderr
         assert "gomap: internal error" not in res.stdout + res.stderr
-        after = _map_memory_digest(ex.pid, binary)
+        after = _memory_digest(ex.pid, regions)
         assert before == after, "map memory changed across the dumps"
         assert ex.alive(), "the program did not survive being read"

@@ -86,6 +86,11 @@ func jfloat(f float64) any {
 // hexp formats an address the way the truth file wants it.
 func hexp(p uintptr) string { return "0x" + strconv.FormatUint(uint64(p), 16) }
 
+// region is one piece of memory a map occupies, for the truth's "regions".
+func region(what string, p unsafe.Pointer, size uintptr) obj {
+	return obj{{"what", what}, {"address", hexp(uintptr(p))}, {"size", juint(uint64(size))}}
+}
+
 // hexnull is hexp, or JSON null for 0.
 func hexnull(p uintptr) any {
 	if p == 0 {

@@ -67,8 +67,9 @@ func bucketGeometry(mt reflect.Type, typ unsafe.Pointer) (size, ovOff uintptr) {
 	return size, ovOff
 }
 
-// chainOf lists a bucket and its overflow buckets.
-func chainOf(b unsafe.Pointer, ovOff uintptr) []any {
+// chainOf lists a bucket and its overflow buckets; each overflow bucket is
+// also added to *regions.
+func chainOf(b unsafe.Pointer, ovOff, bsize uintptr, regions *[]any) []any {
 	chain := []any{}
 	for n := 0; b != nil && n < maxChain; n++ {
 		th := make([]any, 8)
@@ -76,6 +77,9 @@ func chainOf(b unsafe.Pointer, ovOff uintptr) []any {
 			th[i] = jint(int64(rd8(b, uintptr(i))))
 		}
 		chain = append(chain, obj{{"address", hexp(uintptr(b))}, {"tophash", th}})
+		if n > 0 {
+			*regions = append(*regions, region("overflow", b, bsize))
+		}
 		b = rdPtr(b, ovOff)
 	}
 	return chain
@@ -102,24 +106,31 @@ func layoutTruth(h unsafe.Pointer, mt reflect.Type, typ unsafe.Pointer) (obj, ob
 	}
 	hdr = append(hdr, kv{"extra", hexp(rdWord(h, hExtra))})
 
-	var extra obj
 	nb := uintptr(1) << st.B
-	if nb > maxBucketsShown {
-		return hdr, extra
+	nold := nb / 2
+	if st.flags&flagSameSize != 0 {
+		nold = nb
 	}
 	bsize, ovOff := bucketGeometry(mt, typ)
+	regions := []any{region("header", h, hExtra+8)}
+	if buckets != nil {
+		regions = append(regions, region("buckets", buckets, nb*bsize))
+	}
+	if old != nil {
+		regions = append(regions, region("oldbuckets", old, nold*bsize))
+	}
+	extra := obj{{"regions", regions}}
+	if nb > maxBucketsShown {
+		return hdr, extra // overflow buckets not listed: their chains are not followed
+	}
 	detail := []any{}
 	if buckets != nil {
 		for i := uintptr(0); i < nb; i++ {
-			detail = append(detail, obj{{"index", jint(int64(i))}, {"chain", chainOf(unsafe.Add(buckets, i*bsize), ovOff)}})
+			detail = append(detail, obj{{"index", jint(int64(i))}, {"chain", chainOf(unsafe.Add(buckets, i*bsize), ovOff, bsize, &regions)}})
 		}
 	}
 	extra = append(extra, kv{"buckets_detail", detail})
 	if old != nil {
-		nold := nb / 2
-		if st.flags&flagSameSize != 0 {
-			nold = nb
-		}
 		olds := []any{}
 		for j := uintptr(0); j < nold; j++ {
 			b := unsafe.Add(old, j*bsize)
@@ -127,11 +138,12 @@ func layoutTruth(h unsafe.Pointer, mt reflect.Type, typ unsafe.Pointer) (obj, ob
 			olds = append(olds, obj{
 				{"index", jint(int64(j))},
 				{"evacuated", t0 >= 2 && t0 <= 4},
-				{"chain", chainOf(b, ovOff)},
+				{"chain", chainOf(b, ovOff, bsize, &regions)},
 			})
 		}
 		extra = append(extra, kv{"old_buckets", olds})
 	}
+	extra[0].V = regions
 	return hdr, extra
 }
 

@@ -118,18 +118,23 @@ func layoutTruth(h unsafe.Pointer, mt reflect.Type, typ unsafe.Pointer) (obj, ob
 	}
 	gsize := groupSize(mt, typ)
 	tables := []any{}
+	regions := []any{region("header", h, mClearSeq+8)}
 	extra := obj{}
 	if dirLen == 0 {
 		var ctrl any
 		if dirPtr != nil {
 			ctrl = juint(rd64(dirPtr, 0))
+			regions = append(regions, region("group", dirPtr, gsize))
 		}
-		extra = append(extra, kv{"tables", tables}, kv{"group_ctrl", ctrl})
+		extra = append(extra, kv{"tables", tables}, kv{"group_ctrl", ctrl}, kv{"regions", regions})
 		return hdr, extra
 	}
+	regions = append(regions, region("directory", dirPtr, uintptr(dirLen)*8))
 	for _, t := range distinctTables(h) {
 		data := rdPtr(t.p, tGroupsData)
 		mask := rd64(t.p, tLengthMask)
+		regions = append(regions, region("table", t.p, tLengthMask+8),
+			region("groups", data, uintptr(mask+1)*gsize))
 		ctrl := make([]any, 0, mask+1)
 		for g := uint64(0); g <= mask; g++ {
 			ctrl = append(ctrl, juint(rd64(data, uintptr(g)*gsize)))
@@ -147,7 +152,7 @@ func layoutTruth(h unsafe.Pointer, mt reflect.Type, typ unsafe.Pointer) (obj, ob
 			{"ctrl", ctrl},
 		})
 	}
-	extra = append(extra, kv{"tables", tables})
+	extra = append(extra, kv{"tables", tables}, kv{"regions", regions})
 	return hdr, extra
 }
 

@@ -1,0 +1,3 @@
+module twostates
+
+go 1.21
