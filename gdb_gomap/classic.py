@@ -11,6 +11,7 @@ per-cell path.
 from .budget import Budget, BudgetSpent
 from .decode import Tally, build_entries, keep_at_most, raw_cells, remap_slots
 from .errors import UnreadableMemory
+from .fields import header_keys
 from .slab import Collected, Scanner, indirect_counts, tag_translation
 from .snapshot import Bucket, Chain, MapSnapshot, Slot
 
@@ -19,6 +20,7 @@ TOPHASH_STATE = {EMPTY_REST: "emptyRest", EMPTY_ONE: "emptyOne", EVAC_X: "evacua
                  EVAC_Y: "evacuatedY", EVAC_EMPTY: "evacuatedEmpty"}
 FLAG_HASH_WRITING, FLAG_SAME_SIZE = 4, 8
 MAX_B = 40
+HEADER = header_keys("classic")   # the header fields a snapshot keeps, in order
 
 LIVE = tag_translation(lambda b: b >= MIN_TOPHASH)
 EVACUATED = tag_translation(lambda b: EVAC_X <= b <= EVAC_EMPTY)
@@ -214,8 +216,7 @@ def decode(ctx, layout, addr, opts):
                        ctx.go_version, 0)
     hdr = ctx.mem.read(addr, L.header.size)
     h = L.header.read_all(hdr)
-    snap.header = {k: h[k] for k in ("count", "flags", "B", "noverflow", "hash0", "buckets",
-                                     "oldbuckets", "nevacuate", "clearSeq", "extra") if k in h}
+    snap.header = {k: h[n] for n, k in HEADER if n in h}
     if h.get("extra") and L.extra is not None:
         try:
             snap.extra = L.extra.read_all(ctx.mem.read(h["extra"], L.extra.size))

@@ -19,6 +19,7 @@ zeroed from one it left in place.
 from collections import Counter
 
 from .errors import UsageError
+from .fields import json_keys
 
 SCHEMA_ID = "gomap-diff/1"
 WORD = 8    # bytes of a pointer, an int, a length
@@ -27,12 +28,11 @@ LIVE_STATES = ("live", "full")
 TOMBSTONE_STATES = ("emptyOne", "deleted")
 EVACUATED_STATES = ("evacuatedX", "evacuatedY", "evacuatedEmpty")
 
-CLASSIC_HEADER = ("count", "flags", "B", "noverflow", "hash0", "buckets", "oldbuckets",
-                  "nevacuate", "clearSeq", "extra")
-SWISS_HEADER = ("used", "seed", "dirPtr", "dirLen", "globalDepth", "globalShift", "writing",
-                "tombstonePossible", "clearSeq", "group")
-TABLE_FIELDS = ("used", "capacity", "growthLeft", "localDepth", "index", "groups",
-                "lengthMask", "directory_slots", "tombstones")
+# The runtime's header and table fields (gdb_gomap/fields.py), and what gomap adds.
+CLASSIC_HEADER = json_keys("classic.header")
+SWISS_HEADER = json_keys("swiss.header") + ("group",)
+TABLE_FIELDS = json_keys("swiss.table") + json_keys("swiss.groupref") + \
+    ("directory_slots", "tombstones")
 
 
 class DiffError(UsageError):

@@ -13,6 +13,8 @@ previous one.
 
 import re
 
+from .fields import require
+
 SCHEMA_ID = "gomap-watch/1"
 
 # (event kind, symbol regex, map parameter names)
@@ -42,6 +44,12 @@ def match_symbols(names, kinds=KINDS):
                 out.append((kind, name, params))
                 break
     return out
+
+
+# The header fields an event shows (gdb_gomap/fields.py; a name it lacks fails at import).
+require("classic.header", "B", "buckets", "oldbuckets", "nevacuate", "noverflow")
+require("swiss.header", "dirLen", "clearSeq")
+require("swiss.table", "growthLeft")
 
 
 def summarize(snap):

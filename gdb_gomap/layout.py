@@ -4,36 +4,20 @@ Nothing here is a typed-in offset.  The implementation is told by member names
 (``buckets`` -> classic, ``dirPtr`` -> swiss; ``slots`` or ``keys``/``elems``
 -> group layout) and every offset and size comes from the DWARF members.
 
-``RUNTIME_FIELDS`` lists each runtime field the decoders use, per struct; it
-is the checklist a test runs against every Go release of the matrix.
+Which members each runtime struct must have is ``fields`` (one table per
+layout); ``StructFields.of`` refuses a struct that lacks one of them.
 """
 
 import struct
 from dataclasses import dataclass, field
 from typing import Optional
 
+from . import fields as runtime_fields
 from .errors import BadLayout, NotAMap
 
-RUNTIME_FIELDS = {
-    "classic.header": ("count", "flags", "B", "noverflow", "hash0", "buckets",
-                       "oldbuckets", "nevacuate", "extra"),
-    "classic.bucket": ("tophash", "keys", "values", "overflow"),
-    "classic.mapextra": ("overflow", "oldoverflow", "nextOverflow"),
-    "swiss.header": ("used", "seed", "dirPtr", "dirLen", "globalDepth", "globalShift",
-                     "writing", "clearSeq"),
-    "swiss.table": ("used", "capacity", "growthLeft", "localDepth", "index", "groups"),
-    "swiss.groupref": ("data", "lengthMask"),
-    "swiss.group": ("ctrl",),
-}
 _INT_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
-# The structs whose RUNTIME_FIELDS the decoders read as integers (StructFields.read_all).
+# The structs whose fields the decoders read as integers (StructFields.read_all).
 INT_ROLES = ("classic.header", "swiss.header", "classic.mapextra")
-
-# Fields read when present, absent in some releases.
-OPTIONAL_FIELDS = {
-    "classic.header": ("clearSeq",),          # 1.24/1.25 noswiss
-    "swiss.header": ("tombstonePossible",),   # 1.25+
-}
 
 
 @dataclass
@@ -50,12 +34,14 @@ class StructFields:
             t = f.type
             sf.fields[f.name] = (f.offset, t.size if t is not None else 0,
                                  bool(t is not None and t.signed))
-        missing = [n for n in RUNTIME_FIELDS.get(role, ()) if n not in sf.fields]
+        need = runtime_fields.required(role)
+        missing = [n for n in need if n not in sf.fields]
         if missing:
             raise BadLayout(f"{gotype.name}: DWARF lacks member(s) {', '.join(missing)} of "
                             f"{role}; this Go release's map layout is not one gomap knows")
         if role in INT_ROLES:   # read with read_all: each must be an integer or a pointer
-            odd = [n for n in RUNTIME_FIELDS[role] if sf.fields[n][1] not in _INT_CODES]
+            odd = [n for n in runtime_fields.names(role)
+                   if n in sf.fields and sf.fields[n][1] not in _INT_CODES]
             if odd:
                 raise BadLayout(f"{gotype.name}: DWARF gives member(s) {', '.join(odd)} of "
                                 f"{role} a size that is not an integer's (corrupt DWARF?)")

@@ -8,6 +8,7 @@ together and bump ``SCHEMA_ID`` when a change is not backward compatible.
 from dataclasses import dataclass, field
 from typing import Any, List, Optional
 
+from .fields import pointer_keys
 from .values import to_json
 
 SCHEMA_ID = "gomap-snapshot/1"
@@ -15,7 +16,7 @@ SCHEMA_ID = "gomap-snapshot/1"
 CLASSIC_FLAGS = ((1, "iterator"), (2, "oldIterator"), (4, "hashWriting"), (8, "sameSizeGrow"))
 
 # Header fields that are addresses (shown in hex).
-POINTER_FIELDS = frozenset(("buckets", "oldbuckets", "extra", "dirPtr"))
+POINTER_FIELDS = pointer_keys()
 
 
 def hexaddr(a):

@@ -13,12 +13,16 @@ from bisect import bisect_left
 from .budget import Budget, BudgetSpent
 from .decode import Tally, build_entries, keep_at_most, raw_cells, remap_slots
 from .errors import UnreadableMemory
+from .fields import header_keys, of_role
 from .slab import Collected, Scanner, indirect_counts, tag_translation
 from .snapshot import Bucket, MapSnapshot, Slot, Table
 
 CTRL_EMPTY, CTRL_DELETED = 0x80, 0xFE
 SLOTS = 8
 MAX_TABLE_CAPACITY = 1024
+HEADER = header_keys("swiss")      # the header fields a snapshot keeps, in order
+TABLE = tuple(f.name for f in of_role("swiss.table") if f.kind == "int")  # Table's order
+GROUPREF = tuple(f.name for f in of_role("swiss.groupref"))                # data, lengthMask
 
 FULL = tag_translation(lambda b: b & 0x80 == 0)
 CLASSES = [("full", FULL), ("deleted", tag_translation(lambda b: b == CTRL_DELETED)),
@@ -154,9 +158,7 @@ def decode(ctx, layout, addr, opts):
     snap = MapSnapshot("swiss", L.map_type.name, L.key.name, L.elem.name, addr,
                        ctx.go_version, 0, split_groups=L.split)
     h = L.header.read_all(ctx.mem.read(addr, L.header.size))
-    snap.header = {k: h[k] for k in ("used", "seed", "dirPtr", "dirLen", "globalDepth",
-                                     "globalShift", "writing", "tombstonePossible",
-                                     "clearSeq") if k in h}
+    snap.header = {k: h[n] for n, k in HEADER if n in h}
     used, dir_ptr, dir_len = h["used"], h["dirPtr"], h["dirLen"]
     snap.count = used
     if h["writing"]:
@@ -265,8 +267,8 @@ def _directory(ctx, L, dir_ptr, dir_len, global_depth, snap, walk):
         del runs[ctx.limits.max_tables:]
     tables = []
     goff = L.table.fields["groups"][0]
-    fields = L.table.unpacker(("used", "capacity", "growthLeft", "localDepth", "index"))
-    groupref = L.groupref.unpacker(("data", "lengthMask"), goff)
+    fields = L.table.unpacker(TABLE)
+    groupref = L.groupref.unpacker(GROUPREF, goff)
     batch = 4096
     for first in range(0, len(runs), batch):
         walk.budget.check(f"table {first:,} of {len(runs):,} in the directory")

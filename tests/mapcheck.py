@@ -11,15 +11,16 @@ from pathlib import Path
 
 import jsonschema
 
+from gdb_gomap.fields import json_keys
+
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "gdb_gomap" / "schema" / \
     "snapshot.schema.json"
 
-CLASSIC_HEADER = ("count", "flags", "B", "noverflow", "hash0", "buckets", "oldbuckets",
-                  "nevacuate", "extra", "clearSeq")
-SWISS_HEADER = ("used", "seed", "dirPtr", "dirLen", "globalDepth", "globalShift", "writing",
-                "clearSeq", "tombstonePossible")
-TABLE_FIELDS = ("used", "capacity", "growthLeft", "localDepth", "index", "lengthMask",
-                "directory_slots")
+# The runtime's fields (gdb_gomap/fields.py) the truth JSON may carry.
+CLASSIC_HEADER = json_keys("classic.header")
+SWISS_HEADER = json_keys("swiss.header")
+TABLE_FIELDS = tuple(k for k in json_keys("swiss.table") + json_keys("swiss.groupref")
+                     if k != "groups") + ("directory_slots",)   # groups: compared as addresses
 
 
 @lru_cache(maxsize=1)

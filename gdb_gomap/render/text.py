@@ -4,11 +4,21 @@ Renderers write lines through a ``write`` callable so that a huge map never
 sits in one string; front ends pass gdb.write or a file's write.
 """
 
+from ..fields import json_keys, require
 from ..snapshot import flag_names
 from .gosyntax import fmt
 
 CLASSIC_MARK = {"live": "L", "emptyOne": "1", "emptyRest": "0", "evacuatedX": "X",
                 "evacuatedY": "Y", "evacuatedEmpty": "E"}
+
+
+# The runtime fields the summaries show (a name the table lacks fails at import).
+require("classic.header", "count", "flags", "B", "noverflow", "hash0", "buckets", "oldbuckets",
+        "nevacuate", "clearSeq", "extra")
+require("swiss.header", "used", "seed", "dirPtr", "dirLen", "globalDepth", "globalShift",
+        "writing", "tombstonePossible", "clearSeq")
+require("swiss.table", "used", "capacity", "growthLeft", "localDepth", "index")
+EXTRA = json_keys("classic.mapextra")
 
 
 def _n(x):
@@ -65,9 +75,8 @@ def _classic_summary(snap, write):
     if x is None:
         write(f"  extra      {h['extra']:#x}\n")
     else:
-        write(f"  extra      {h['extra']:#x}  overflow={x.get('overflow', 0):#x} "
-              f"oldoverflow={x.get('oldoverflow', 0):#x} "
-              f"nextOverflow={x.get('nextOverflow', 0):#x}\n")
+        write(f"  extra      {h['extra']:#x}  " +
+              " ".join(f"{k}={x.get(k, 0):#x}" for k in EXTRA) + "\n")
     if not s:
         return
     c = s["cells"]
