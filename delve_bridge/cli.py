@@ -141,7 +141,7 @@ def cmd_list(args, program_args):
         gid, _ = _scope(args)
         found = s.find_maps(include_runtime=args.all, goroutine=gid)
         header = {"executable": s.binary.path, "go_version": s.target.go_version,
-                  "layout": s.target.map_layout, "dlv": s.client.address, "warnings": list(s.warnings)}
+                  "layout": s.target.map_kind, "dlv": s.client.address, "warnings": list(s.warnings)}
         output.emit_listing(found, args, sys.stdout.write, header, intro=True)
 
 

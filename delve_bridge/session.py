@@ -16,7 +16,7 @@ import os
 import shutil
 
 from gdb_gomap.binary import GoBinary
-from gdb_gomap.decode import DumpOptions
+from gdb_gomap.decoding import DumpOptions
 from gdb_gomap.errors import GomapError, NoSuchName, NotAMap, UsageError
 from gdb_gomap.exprcheck import check as check_expression
 from gdb_gomap.finder import SKIP_PREFIXES, find_maps

@@ -5,7 +5,7 @@ but inside them a forged map can still cost minutes and gigabytes: thousands
 of tables whose groups read as full over zeroed memory are all readable and
 all within bounds.  A real map is never cut short by this budget, however
 large: the budget only applies once the walk has seen a sign that the memory
-is not a consistent map (a warning of the decoder's :class:`~decode.Tally`, a
+is not a consistent map (a warning of the decoder's :class:`~decoding.Tally`, a
 header that disagrees with its tables, more full slots than the header
 counts).  From then on, the decode stops at the first check after
 ``budget_seconds`` of walking or ``budget_mb`` of memory growth, and says so.

@@ -9,11 +9,11 @@ per-cell path.
 """
 
 from .budget import Budget, BudgetSpent
-from .decode import Tally, build_entries, keep_at_most, raw_cells, remap_slots
+from .decoding import Tally, build_entries, keep_at_most, raw_cells, remap_slots
 from .errors import UnreadableMemory
 from .fields import header_keys
 from .slab import Collected, Scanner, indirect_counts, tag_translation
-from .snapshot import Bucket, Chain, MapSnapshot, Slot
+from .snapshot import SlotBlock, Chain, MapSnapshot, Slot
 
 EMPTY_REST, EMPTY_ONE, EVAC_X, EVAC_Y, EVAC_EMPTY, MIN_TOPHASH = 0, 1, 2, 3, 4, 5
 TOPHASH_STATE = {EMPTY_REST: "emptyRest", EMPTY_ONE: "emptyOne", EVAC_X: "evacuatedX",
@@ -81,7 +81,7 @@ class _Walk:
             self.empty_buckets += 1
         ovf = int.from_bytes(buf[off + L.overflow_off:off + L.overflow_off + 8], "little")
         if chain is not None:
-            chain.buckets.append(Bucket(addr, slots, ovf))
+            chain.buckets.append(SlotBlock(addr, slots, ovf))
         return ovf
 
     def _chunk_detail(self, base, start, cnt, buf, old):
@@ -182,7 +182,7 @@ class _Walk:
         """Walk buckets 0..n-1 of the array at ``base`` with their chains."""
         bs = self.L.bucket_size
         per = max(1, self.ctx.limits.max_read // bs)
-        if self.detail:   # a Bucket per bucket kept: see the budget more often
+        if self.detail:   # a SlotBlock per bucket kept: see the budget more often
             per = min(per, 1024)
         for start in range(0, n, per):
             cnt = min(per, n - start)

@@ -3,7 +3,7 @@ fields reached from globals through structs, pointers, arrays and slices."""
 
 from dataclasses import dataclass
 
-from .decode import DumpOptions
+from .decoding import DumpOptions
 from .errors import GomapError, TargetGone
 
 SKIP_PREFIXES = ("runtime.", "internal/", "sync.", "syscall.", "os.", "reflect.",

@@ -6,7 +6,7 @@ string with ``gdb.string_to_argv`` and hands the list to the same parser.
 
 import argparse
 
-from .decode import DumpOptions
+from .decoding import DumpOptions
 from .errors import UsageError
 from .limits import Limits
 

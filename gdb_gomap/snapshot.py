@@ -47,8 +47,8 @@ class Slot:
 
 
 @dataclass
-class Bucket:
-    """A classic bucket in a chain (or a swiss group): address and its 8 slots."""
+class SlotBlock:
+    """Eight slots at one address: a classic bucket in a chain, or a swiss group."""
     address: int
     slots: List[Slot]
     overflow: int = 0     # classic: the overflow pointer; swiss: unused
@@ -61,7 +61,7 @@ class Chain:
     """A classic bucket index with its overflow chain; ``old`` for the old array."""
     index: int
     old: bool
-    buckets: List[Bucket]
+    buckets: List[SlotBlock]
     evacuated: Optional[bool] = None
 
 
@@ -80,7 +80,7 @@ class Table:
     empty: int = 0
     tombstones: int = 0
     tombstones_expected: Optional[int] = None
-    groups: Optional[List[Bucket]] = None
+    groups: Optional[List[SlotBlock]] = None
 
 
 @dataclass
@@ -99,7 +99,7 @@ class MapSnapshot:
     entries_complete: bool = True
     chains: Optional[List[Chain]] = None               # classic, with --buckets
     tables: Optional[List[Table]] = None               # swiss
-    group: Optional[Bucket] = None                     # swiss small map, with --buckets
+    group: Optional[SlotBlock] = None                     # swiss small map, with --buckets
     group_address: Optional[int] = None                # swiss small map
     warnings: List[str] = field(default_factory=list)
     split_groups: Optional[bool] = None

@@ -11,11 +11,11 @@ import struct
 from bisect import bisect_left
 
 from .budget import Budget, BudgetSpent
-from .decode import Tally, build_entries, keep_at_most, raw_cells, remap_slots
+from .decoding import Tally, build_entries, keep_at_most, raw_cells, remap_slots
 from .errors import UnreadableMemory
 from .fields import header_keys, of_role
 from .slab import Collected, Scanner, indirect_counts, tag_translation
-from .snapshot import Bucket, MapSnapshot, Slot, Table
+from .snapshot import SlotBlock, MapSnapshot, Slot, Table
 
 CTRL_EMPTY, CTRL_DELETED = 0x80, 0xFE
 SLOTS = 8
@@ -57,7 +57,7 @@ class _Walk:
     def group(self, addr, buf, off, keep):
         """Visit one group at ``buf[off:]`` slot by slot (the --buckets path).
 
-        Returns {full, empty, deleted} counts and the Bucket (None unless keep)."""
+        Returns {full, empty, deleted} counts and the SlotBlock (None unless keep)."""
         L = self.L
         ctrl = int.from_bytes(buf[off + L.ctrl_off:off + L.ctrl_off + 8], "little")
         kc, vc = L.keys, L.elems
@@ -75,7 +75,7 @@ class _Walk:
             raw_cells(slots, buf, off, kc, vc)
         if not counts["full"]:
             self.empty_groups += 1
-        return counts, (Bucket(addr, slots, 0, ctrl) if keep else None)
+        return counts, (SlotBlock(addr, slots, 0, ctrl) if keep else None)
 
     def groups(self, base, ngroups, counts, kept):
         """Walk ``ngroups`` groups at ``base``; add to ``counts``; append kept groups."""

@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from . import classic, swiss
 from .binary import GoBinary
-from .decode import Context, DumpOptions
+from .decoding import Context, DumpOptions
 from .dwarf import DwarfIndex, TypeTable
 from .dwarf.types import GoType
 from .errors import NoSuchName, NotAMap, UsageError
@@ -64,7 +64,7 @@ class Target:
         return self.binary.go_version
 
     @property
-    def map_layout(self) -> str:
+    def map_kind(self) -> str:
         """The map implementation the binary links, from its runtime's header type:
         'classic', 'swiss' or 'unknown'."""
         if "runtime.hmap" in self.index.types:

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Optional
 
 from gdb_gomap.binary import GoBinary
-from gdb_gomap.decode import DumpOptions
+from gdb_gomap.decoding import DumpOptions
 from gdb_gomap.errors import GomapError
 from gdb_gomap.limits import Limits
 from gdb_gomap.resolve import resolve_map

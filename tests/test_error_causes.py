@@ -11,7 +11,7 @@ import pytest
 
 from gdb_gomap.backends.core_file import CoreFile
 from gdb_gomap.binary import GoBinary
-from gdb_gomap.decode import DumpOptions
+from gdb_gomap.decoding import DumpOptions
 from gdb_gomap.errors import NotInCore, NotRecorded
 from gdb_gomap.resolve import resolve_map
 from gdb_gomap.replay import RecordingMemory, ReplayMemory

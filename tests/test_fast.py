@@ -17,7 +17,7 @@ from collections import Counter
 
 import pytest
 
-from gdb_gomap.decode import DumpOptions
+from gdb_gomap.decoding import DumpOptions
 from gdb_gomap.diff import blocks, diff
 from gdb_gomap.errors import NoSuchName, NotAMap, SideEffect, UnreadableMemory, UsageError
 from gdb_gomap.exprcheck import check, side_effect
@@ -67,7 +67,7 @@ def _text(snap, **kw):
 def test_fixture_has_the_layout_and_states_under_test(fid):
     rec = fixtures.load(fid)
     truth = rec.truth
-    assert rec.target.map_layout == truth["layout"] == rec.meta["layout"]
+    assert rec.target.map_kind == truth["layout"] == rec.meta["layout"]
     assert truth["go_version"].startswith(rec.target.go_version)
     assert {n for n, _ in rec.maps} == set(truth["maps"])
     assert any(n.startswith("local:") for n, _ in rec.maps), "no stack map was recorded"

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gdb_gomap.decode import DumpOptions
+from gdb_gomap.decoding import DumpOptions
 from gdb_gomap.errors import GomapError, UnreadableMemory
 from gdb_gomap.limits import Limits
 from gdb_gomap.render.gosyntax import _quote

@@ -120,7 +120,7 @@ def cmd_dump(args):
 def cmd_list(args, report=False):
     with open_target(args) as (target, info):   # detached before the output (cmd_dump)
         found = find_maps(target, include_runtime=args.all)
-        header = dict(info, go_version=target.go_version, layout=target.map_layout)
+        header = dict(info, go_version=target.go_version, layout=target.map_kind)
     output.emit_listing(found, args, sys.stdout.write, header, intro=True, markdown=report)
 
 

@@ -10,7 +10,7 @@ import os
 
 import gdb
 
-from ..decode import DumpOptions
+from ..decoding import DumpOptions
 from ..errors import UsageError
 
 SNAPSHOTS = {}   # name -> (snapshot JSON dict, where it was taken)

@@ -32,7 +32,7 @@ import re
 
 import gdb
 
-from ..decode import DumpOptions
+from ..decoding import DumpOptions
 from ..errors import GomapError
 from ..events import SCHEMA_ID, changes, event_line, match_symbols, summarize
 
