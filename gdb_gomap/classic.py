@@ -9,10 +9,10 @@ per-cell path.
 """
 
 from .budget import Budget, BudgetSpent
-from .decoding import Tally, build_entries, keep_at_most, raw_cells, remap_slots
+from .decoding import Tally, finish, keep_at_most, raw_cells
 from .errors import UnreadableMemory
 from .fields import header_keys
-from .slab import Collected, Scanner, indirect_counts, tag_translation
+from .slab import Collected, Scanner, tag_translation
 from .snapshot import SlotBlock, Chain, MapSnapshot, Slot
 
 EMPTY_REST, EMPTY_ONE, EVAC_X, EVAC_Y, EVAC_EMPTY, MIN_TOPHASH = 0, 1, 2, 3, 4, 5
@@ -249,44 +249,21 @@ def decode(ctx, layout, addr, opts):
     except BudgetSpent as exc:
         snap.warn(str(exc))
         snap.entries_complete = False
-    walk.tally.close()
-    walk.budget.close(snap, "buckets")
-    live = walk.col.count
-    if walk.col.capped:
-        snap.warn(f"only the first {len(walk.col.keys):,} of {live:,} live cells are kept "
-                  f"(no more than count allows, nor max_entries): corrupt memory?")
-    if live != count:
-        snap.warn(f"MISMATCH: found {live} live cells but count is {count}; the map is "
-                  f"corrupt, mid-write, or the decode was cut short (see other warnings)")
-    ik, iv = indirect_counts(walk.col, L)
-    if opts.entries:
-        capped = walk.col.capped
-        order = build_entries(ctx, snap, L, walk.col, opts, want_order=opts.detail)
-        if capped:
-            snap.entries_complete = False
-        if walk.chains is not None:
-            remap_slots((b for c in walk.chains for b in c.buckets), order)
-    else:
-        snap.entries_complete = False
     snap.chains = walk.chains
     bs = L.bucket_size
-    array_bytes = nb * bs if buckets else 0
-    old_bytes = nold * bs if oldbuckets else 0
-    ikb, ivb = ik * L.key.size, iv * L.elem.size
-    snap.stats = {
+    stats = {
         "live": walk.states["live"], "cells": dict(walk.states),
         "buckets": nb if buckets else 0, "old_buckets": nold,
         "overflow_buckets": walk.overflow_buckets, "longest_chain": walk.longest_chain,
         "empty_buckets": walk.empty_buckets,
         "load_factor": round(count / nb, 3) if buckets else 0.0,
-        "bucket_size": bs, "key_cell": L.keys.size, "elem_cell": L.elems.size,
-        "indirect_key": L.keys.indirect, "indirect_elem": L.elems.indirect,
-        "bytes": {"header": L.header.size, "buckets": array_bytes, "old_buckets": old_bytes,
-                  "overflow": walk.overflow_buckets * bs, "indirect_keys": ikb,
-                  "indirect_elems": ivb,
-                  "total": L.header.size + array_bytes + old_bytes +
-                  walk.overflow_buckets * bs + ikb + ivb},
+        "bucket_size": bs,
     }
+    held = {"header": L.header.size, "buckets": nb * bs if buckets else 0,
+            "old_buckets": nold * bs if oldbuckets else 0,
+            "overflow": walk.overflow_buckets * bs}
+    blocks = None if walk.chains is None else [b for c in walk.chains for b in c.buckets]
+    finish(ctx, snap, L, walk, opts, count, blocks, stats, held)
     snap.growth = None
     if oldbuckets:
         snap.growth = {"kind": "same-size" if flags & FLAG_SAME_SIZE else "doubling",

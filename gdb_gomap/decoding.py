@@ -1,5 +1,6 @@
-"""What both decoders share: the decode context, options, and turning the raw
-cells a walk collected into typed, sorted entries."""
+"""What both decoders share: the decode context, options, turning the raw
+cells a walk collected into typed, sorted entries, and the ending of a decode
+(``finish``: the count check, the entries, the byte counts)."""
 
 import math
 from operator import itemgetter
@@ -9,6 +10,7 @@ from typing import Optional, Tuple
 from .errors import BadPointer
 from .limits import DEFAULT_LIMITS, Limits
 from .memory import is_plausible_pointer
+from .slab import indirect_counts
 from .values import Unreadable, ValueDecoder, decode_strings
 
 
@@ -204,3 +206,47 @@ def remap_slots(buckets_iter, order):
         for s in b.slots:
             if s.entry is not None:
                 s.entry = inverse.get(s.entry)
+
+
+def finish(ctx, snap, layout, walk, opts, count, blocks, stats, held, checks=()):
+    """The ending both decoders share, once the walk is done.
+
+    Closes the walk's warnings and budget, checks the live cells (``walk.col``)
+    against the header's ``count``, adds the decoder's own ``checks`` (warnings),
+    decodes the entries and points the slots of the kept ``blocks`` (SlotBlocks,
+    or None without --buckets) at them, and sets ``snap.stats``: the decoder's
+    ``stats``, then the cell sizes and the bytes held (``held``: the decoder's own
+    byte counts, header first; the indirect keys and elems and the total are added
+    here).  Which words (live cells or full slots, count or used, buckets or groups)
+    come from ``snap.layout``."""
+    classic = snap.layout == "classic"
+    cells, what, units = (("live cells", "count", "buckets") if classic else
+                          ("full slots", "used", "groups"))
+    walk.tally.close()
+    walk.budget.close(snap, units)
+    col, L = walk.col, layout
+    live = col.count
+    if col.capped:
+        snap.warn(f"only the first {len(col.keys):,} of {live:,} {cells} are kept "
+                  f"(no more than {what} allows, nor max_entries): corrupt memory?")
+    if live != count:
+        snap.warn(f"MISMATCH: found {live} {cells} but {what} is {count}; the map is "
+                  f"corrupt, mid-write, or the decode was cut short (see other warnings)")
+    for text in checks:
+        snap.warn(text)
+    ik, iv = indirect_counts(col, L)
+    if opts.entries:
+        capped = col.capped
+        order = build_entries(ctx, snap, L, col, opts, want_order=opts.detail)
+        if capped:
+            snap.entries_complete = False
+        if blocks is not None:
+            remap_slots(blocks, order)
+    else:
+        snap.entries_complete = False
+    ikb, ivb = ik * L.key.size, iv * L.elem.size
+    held = dict(held, indirect_keys=ikb, indirect_elems=ivb)
+    held["total"] = sum(held.values())
+    snap.stats = dict(stats, key_cell=L.keys.size, elem_cell=L.elems.size,
+                      indirect_key=L.keys.indirect, indirect_elem=L.elems.indirect,
+                      bytes=held)

@@ -11,10 +11,10 @@ import struct
 from bisect import bisect_left
 
 from .budget import Budget, BudgetSpent
-from .decoding import Tally, build_entries, keep_at_most, raw_cells, remap_slots
+from .decoding import Tally, finish, keep_at_most, raw_cells
 from .errors import UnreadableMemory
 from .fields import header_keys, of_role
-from .slab import Collected, Scanner, indirect_counts, tag_translation
+from .slab import Collected, Scanner, tag_translation
 from .snapshot import SlotBlock, MapSnapshot, Slot, Table
 
 CTRL_EMPTY, CTRL_DELETED = 0x80, 0xFE
@@ -202,46 +202,26 @@ def decode(ctx, layout, addr, opts):
             snap.warn(str(exc))
             snap.entries_complete = False
         snap.tables = tables
-    walk.tally.close()
-    walk.budget.close(snap, "groups")
-    live = walk.col.count
-    if walk.col.capped:
-        snap.warn(f"only the first {len(walk.col.keys):,} of {live:,} full slots are kept "
-                  f"(no more than used allows, nor max_entries): corrupt memory?")
-    if live != used:
-        snap.warn(f"MISMATCH: found {live} full slots but used is {used}; the map is "
-                  f"corrupt, mid-write, or the decode was cut short (see other warnings)")
+    checks = []
     if tables and sum(t.used for t in tables) != used:
-        snap.warn(f"MISMATCH: tables' used add up to {sum(t.used for t in tables)} but the "
-                  f"map's used is {used}")
-    ik, iv = indirect_counts(walk.col, L)
-    if opts.entries:
-        capped = walk.col.capped
-        order = build_entries(ctx, snap, L, walk.col, opts, want_order=opts.detail)
-        if capped:
-            snap.entries_complete = False
-        if opts.detail:
-            groups = [g for t in tables for g in (t.groups or [])]
-            if snap.group is not None:
-                groups.append(snap.group)
-            remap_slots(groups, order)
-    else:
-        snap.entries_complete = False
+        checks.append(f"MISMATCH: tables' used add up to {sum(t.used for t in tables)} but "
+                      f"the map's used is {used}")
     capacity = sum(t.capacity for t in tables) if tables else (SLOTS if dir_ptr else 0)
-    ikb, ivb = ik * L.key.size, iv * L.elem.size
-    tables_bytes = len(tables) * L.table.size
-    snap.stats = {
-        "live": live, "slots": slots,
+    stats = {
+        "live": walk.col.count, "slots": slots,
         "tables": len(tables), "groups": walk.groups_seen, "empty_groups": walk.empty_groups,
         "capacity": capacity, "load": round(used / capacity, 3) if capacity else 0.0,
         "tombstones": slots["deleted"], "group_size": gs,
         "slot_size": None if L.split else L.keys.stride,
-        "key_cell": L.keys.size, "elem_cell": L.elems.size,
-        "indirect_key": L.keys.indirect, "indirect_elem": L.elems.indirect,
-        "bytes": {"header": L.header.size, "directory": dir_bytes, "tables": tables_bytes,
-                  "groups": groups_bytes, "indirect_keys": ikb, "indirect_elems": ivb,
-                  "total": L.header.size + dir_bytes + tables_bytes + groups_bytes + ikb + ivb},
     }
+    held = {"header": L.header.size, "directory": dir_bytes,
+            "tables": len(tables) * L.table.size, "groups": groups_bytes}
+    blocks = None
+    if opts.detail:
+        blocks = [g for t in tables for g in (t.groups or [])]
+        if snap.group is not None:
+            blocks.append(snap.group)
+    finish(ctx, snap, L, walk, opts, used, blocks, stats, held, checks)
     return snap
 
 
