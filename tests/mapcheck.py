@@ -23,6 +23,35 @@ TABLE_FIELDS = tuple(k for k in json_keys("swiss.table") + json_keys("swiss.grou
                      if k != "groups") + ("directory_slots",)   # groups: compared as addresses
 
 
+# The runtime's meaning of a tophash byte (runtime/map.go: emptyRest 0, emptyOne 1,
+# evacuatedX 2, evacuatedY 3, evacuatedEmpty 4, minTopHash 5) and of a swiss control
+# byte (internal/runtime/maps: ctrlEmpty 0x80, ctrlDeleted 0xFE, full: high bit clear),
+# written here from the runtime's definitions, not taken from gomap's decoders: the
+# slot states gomap shows are checked against the Go program's own bytes.
+TOPHASH_STATES = ("emptyRest", "emptyOne", "evacuatedX", "evacuatedY", "evacuatedEmpty")
+MIN_TOPHASH = 5
+CTRL_DELETED = 0xFE
+
+
+def tophash_state(b):
+    return "live" if b >= MIN_TOPHASH else TOPHASH_STATES[b]
+
+
+def ctrl_state(b):
+    if b & 0x80 == 0:
+        return "full"
+    return "deleted" if b == CTRL_DELETED else "empty"
+
+
+def _slot_states(where, slots, truth_states):
+    """Problems where gomap's slot states differ from the states the truth's bytes give."""
+    got = [s["state"] for s in slots]
+    if got != truth_states:
+        return [f"{where}: slot states {got} != the runtime's reading of the program's "
+                f"bytes {truth_states}"]
+    return []
+
+
 @lru_cache(maxsize=1)
 def validator():
     schema = json.loads(SCHEMA_PATH.read_text())
@@ -118,11 +147,9 @@ def _classic(truth, snap):
             if "evacuated" in tb and c.get("evacuated") != tb["evacuated"]:
                 probs.append(f"old bucket {tb['index']}: evacuated {c.get('evacuated')} != "
                              f"truth {tb['evacuated']}")
-            for node in c["chain"]:
-                for s in node["slots"]:
-                    want = "live" if s["tag"] >= 5 else None
-                    if want and s["state"] != want:
-                        probs.append(f"slot with tophash {s['tag']} shown as {s['state']}")
+            for j, (tn, node) in enumerate(zip(tb["chain"], c["chain"])):
+                probs += _slot_states(f"{key}[{tb['index']}] node {j}", node["slots"],
+                                      [tophash_state(b) for b in tn["tophash"]])
     if truth["header"].get("oldbuckets", "0x0") not in ("0x0", 0):
         g = snap.get("growth")
         if not g:
@@ -138,18 +165,14 @@ def _classic(truth, snap):
     return probs
 
 
+def _ctrl_states(word):
+    """The runtime's state of each of a group's 8 slots, from its control word."""
+    return [ctrl_state((word >> (8 * i)) & 0xFF) for i in range(8)]
+
+
 def _ctrl_counts(words):
-    full = deleted = empty = 0
-    for w in words:
-        for i in range(8):
-            b = (w >> (8 * i)) & 0xFF
-            if b & 0x80 == 0:
-                full += 1
-            elif b == 0xFE:
-                deleted += 1
-            else:
-                empty += 1
-    return full, deleted, empty
+    states = Counter(s for w in words for s in _ctrl_states(w))
+    return states["full"], states["deleted"], states["empty"]
 
 
 def _swiss(truth, snap):
@@ -177,6 +200,10 @@ def _swiss(truth, snap):
                 words = [int(g["ctrl"], 16) for g in ot["groups_detail"]]
                 if words != tt["ctrl"]:
                     probs.append(f"table {tt['address']}: ctrl words differ from truth")
+                for g in ot["groups_detail"]:
+                    if g["index"] < len(tt["ctrl"]):
+                        probs += _slot_states(f"table {tt['address']} group {g['index']}",
+                                              g["slots"], _ctrl_states(tt["ctrl"][g["index"]]))
     if "group_ctrl" in truth:
         gc = truth["group_ctrl"]
         if gc is None:
@@ -186,4 +213,6 @@ def _swiss(truth, snap):
             d = snap.get("group_detail")
             if d is None or int(d["ctrl"], 16) != gc:
                 probs.append(f"small-map ctrl {d and d['ctrl']} != truth {gc:#018x}")
+            if d is not None:
+                probs += _slot_states("small-map group", d["slots"], _ctrl_states(gc))
     return probs

@@ -352,6 +352,22 @@ def test_the_truth_comparison_sees_one_changed_byte(fid):
     assert len(problems) == 1 and "1 missing" in problems[0] and "1 unexpected" in problems[0]
 
 
+@pytest.mark.parametrize("fid", fixtures.MAPSTATES)
+def test_the_truth_comparison_sees_a_wrong_slot_state(fid):
+    """Slot states are checked against the program's own tophash or control bytes
+    (not against the tag gomap shows): a live slot shown as another state is one
+    problem naming that bucket or group."""
+    rec = fixtures.load(fid)
+    snap = _json(_dump(rec, "main.GInt", detail=True))
+    nodes = [n for c in snap.get("buckets_detail") or [] for n in c["chain"]] + \
+        [g for t in snap.get("tables") or [] for g in t.get("groups_detail") or []] + \
+        ([snap["group_detail"]] if snap.get("group_detail") else [])
+    slot = next(s for n in nodes for s in n["slots"] if s["state"] in LIVE)
+    slot["state"] = "emptyOne" if slot["state"] == "live" else "deleted"
+    problems = compare(rec.truth["maps"]["main.GInt"], snap)
+    assert len(problems) == 1 and "slot states" in problems[0], problems
+
+
 def _blocks_of(snap):
     for c in snap.chains or []:
         yield from c.buckets
