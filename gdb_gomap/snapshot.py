@@ -108,10 +108,12 @@ class MapSnapshot:
     elem_kind: str = ""
 
     @property
-    def nil(self):
+    def nil(self) -> bool:
+        """A nil map: no header."""
         return self.address is None
 
-    def warn(self, text):
+    def warn(self, text: str) -> None:
+        """Add one warning line (shown after the map, and in the JSON)."""
         self.warnings.append(text)
 
     # -- JSON --------------------------------------------------------------------
