@@ -26,7 +26,7 @@ def test_fast_scan_equals_pyelftools(build):
     assert types == slow.types
     assert rtypes == slow.runtime_types
     assert "main.GInt" in variables
-    # Every map type in the binary has a layout gomap knows (the RUNTIME_FIELDS check).
+    # Every map type in the binary has a layout gomap knows (the check of the members gdb_gomap/fields.py requires).
     table = TypeTable(d, DwarfIndex(types, variables, rtypes))
     layouts = set()
     for name, offs in types.items():
