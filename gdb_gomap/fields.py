@@ -158,6 +158,11 @@ def pointer_keys() -> frozenset:
                      if f.role in ("classic.header", "swiss.header") and f.kind == "pointer")
 
 
+def seed_keys() -> frozenset:
+    """JSON keys of the header fields that hold the map's hash seed."""
+    return frozenset(f.json for f in CLASSIC + SWISS if f.kind == "seed")
+
+
 def header_role(layout: str) -> str:
     """The role of a layout's map header: "classic" -> "classic.header"."""
     return f"{layout}.header"

@@ -11,9 +11,13 @@ came from; ``checks`` compares the snapshots with the programs' own truth.
 from collections import Counter, defaultdict
 
 from ..diff import EVACUATED_STATES, LIVE_STATES, TOMBSTONE_STATES, diff
+from ..fields import seed_keys
 
 KIND_ORDER = ("main.MInt", "main.MI32", "main.MStr", "main.MPtr", "main.MArr", "main.MStruct",
               "main.MBig", "main.MSet", "main.MSmall")
+
+
+SEEDS = seed_keys()   # hash0, seed
 
 
 def unit(layout):
@@ -53,7 +57,7 @@ def tombstones(snap):
 
 
 def _reseeded(d):
-    return any(h["field"] in ("hash0", "seed") for h in d["header"])
+    return any(h["field"] in SEEDS for h in d["header"])
 
 
 def _spans(spans):
