@@ -13,7 +13,7 @@ from .decoding import Tally, finish, keep_at_most, raw_cells
 from .errors import UnreadableMemory
 from .fields import header_keys
 from .slab import Collected, Scanner, tag_translation
-from .snapshot import SlotBlock, Chain, MapSnapshot, Slot
+from .snapshot import Chain, MapSnapshot, Slot, SlotBlock
 
 EMPTY_REST, EMPTY_ONE, EVAC_X, EVAC_Y, EVAC_EMPTY, MIN_TOPHASH = 0, 1, 2, 3, 4, 5
 TOPHASH_STATE = {EMPTY_REST: "emptyRest", EMPTY_ONE: "emptyOne", EVAC_X: "evacuatedX",

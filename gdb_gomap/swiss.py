@@ -15,7 +15,7 @@ from .decoding import Tally, finish, keep_at_most, raw_cells
 from .errors import UnreadableMemory
 from .fields import header_keys, of_role
 from .slab import Collected, Scanner, tag_translation
-from .snapshot import SlotBlock, MapSnapshot, Slot, Table
+from .snapshot import MapSnapshot, Slot, SlotBlock, Table
 
 CTRL_EMPTY, CTRL_DELETED = 0x80, 0xFE
 SLOTS = 8
