@@ -107,6 +107,9 @@ def test_guard_names_release_struct_and_member():
                  "gdb_gomap/fields.py says this release lacks: widen its since/until"]
     assert problems("1.23.9", None, "classic.header", "hmap",
                     fields.required("classic.header")) == []
+    # a member is either read (in the table) or deliberately not read, never both
+    for role in fields.ROLES:
+        assert not set(fields.NOT_READ[role]) & set(fields.names(role)), role
 
 
 # -- the JSON schema against the table ---------------------------------------------
