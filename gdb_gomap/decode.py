@@ -9,7 +9,9 @@ from typing import Optional, Tuple
 from .errors import BadPointer
 from .limits import DEFAULT_LIMITS, Limits
 from .memory import is_plausible_pointer
-from .values import Unreadable, ValueDecoder, decode_strings
+from .strread import decode_strings
+from .valuedecode import ValueDecoder
+from .values import Unreadable
 
 
 @dataclass
