@@ -11,7 +11,6 @@ a part of a value that could not be read.
 into text (render/gosyntax.py) or JSON (render/jsonout.py).
 """
 
-import math
 from typing import Any, List, Optional
 
 
@@ -73,42 +72,3 @@ class Unreadable:
 class GoStr(str):
     """A Go string cut at the string limit; ``full_len`` is its real length."""
     full_len = 0
-
-
-# -- plain JSON --------------------------------------------------------------------
-
-def _float_json(x):
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "+Inf" if x > 0 else "-Inf"
-    return x
-
-
-def to_json(v):
-    """The natural JSON form of a decoded value (see the snapshot schema)."""
-    if v is None or isinstance(v, (bool, int)):
-        return v
-    if isinstance(v, str):
-        return str(v)
-    if isinstance(v, bytes):   # a string left as bytes (DumpOptions.json_bytes)
-        return v.decode("utf-8", "surrogateescape")
-    if isinstance(v, float):
-        return _float_json(v)
-    if isinstance(v, dict):
-        return {k: to_json(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [to_json(x) for x in v]
-    if isinstance(v, Pointer):
-        return f"{v.addr:#x}" if v.addr else None
-    if isinstance(v, complex):
-        return {"real": _float_json(v.real), "imag": _float_json(v.imag)}
-    if isinstance(v, Slice):
-        return None if v.items is None else [to_json(x) for x in v.items]
-    if isinstance(v, Iface):
-        return {"type": v.type_name, "value": to_json(v.value)}
-    if isinstance(v, MapRef):
-        return {"address": f"{v.addr:#x}", "type": v.type_name, "count": v.count}
-    if isinstance(v, Unreadable):
-        return {"unreadable": f"{v.addr:#x}", "error": v.why}
-    return str(v)
