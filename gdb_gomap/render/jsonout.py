@@ -82,7 +82,7 @@ def entry_json(k: Any, v: Any) -> Dict[str, Any]:
 
 def snapshot_json(snap: MapSnapshot, entries: bool = True) -> Dict[str, Any]:
     """The snapshot as a JSON-ready dict (entries may be streamed separately)."""
-    out = {
+    out: Dict[str, Any] = {
         "schema": SCHEMA_ID,
         "layout": snap.layout,
         "type": snap.type,
@@ -123,7 +123,7 @@ def snapshot_json(snap: MapSnapshot, entries: bool = True) -> Dict[str, Any]:
 
 
 def _slot_json(snap, s):
-    d = {"slot": s.index, "state": s.state, "tag": s.tag}
+    d: Dict[str, Any] = {"slot": s.index, "state": s.state, "tag": s.tag}
     if s.entry is not None and s.entry < len(snap.entries):
         k, v = snap.entries[s.entry]
         d["key"] = to_json(k)
@@ -147,7 +147,7 @@ def _bucket_json(snap, b, i):
 
 
 def _chain_json(snap, c):
-    d = {"index": c.index,
+    d: Dict[str, Any] = {"index": c.index,
          "chain": [_bucket_json(snap, b, i) for i, b in enumerate(c.buckets)]}
     if c.old:
         d["evacuated"] = c.evacuated
@@ -155,7 +155,7 @@ def _chain_json(snap, c):
 
 
 def _table_json(snap, t):
-    d = {
+    d: Dict[str, Any] = {
         "address": hexaddr(t.address), "used": t.used, "capacity": t.capacity,
         "growthLeft": t.growthLeft, "localDepth": t.localDepth, "index": t.index,
         "groups": hexaddr(t.groups_address), "lengthMask": t.lengthMask,
