@@ -11,7 +11,9 @@ from .errors import BadPointer
 from .limits import DEFAULT_LIMITS, Limits
 from .memory import is_plausible_pointer
 from .slab import indirect_counts
-from .values import Unreadable, ValueDecoder, decode_strings
+from .strread import decode_strings
+from .valuedecode import ValueDecoder
+from .values import Unreadable
 
 
 @dataclass

@@ -5,6 +5,7 @@ say (tests/test_target_api.py runs this example)::
 
     from gdb_gomap.backends.core_file import CoreFile
     from gdb_gomap.binary import GoBinary
+    from gdb_gomap.render.jsonout import snapshot_json
     from gdb_gomap.resolve import resolve_map
     from gdb_gomap.target import Target
 
@@ -13,7 +14,7 @@ say (tests/test_target_api.py runs this example)::
         t = Target(binary, core)
         map_type, header = resolve_map(t, "main.cache")
         snap = t.dump(map_type, header)
-    print(snap.count, snap.to_json()["entries"][:3])
+    print(snap.count, snapshot_json(snap)["entries"][:3])
 
 Front ends give it their own :class:`~gdb_gomap.memory.Memory` (gdb's inferior,
 a core file, /proc/PID/mem, Delve).

@@ -43,7 +43,7 @@ from gdb_gomap.errors import GomapError
 from gdb_gomap.limits import Limits
 from gdb_gomap.resolve import resolve_map
 from gdb_gomap.render import text as text_view
-from gdb_gomap.render.jsonout import write_json
+from gdb_gomap.render.jsonout import snapshot_json, write_json
 from gdb_gomap.replay import RecordingMemory, ReplayMemory, load
 from gdb_gomap.target import Target
 
@@ -84,7 +84,7 @@ def _map_names(truth):
 
 
 def _digest(snap):
-    return hashlib.sha256(json.dumps(snap.to_json(), sort_keys=True,
+    return hashlib.sha256(json.dumps(snapshot_json(snap), sort_keys=True,
                                      default=str).encode()).hexdigest()
 
 
@@ -287,7 +287,7 @@ def run_case(fx, case, budget=CASE_BUDGET):
         write_json(snap, sink)
         if case.opts.detail:
             from gdb_gomap.render.svg import has_detail, snapshot_svg
-            doc = snap.to_json()
+            doc = snapshot_json(snap)
             if has_detail(doc):
                 sink(snapshot_svg(doc))
         return Outcome(True, "snapshot", time.perf_counter() - t0, warnings=len(snap.warnings))

@@ -24,7 +24,7 @@ from gdb_gomap.exprcheck import check, side_effect
 from gdb_gomap.resolve import resolve_map
 from gdb_gomap.render import difftext
 from gdb_gomap.render import text as text_view
-from gdb_gomap.render.jsonout import write_json
+from gdb_gomap.render.jsonout import snapshot_json, write_json
 from gdb_gomap.render.svg import COLORS, LEGEND, diff_svg, snapshot_svg
 from gdb_gomap.target import Target
 from tests import fixtures
@@ -179,7 +179,7 @@ def _slot_rects(svg):
 def test_svg_draws_one_square_per_slot(fid, name, expr):
     rec = fixtures.load(fid)
     truth = rec.truth["maps"][name]
-    snap = _dump(rec, expr, detail=True).to_json()
+    snap = snapshot_json(_dump(rec, expr, detail=True))
     blks = blocks(snap)
     if not blks:
         return   # an empty map with nothing allocated: nothing to draw

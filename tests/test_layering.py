@@ -1,5 +1,6 @@
 """The core never imports gdb: every module outside gdb_gomap/gdb imports with gdb absent;
-and the gdb front end's modules import one another without a cycle."""
+the gdb front end's modules import one another without a cycle; and the data model
+(the decoders, the snapshot, the values) imports neither json nor a renderer."""
 
 import ast
 import pkgutil
@@ -119,3 +120,67 @@ def test_gdb_front_end_has_no_import_cycle():
             "gdb_gomap.gdb.settings"} <= graph["gdb_gomap.gdb.commands"]
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+# -- the data model knows nothing of JSON ---------------------------------------------
+
+# The decoders and the value model; with everything they import (below) they are the
+# data model, which render/jsonout.py alone turns into JSON.
+DATA_MODEL_ROOTS = ("gdb_gomap.classic", "gdb_gomap.swiss", "gdb_gomap.layout",
+                    "gdb_gomap.snapshot", "gdb_gomap.values", "gdb_gomap.strread",
+                    "gdb_gomap.valuedecode")
+
+
+def data_model_modules(graph):
+    """DATA_MODEL_ROOTS and every gdb_gomap module they import, directly or not.
+
+    The DWARF reader (gdb_gomap.dwarf) is left out: the data model names its types
+    only for type hints, and the reader keeps its own index cache as JSON.
+    """
+    seen = set()
+    todo = list(DATA_MODEL_ROOTS)
+    while todo:
+        m = todo.pop()
+        if m in seen or m.startswith("gdb_gomap.dwarf"):
+            continue
+        seen.add(m)
+        todo.extend(graph[m])
+    return seen
+
+
+def json_or_render_imports(name, graph):
+    """What module ``name`` imports that is JSON or a renderer: the json package (and
+    its submodules) or gdb_gomap.render and below."""
+    path = ROOT.joinpath(*name.split(".")).with_suffix(".py")
+    if not path.exists():
+        path = ROOT.joinpath(*name.split("."), "__init__.py")
+    tree = ast.parse(path.read_text(), str(path))
+    out = {m for m in graph[name] if m == "gdb_gomap.render" or m.startswith("gdb_gomap.render.")}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names = [node.module or ""]
+        else:
+            continue
+        out.update(n for n in names if n == "json" or n.startswith("json."))
+    return out
+
+
+def test_json_check_sees_json_and_render_imports():
+    """The check below can fail: the modules that make JSON and text are caught."""
+    graph = import_graph("gdb_gomap")
+    assert json_or_render_imports("gdb_gomap.render.jsonout", graph) >= {"json", "json.encoder"}
+    assert {"gdb_gomap.render.jsonout", "gdb_gomap.render.text"} <= \
+        json_or_render_imports("gdb_gomap.render.output", graph)
+
+
+def test_data_model_imports_neither_json_nor_renderers():
+    graph = import_graph("gdb_gomap")
+    model = data_model_modules(graph)
+    # The walk is read right: the decoders reach the snapshot, the values and their readers.
+    assert {"gdb_gomap.snapshot", "gdb_gomap.values", "gdb_gomap.strread",
+            "gdb_gomap.valuedecode", "gdb_gomap.memory", "gdb_gomap.slab"} <= model
+    bad = {m: sorted(json_or_render_imports(m, graph)) for m in sorted(model)}
+    bad = {m: got for m, got in bad.items() if got}
+    assert not bad, f"the data model imports JSON or a renderer: {bad}"

@@ -118,7 +118,7 @@ def test_decode_strings_paths(monkeypatch):
     """decode_strings on laid-out memory: the dense read, the block runs, holes,
     nil and bad headers, cut strings, invalid UTF-8, bytes mode, and the
     one-by-one path when the blocks would be too many."""
-    from gdb_gomap import values
+    from gdb_gomap import strread, values
     from gdb_gomap.errors import UnreadableMemory
     from gdb_gomap.replay import ReplayMemory
 
@@ -138,7 +138,7 @@ def test_decode_strings_paths(monkeypatch):
     warned = []
 
     def run(ptrs, lens, as_bytes=False, max_string=4096):
-        return values.decode_strings(mem, ptrs, lens, max_string, warned.append, as_bytes)
+        return strread.decode_strings(mem, ptrs, lens, max_string, warned.append, as_bytes)
 
     def as_text(b, limit=4096):
         return b[:limit].decode("utf-8", "surrogateescape")
@@ -163,7 +163,7 @@ def test_decode_strings_paths(monkeypatch):
     out, clean = run([near], [(1 << 64) - 1])
     assert not clean and "len=-1" in out[0].why
     # too many blocks for one bulk buffer: every string read one by one, same result
-    monkeypatch.setattr(values, "BULK_MAX", 1 << 16)
+    monkeypatch.setattr(strread, "BULK_MAX", 1 << 16)
     reads = []
     orig = ReplayMemory.read_many
 

@@ -1,6 +1,7 @@
 """The typed public API type-checks: mypy over the modules pyproject.toml's
 [tool.mypy] lists (Target, the Memory protocol and its wrappers, the backends,
-the errors, the CLI entry points).  Fails with mypy's own report."""
+the errors, the value model, the string reader, the value decoder, the JSON form,
+the CLI entry points).  Fails with mypy's own report."""
 
 import subprocess
 import sys

@@ -12,6 +12,7 @@ import gdb
 
 from ..decoding import DumpOptions
 from ..errors import UsageError
+from ..render.jsonout import snapshot_json
 
 SNAPSHOTS = {}   # name -> (snapshot JSON dict, where it was taken)
 
@@ -19,7 +20,7 @@ SNAPSHOTS = {}   # name -> (snapshot JSON dict, where it was taken)
 def take(target, mt, addr):
     """The snapshot JSON dict of one map, with bucket detail and raw cells."""
     snap = target.dump(mt, addr, DumpOptions(entries=True, detail=True, raw=True))
-    return snap.to_json()
+    return snapshot_json(snap)
 
 
 def keep(name, snap):

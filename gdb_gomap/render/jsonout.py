@@ -1,7 +1,15 @@
-"""The JSON rendering of a snapshot, written in pieces (entries stream).
+"""The JSON form of a snapshot and of decoded values, all of it.
 
-Entries of plain scalar keys and values are written with per-kind encoders
-instead of building a dict per entry; anything else goes through to_json.
+The data model (snapshot.py, values.py) knows nothing of JSON; this module
+makes its JSON form: :func:`to_json` for one decoded value,
+:func:`snapshot_json` for a whole snapshot as a JSON-ready dict, and
+:func:`write_json` for the same text written in pieces (entries stream).
+The shape is described by ``schema/snapshot.schema.json``; change both
+together and bump ``SCHEMA_ID`` when a change is not backward compatible.
+
+In :func:`write_json`, entries of plain scalar keys and values are written
+with per-kind encoders instead of building a dict per entry; anything else
+goes through to_json.
 
 Strings decoded with ``DumpOptions.json_bytes`` are still bytes.  A chunk of
 entries whose strings are all printable ASCII without a quote or backslash
@@ -14,9 +22,152 @@ import json
 import math
 from json.encoder import encode_basestring_ascii
 from operator import itemgetter
+from typing import Any, Callable, Dict, Optional
 
 from ..nogc import no_gc
-from ..values import to_json
+from ..snapshot import POINTER_FIELDS, MapSnapshot, flag_names
+from ..values import Iface, MapRef, Pointer, Slice, Unreadable
+
+SCHEMA_ID = "gomap-snapshot/1"
+
+
+def hexaddr(a: Optional[int]) -> Optional[str]:
+    return f"{a:#x}" if a is not None else None
+
+
+# -- one value ---------------------------------------------------------------------
+
+def _float_json(x):
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "+Inf" if x > 0 else "-Inf"
+    return x
+
+
+def to_json(v: Any) -> Any:
+    """The natural JSON form of a decoded value (see the snapshot schema)."""
+    if v is None or isinstance(v, (bool, int)):
+        return v
+    if isinstance(v, str):
+        return str(v)
+    if isinstance(v, bytes):   # a string left as bytes (DumpOptions.json_bytes)
+        return v.decode("utf-8", "surrogateescape")
+    if isinstance(v, float):
+        return _float_json(v)
+    if isinstance(v, dict):
+        return {k: to_json(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [to_json(x) for x in v]
+    if isinstance(v, Pointer):
+        return f"{v.addr:#x}" if v.addr else None
+    if isinstance(v, complex):
+        return {"real": _float_json(v.real), "imag": _float_json(v.imag)}
+    if isinstance(v, Slice):
+        return None if v.items is None else [to_json(x) for x in v.items]
+    if isinstance(v, Iface):
+        return {"type": v.type_name, "value": to_json(v.value)}
+    if isinstance(v, MapRef):
+        return {"address": f"{v.addr:#x}", "type": v.type_name, "count": v.count}
+    if isinstance(v, Unreadable):
+        return {"unreadable": f"{v.addr:#x}", "error": v.why}
+    return str(v)
+
+
+def entry_json(k: Any, v: Any) -> Dict[str, Any]:
+    return {"key": to_json(k), "value": to_json(v)}
+
+
+# -- a snapshot as a dict ----------------------------------------------------------
+
+def snapshot_json(snap: MapSnapshot, entries: bool = True) -> Dict[str, Any]:
+    """The snapshot as a JSON-ready dict (entries may be streamed separately)."""
+    out: Dict[str, Any] = {
+        "schema": SCHEMA_ID,
+        "layout": snap.layout,
+        "type": snap.type,
+        "key_type": snap.key_type,
+        "elem_type": snap.elem_type,
+        "address": hexaddr(snap.address),
+        "nil": snap.nil,
+        "go_version": snap.go_version,
+        "count": snap.count,
+    }
+    for k, v in snap.header.items():
+        out[k] = hexaddr(v) if k in POINTER_FIELDS else v
+    if snap.layout == "classic" and "flags" in snap.header:
+        out["flag_names"] = flag_names(snap.header["flags"])
+        out["extra_fields"] = None if snap.extra is None else \
+            {k: hexaddr(v) for k, v in snap.extra.items()}
+    if snap.layout == "swiss" and "tombstonePossible" in snap.header:
+        out["tombstonePossible"] = bool(snap.header["tombstonePossible"])
+    if snap.split_groups is not None:
+        out["split_groups"] = snap.split_groups
+    out["stats"] = snap.stats
+    if snap.layout == "classic":
+        out["growth"] = snap.growth
+    if snap.tables is not None:
+        out["tables"] = [_table_json(snap, t) for t in snap.tables]
+    if snap.layout == "swiss":
+        out["group"] = hexaddr(snap.group_address)
+        if snap.group is not None:
+            out["group_detail"] = _bucket_json(snap, snap.group, 0)
+    if snap.chains is not None:
+        out["buckets_detail"] = [_chain_json(snap, c) for c in snap.chains if not c.old]
+        out["old_buckets_detail"] = [_chain_json(snap, c) for c in snap.chains if c.old]
+    out["entries_complete"] = snap.entries_complete
+    if entries:
+        out["entries"] = [entry_json(k, v) for k, v in snap.entries]
+    out["warnings"] = list(snap.warnings)
+    return out
+
+
+def _slot_json(snap, s):
+    d: Dict[str, Any] = {"slot": s.index, "state": s.state, "tag": s.tag}
+    if s.entry is not None and s.entry < len(snap.entries):
+        k, v = snap.entries[s.entry]
+        d["key"] = to_json(k)
+        d["value"] = to_json(v)
+    if s.key_raw is not None:
+        d["key_raw"] = s.key_raw
+        d["elem_raw"] = s.elem_raw
+    return d
+
+
+def _bucket_json(snap, b, i):
+    d: Dict[str, Any] = {"address": hexaddr(b.address)}
+    if snap.layout == "classic":
+        d["tophash"] = [s.tag for s in b.slots]
+        d["overflow"] = hexaddr(b.overflow)
+    else:
+        d["index"] = b.index
+        d["ctrl"] = f"{b.ctrl:#018x}"
+    d["slots"] = [_slot_json(snap, s) for s in b.slots]
+    return d
+
+
+def _chain_json(snap, c):
+    d: Dict[str, Any] = {"index": c.index,
+         "chain": [_bucket_json(snap, b, i) for i, b in enumerate(c.buckets)]}
+    if c.old:
+        d["evacuated"] = c.evacuated
+    return d
+
+
+def _table_json(snap, t):
+    d: Dict[str, Any] = {
+        "address": hexaddr(t.address), "used": t.used, "capacity": t.capacity,
+        "growthLeft": t.growthLeft, "localDepth": t.localDepth, "index": t.index,
+        "groups": hexaddr(t.groups_address), "lengthMask": t.lengthMask,
+        "directory_slots": t.directory_slots, "full": t.full, "empty": t.empty,
+        "tombstones": t.tombstones, "tombstones_expected": t.tombstones_expected,
+    }
+    if t.groups is not None:
+        d["groups_detail"] = [_bucket_json(snap, g, i) for i, g in enumerate(t.groups)]
+    return d
+
+
+# -- a snapshot as text, written in pieces -----------------------------------------
 
 CHUNK = 16384
 # Bytes JSON writes as they are: printable ASCII but the quote and the backslash.
@@ -80,14 +231,15 @@ INT_KINDS = ("int", "uint")
 ENCODERS = {"int": _int, "uint": _int, "float": _float, "bool": _bool, "string": _str}
 
 
-def write_json(snap, write, indent=None):
+def write_json(snap: MapSnapshot, write: Callable[[str], Any],
+               indent: Optional[int] = None) -> None:
     """Write ``snap`` as one JSON object; entries are written CHUNK at a time."""
     with no_gc():
         _write_json(snap, write, indent)
 
 
 def _write_json(snap, write, indent):
-    head = snap.to_json(entries=False)
+    head = snapshot_json(snap, entries=False)
     text = json.dumps(head, indent=indent)
     write(text[:-1].rstrip())
     write(', "entries": [')

@@ -22,7 +22,7 @@ import os
 
 from ..errors import UsageError
 from . import text as text_view
-from .jsonout import write_json
+from .jsonout import snapshot_json, write_json
 from .listing import list_json, list_text, report_markdown
 
 
@@ -104,7 +104,7 @@ def emit_snapshot(snap, args, screen, terminal, default_color="auto", say=None):
         say(f"gomap: wrote {snap.type} ({snap.count} entries) to {args.output}\n")
     if args.svg:
         from .svg import snapshot_svg
-        write_file(args.svg, snapshot_svg(snap.to_json()))
+        write_file(args.svg, snapshot_svg(snapshot_json(snap)))
         if say:
             say(f"gomap: wrote the picture to {args.svg}\n")
 

@@ -7,7 +7,7 @@ its right (old buckets first while a grow is under way); swiss maps as their
 directory, then each table's groups in a grid.  ``diff_svg`` draws two
 snapshots side by side and rings every slot that changed.
 
-Input is the snapshot JSON (``MapSnapshot.to_json()`` with bucket detail);
+Input is the snapshot JSON (``jsonout.snapshot_json(snap)`` with bucket detail);
 output is one SVG document as a string.  Large maps are cut at
 ``MAX_BLOCKS`` buckets or groups per picture, with a note saying so.
 """

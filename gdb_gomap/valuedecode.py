@@ -1,0 +1,233 @@
+"""Typed Go values from raw bytes, with pointer reads batched.
+
+:class:`ValueDecoder` turns the bytes of a key or elem into the value model
+of :mod:`gdb_gomap.values`: plain Python data (ints, floats, str, lists,
+dicts for structs) plus a few small classes for what plain data cannot say
+(a pointer, a nested map, an interface, a slice).  String data is prefetched
+in one batched read per call to :meth:`ValueDecoder.decode_many`, so
+decoding a million string keys costs a handful of memory reads, not a
+million.
+"""
+
+import struct
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
+
+from .errors import UnreadableMemory
+from .limits import Limits
+from .memory import Memory, is_plausible_pointer
+from .values import GoStr, Iface, MapRef, Pointer, Slice, Unreadable
+
+if TYPE_CHECKING:   # for the hints only: the decoder never needs the DWARF reader itself
+    from .dwarf.types import GoType, TypeTable
+
+# What decode_many is given for one value: its bytes, an error that stands for
+# bytes that could not be read, or None (no value).
+Buffer = Union[bytes, bytearray, memoryview, Exception, None]
+
+_F32 = struct.Struct("<f")
+_F64 = struct.Struct("<d")
+
+
+class ValueDecoder:
+    """Decodes values of Go types from bytes read out of one target.
+
+    memory:     a Memory for pointer targets (string data, indirect values)
+    types:      the TypeTable (for interfaces' dynamic types)
+    types_base: address that runtime type offsets are relative to
+    limits:     Limits (string bytes, items, depth)
+    warn:       callable taking a one-line warning
+    map_count:  callable(map GoType, header address) -> count or None
+    """
+
+    def __init__(self, memory: Memory, types: "TypeTable", types_base: int, limits: Limits,
+                 warn: Callable[[str], None],
+                 map_count: Optional[Callable[["GoType", int], Optional[int]]] = None) -> None:
+        self.mem = memory
+        self.types = types
+        self.types_base = types_base
+        self.limits = limits
+        self.warn = warn
+        self.map_count = map_count
+        self._strings: Dict[Tuple[int, int], Union[bytes, UnreadableMemory]] = {}
+        self._warned: Set[str] = set()
+
+    # -- batching ----------------------------------------------------------------
+
+    def decode_many(self, gotype: "GoType", buffers: Sequence[Buffer]) -> List[Any]:
+        """Decode every buffer in ``buffers`` (bytes-like) as a ``gotype`` value."""
+        sites = _string_sites(gotype, self.limits.max_items)
+        if sites:
+            self._prefetch_strings(sites, buffers)
+        out = [self.decode(gotype, b) for b in buffers]
+        self._strings.clear()
+        return out
+
+    def _prefetch_strings(self, sites, buffers):
+        limit = self.limits.max_string
+        reqs = set()
+        for buf in buffers:
+            if buf is None or isinstance(buf, Exception):
+                continue
+            for off in sites:
+                ptr = int.from_bytes(buf[off:off + 8], "little")
+                n = int.from_bytes(buf[off + 8:off + 16], "little", signed=True)
+                if n > 0 and is_plausible_pointer(ptr):
+                    reqs.add((ptr, min(n, limit)))
+        if not reqs:
+            return
+        wanted = list(reqs)
+        for req, data in zip(wanted, self.mem.read_many(wanted)):
+            self._strings[req] = data
+
+    # -- one value ---------------------------------------------------------------
+
+    def decode(self, t: "GoType", buf: Buffer, off: int = 0, depth: int = 0) -> Any:
+        """Decode the ``t`` value at ``buf[off:]``."""
+        if buf is None:
+            return None
+        if isinstance(buf, Exception):
+            return Unreadable(getattr(buf, "addr", 0), str(buf))
+        k = t.kind
+        if k == "int" or k == "uint":
+            return int.from_bytes(buf[off:off + t.size], "little", signed=(k == "int"))
+        if k == "string":
+            return self._string(buf, off)
+        if k == "float":
+            return (_F32 if t.size == 4 else _F64).unpack_from(buf, off)[0]
+        if k == "bool":
+            return buf[off] != 0
+        if k in ("ptr", "unsafe.Pointer", "chan", "func"):
+            return Pointer(int.from_bytes(buf[off:off + 8], "little"), t.name)
+        if depth >= self.limits.max_depth:
+            self._warn_once("depth", f"values nested deeper than {self.limits.max_depth} "
+                                     f"levels are shown as '...'; raise --max-depth")
+            return "..."
+        if k == "struct":
+            return {f.name: self.decode(f.type, buf, off + f.offset, depth + 1)
+                    for f in t.fields if f.name != "_" and f.type is not None}
+        if k == "array":
+            e = t.elem
+            return [self.decode(e, buf, off + i * e.size, depth + 1) for i in range(t.count)]
+        if k == "complex":
+            half = t.size // 2
+            f = _F32 if half == 4 else _F64
+            return complex(f.unpack_from(buf, off)[0], f.unpack_from(buf, off + half)[0])
+        if k == "map":
+            return self._map(t, int.from_bytes(buf[off:off + 8], "little"))
+        if k == "slice":
+            return self._slice(t, buf, off, depth)
+        if k == "interface":
+            return self._iface(t, buf, off, depth)
+        return Unreadable(0, f"type {t.name} ({k}) is not decoded")
+
+    def _read(self, addr, n):
+        return self.mem.read(addr, n)
+
+    def _string(self, buf, off):
+        ptr = int.from_bytes(buf[off:off + 8], "little")
+        n = int.from_bytes(buf[off + 8:off + 16], "little", signed=True)
+        if n == 0:
+            return ""
+        if n < 0 or not is_plausible_pointer(ptr):
+            return Unreadable(ptr, f"bad string header (ptr={ptr:#x}, len={n})")
+        want = min(n, self.limits.max_string)
+        data = self._strings.get((ptr, want))
+        if data is None:
+            try:
+                data = self._read(ptr, want)
+            except UnreadableMemory as exc:
+                return Unreadable(ptr, str(exc))
+        if isinstance(data, Exception):
+            return Unreadable(ptr, str(data))
+        s = data.decode("utf-8", "surrogateescape")
+        if n > want:
+            s = GoStr(s)
+            s.full_len = n
+            self._warn_once("string", f"strings longer than {self.limits.max_string} bytes "
+                                      f"are cut; raise --max-string to see them whole")
+        return s
+
+    def _slice(self, t, buf, off, depth):
+        ptr = int.from_bytes(buf[off:off + 8], "little")
+        n = int.from_bytes(buf[off + 8:off + 16], "little", signed=True)
+        cap = int.from_bytes(buf[off + 16:off + 24], "little", signed=True)
+        e = t.elem
+        if ptr == 0:
+            return Slice(0, n, cap, None if n == 0 else [], e.name if e else "?")
+        if e is None or n < 0 or cap < n:
+            return Unreadable(ptr, f"bad slice header (len={n}, cap={cap})")
+        shown = min(n, self.limits.max_items)
+        if shown < n:
+            self._warn_once("items", f"slices longer than {self.limits.max_items} items "
+                                     f"show only their first items; raise --max-items")
+        items = []
+        if shown and e.size:
+            try:
+                data = self._read(ptr, shown * e.size)
+            except UnreadableMemory as exc:
+                return Unreadable(ptr, str(exc))
+            items = [self.decode(e, data, i * e.size, depth + 1) for i in range(shown)]
+        elif shown:
+            items = [self.decode(e, b"", 0, depth + 1) for _ in range(shown)]
+        return Slice(ptr, n, cap, items, e.name)
+
+    def _iface(self, t, buf, off, depth):
+        word0 = int.from_bytes(buf[off:off + 8], "little")
+        data = int.from_bytes(buf[off + 8:off + 16], "little")
+        if word0 == 0:
+            return None
+        type_addr = word0
+        if not t.empty_interface:  # iface: word0 is an itab; its _type sits at +8
+            try:
+                type_addr = int.from_bytes(self._read(word0 + 8, 8), "little")
+            except UnreadableMemory as exc:
+                return Unreadable(word0, str(exc))
+        dyn = self.types.by_runtime_type(type_addr - self.types_base)
+        if dyn is None:
+            return Iface(f"<type {type_addr:#x}>", Pointer(data, "unsafe.Pointer"), type_addr)
+        if dyn.is_pointer_shaped():
+            return Iface(dyn.name, self.decode(dyn, data.to_bytes(8, "little"), 0, depth + 1),
+                         type_addr)
+        if dyn.size == 0:
+            return Iface(dyn.name, self.decode(dyn, b"", 0, depth + 1), type_addr)
+        try:
+            raw = self._read(data, dyn.size)
+        except UnreadableMemory as exc:
+            return Iface(dyn.name, Unreadable(data, str(exc)), type_addr)
+        return Iface(dyn.name, self.decode(dyn, raw, 0, depth + 1), type_addr)
+
+    def _map(self, t, addr):
+        if addr == 0:
+            return None
+        count = None
+        if self.map_count is not None:
+            try:
+                count = self.map_count(t, addr)
+            except UnreadableMemory:
+                count = None
+        return MapRef(addr, t.name, count)
+
+    def _warn_once(self, key, text):
+        if key not in self._warned:
+            self._warned.add(key)
+            self.warn(text)
+
+
+def _string_sites(t, max_items, base=0, depth=0):
+    """Offsets of the string headers stored inline in a ``t`` value (bounded)."""
+    if depth > 4:
+        return []
+    if t.kind == "string":
+        return [base]
+    if t.kind == "struct":
+        out = []
+        for f in t.fields:
+            if f.type is not None:
+                out.extend(_string_sites(f.type, max_items, base + f.offset, depth + 1))
+        return out
+    if t.kind == "array" and t.count and t.count <= max_items:
+        inner = _string_sites(t.elem, max_items, 0, depth + 1)
+        return [base + i * t.elem.size + o for i in range(t.count) for o in inner]
+    return []
+
+
