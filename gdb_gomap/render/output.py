@@ -97,6 +97,10 @@ def emit_snapshot(snap, args, screen, terminal, default_color="auto", say=None):
             try:
                 text_view.render(snap, cw or write, entries=args.entries,
                                  buckets=args.buckets)
+            except KeyboardInterrupt:   # Ctrl-C, or 'q' at gdb's pager: nothing more
+                if cw is not None:
+                    cw.discard()
+                raise
             finally:
                 if cw is not None:
                     cw.flush()
