@@ -113,7 +113,7 @@ def add_view_options(p):
                    help="keep entries in walk order (the default for --json, where "
                         "sorting a million keys would double the time)")
     v.add_argument("--color", choices=("auto", "on", "off"), default=None,
-                   help="colour the text view (default: the gomap-color setting)")
+                   help="colour the text view (default: the gomap color setting)")
     b = p.add_argument_group("bounds (corrupt memory never hangs the debugger)")
     d = Limits()
     b.add_argument("--max-string", type=_positive, default=d.max_string, metavar="N",

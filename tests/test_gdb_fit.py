@@ -54,3 +54,57 @@ def test_quitting_the_pager_prints_nothing_twice(session):
     assert "Traceback" not in plain
     # gdb is at its prompt and answers
     assert session.cmd("print 6*7").strip().endswith("= 42")
+
+
+def test_help_gomap_lists_the_subcommands(session):
+    out = session.cmd("help gomap")
+    assert "Ambiguous" not in out
+    for sub in ("dump", "list", "snap", "diff", "watch"):
+        assert re.search(rf"^gomap {sub} -- \S", out, re.M), (sub, out)
+    dump = session.cmd("help gomap dump")
+    assert dump == session.cmd("help gomap-dump")       # one help for both names
+    assert "Names: gomap dump or gomap-dump" in dump and "--buckets" in dump
+    settings = session.cmd("help set gomap")
+    assert "Ambiguous" not in settings
+    assert "set gomap color --" in settings and "set gomap verbose --" in settings
+
+
+def test_gomap_dump_is_gomap_dash_dump(session):
+    spaced = session.cmd("gomap dump main.GSmall --entries --color off")
+    dashed = session.cmd("gomap-dump main.GSmall --entries --color off")
+    assert spaced == dashed
+    for e in session.truth["maps"]["main.GSmall"]["entries"]:
+        assert f"  \"{e['key']}\": {e['value']}\n" in spaced + "\n", (e, spaced)
+    assert session.cmd("gomap list --json") == session.cmd("gomap-list --json")
+    # a usage error names the command as typed
+    assert "gomap dump: " in session.cmd("gomap dump main.GInt --limit 0")
+    assert "gomap-dump: " in session.cmd("gomap-dump main.GInt --limit 0")
+
+
+def test_set_gomap_color_and_the_old_name(session):
+    try:
+        session.cmd("set gomap color on")
+        assert "\x1b[" in session.cmd("gomap dump main.GSmall")
+        assert session.cmd("show gomap-color").strip() == "gomap-color is on."
+        session.cmd("set gomap color off")
+        assert "\x1b[" not in session.cmd("gomap dump main.GSmall")
+        assert session.cmd("show gomap color").strip() == "gomap color is off."
+        session.cmd("set gomap-color on")                # the old name sets the new
+        assert session.cmd("show gomap color").strip() == "gomap color is on."
+        assert "\x1b[" in session.cmd("gomap-dump main.GSmall")
+        session.cmd("set gomap verbose on")
+        assert session.cmd("show gomap-verbose").strip() == "gomap-verbose is on."
+        shown = session.cmd("show gomap")
+        assert "gomap color is on." in shown and "gomap verbose is on." in shown
+    finally:
+        session.cmd("set gomap color auto")
+        session.cmd("set gomap verbose off")
+
+
+def test_completion_of_the_family(session):
+    assert session.complete("gomap d") == ["gomap diff", "gomap dump"]
+    assert "gomap watch" in session.complete("gomap ")
+    got = session.complete("gomap dump main.GSm")
+    assert any("main.GSmall" in c for c in got), got
+    assert "gomap dump main.GInt --buckets" in session.complete("gomap dump main.GInt --buck")
+    assert session.complete("set gomap c") == ["set gomap color"]

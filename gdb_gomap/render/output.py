@@ -10,7 +10,7 @@ is here:
 - ``-o FILE`` replaces the screen; a file that cannot be opened is a
   one-line ``UsageError`` before anything is written;
 - colour (``--color auto|on|off``): ``on`` colours the text view wherever it
-  goes; ``auto`` (and a gdb ``gomap-color`` setting of ``on``) only the
+  goes; ``auto`` (and a gdb ``gomap color`` setting of ``on``) only the
   screen, ``auto`` only when the front end says the screen is a colour
   terminal and ``NO_COLOR`` is not set; JSON is never coloured;
 - ``--svg FILE`` is drawn after the view.
@@ -66,7 +66,7 @@ def use_color(flag, default, to_file, terminal):
     """Whether the text view is coloured.
 
     ``flag`` is ``--color`` as given (None when absent), ``default`` the
-    mode without it (gdb's ``gomap-color`` setting, the CLI's ``auto``),
+    mode without it (gdb's ``gomap color`` setting, the CLI's ``auto``),
     ``to_file`` whether ``-o`` was given, and ``terminal()`` whether the
     screen shows colour (asked only for ``auto``).
     """
