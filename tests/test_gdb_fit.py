@@ -108,3 +108,34 @@ def test_completion_of_the_family(session):
     assert any("main.GSmall" in c for c in got), got
     assert "gomap dump main.GInt --buckets" in session.complete("gomap dump main.GInt --buck")
     assert session.complete("set gomap c") == ["set gomap color"]
+
+
+def test_loading_without_dependencies_says_what_to_install(tmp_path, gdb_path):
+    """A copy of the package sourced by a gdb whose Python sees no venv: one line at load."""
+    import shutil
+    import subprocess
+
+    from gdb_gomap import REQUIRES
+
+    shutil.copytree(harness.REPO / "gdb_gomap", tmp_path / "gdb_gomap",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    env = {k: v for k, v in harness.gdb_env().items() if k != "PYTHONPATH"}
+    probe = subprocess.run(["gdb", "-nx", "-batch", "-ex", "python import importlib.util; "
+                            f"print([d for m, d in {REQUIRES!r} "
+                            "if importlib.util.find_spec(m) is None])"],
+                           capture_output=True, text=True, env=env, timeout=60)
+    missing = eval(probe.stdout.strip().splitlines()[-1])
+    if not missing:
+        pytest.skip("gdb's own Python has every dependency: nothing is missing to report")
+    r = subprocess.run(["gdb", "-nx", "-batch", "-ex",
+                        f"source {tmp_path / 'gdb_gomap' / 'gdbinit.py'}",
+                        "-ex", "gomap dump main.X"],
+                       capture_output=True, text=True, env=env, timeout=60,
+                       stdin=subprocess.DEVNULL)
+    said = [l for l in r.stderr.splitlines() if l.startswith("gomap:")]
+    assert len(said) == 1, r.stderr
+    for dist in missing:
+        assert dist in said[0], said
+    assert "install.sh" in said[0] and f"pip install {' '.join(missing)}" in said[0]
+    assert "Traceback" not in r.stderr and "ModuleNotFoundError" not in r.stderr
+    assert "internal error" not in r.stderr
