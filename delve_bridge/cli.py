@@ -80,6 +80,7 @@ def build_parser():
     p = argparse.ArgumentParser(prog="gomap-dlv", description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     _source_options(p, suppress=False)
+    options.add_version(p)
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
     d = sub.add_parser("dump", help="decode one map", description=options.DUMP_DESCRIPTION,
                        epilog=options.DUMP_EPILOG,

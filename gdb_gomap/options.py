@@ -6,6 +6,7 @@ string with ``gdb.string_to_argv`` and hands the list to the same parser.
 
 import argparse
 
+from . import __version__
 from .decoding import DumpOptions
 from .errors import UsageError
 from .limits import Limits
@@ -135,6 +136,12 @@ def add_view_options(p):
     return p
 
 
+def add_version(p):
+    """``--version``: print ``gomap VERSION`` (``gdb_gomap.__version__``) and stop."""
+    p.add_argument("--version", action="version", version=f"gomap {__version__}",
+                   help="print gomap's version and stop")
+
+
 def simple_parser(prog, description):
     """A parser for a small command, with the same no-exit behaviour."""
     return _Parser(prog=prog, description=description,
@@ -147,6 +154,7 @@ def dump_parser(prog="gomap-dump"):
     p.add_argument("expr", nargs="+", metavar="EXPR", help="expression whose value is a map")
     p.add_argument("--type", metavar="TYPE",
                    help="treat EXPR as an address of a map header of this map type")
+    add_version(p)
     add_view_options(p)
     return p
 

@@ -139,3 +139,21 @@ def test_loading_without_dependencies_says_what_to_install(tmp_path, gdb_path):
     assert "install.sh" in said[0] and f"pip install {' '.join(missing)}" in said[0]
     assert "Traceback" not in r.stderr and "ModuleNotFoundError" not in r.stderr
     assert "internal error" not in r.stderr
+
+
+def test_every_front_end_prints_the_one_version(session):
+    """gdb's gomap dump and gomap-dump, the gomap CLI and gomap-dlv: 'gomap VERSION'."""
+    import subprocess
+    import sys
+
+    from gdb_gomap import __version__
+
+    want = f"gomap {__version__}"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", __version__)
+    assert session.cmd("gomap dump --version").strip() == want
+    assert session.cmd("gomap-dump --version").strip() == want
+    for module in ("gdb_gomap.cli.main", "delve_bridge.cli"):
+        r = subprocess.run([sys.executable, "-c", f"import sys; from {module} import main; "
+                            "sys.exit(main(['--version']))"],
+                           cwd=harness.REPO, capture_output=True, text=True, timeout=60)
+        assert (r.returncode, r.stdout.strip(), r.stderr) == (0, want, ""), module

@@ -46,6 +46,7 @@ def _source_args(p):
 def build_parser():
     p = argparse.ArgumentParser(prog="gomap", description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    options.add_version(p)
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
     d = sub.add_parser("dump", help="decode one map", description=options.DUMP_DESCRIPTION,
                        epilog=options.DUMP_EPILOG,
