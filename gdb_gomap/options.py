@@ -37,11 +37,23 @@ examples:
   gomap-dump main.cache --svg /tmp/cache.svg"""
 
 
+# Every --json of every command writes one document on one line (see render/output.py).
+JSON_HELP = "JSON instead of text, on one line (jq or python3 -m json.tool indents it)"
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that raises UsageError instead of exiting the debugger."""
 
     def error(self, message):
         raise UsageError(f"{self.prog}: {message} (see 'help {self.prog}')")
+
+    def parse_args(self, args=None, namespace=None):
+        parsed = super().parse_args(args, namespace)
+        try:
+            check_view_args(parsed)
+        except UsageError as exc:
+            self.error(str(exc))
+        return parsed
 
     def exit(self, status=0, message=None):
         if message:
@@ -97,13 +109,13 @@ def add_view_options(p):
     v.add_argument("--buckets", "--groups", dest="buckets", action="store_true",
                    help="show every bucket (classic) or group (swiss) with its slots")
     v.add_argument("--range", dest="window", type=_window, metavar="FIRST:LAST",
-                   help="with --buckets: only buckets (classic) or groups (swiss, counted "
-                        "across tables) FIRST..LAST")
+                   help="with --buckets (or --svg): only buckets (classic) or groups "
+                        "(swiss, counted across tables) FIRST..LAST; an error without them")
     v.add_argument("--limit", type=_positive, metavar="N",
                    help="decode at most N entries (the first N in memory order)")
     v.add_argument("--json", action="store_true",
-                   help="print the snapshot as JSON (entries included; with --buckets also "
-                        "every bucket or group)")
+                   help="print the snapshot as JSON, on one line (entries included; with "
+                        "--buckets also every bucket or group)")
     v.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of the screen")
     v.add_argument("--svg", metavar="FILE",
                    help="also draw the buckets (classic) or groups (swiss) as an SVG picture, "
@@ -159,6 +171,15 @@ def dump_parser(prog="gomap-dump"):
     return p
 
 
+def check_view_args(args):
+    """A one-line UsageError for view options that do nothing as given (``--range``
+    without ``--buckets`` or ``--svg``, the views it narrows)."""
+    if getattr(args, "window", None) is not None and not (
+            getattr(args, "buckets", False) or getattr(args, "svg", None)):
+        raise UsageError("--range FIRST:LAST chooses the buckets or groups that --buckets "
+                         "(or --svg) shows: add --buckets")
+
+
 def limits_from(args):
     d = Limits()
     return Limits(max_entries=d.max_entries, max_buckets=args.max_buckets,
@@ -169,7 +190,8 @@ def limits_from(args):
 
 
 def dump_options_from(args):
-    """DumpOptions for the view the arguments ask for."""
+    """DumpOptions for the view the arguments ask for (a UsageError when they disagree)."""
+    check_view_args(args)
     svg = bool(getattr(args, "svg", None))
     want_entries = args.entries or args.json or args.buckets or svg
     sort = (not args.json) if args.sort is None else args.sort

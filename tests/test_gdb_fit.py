@@ -157,3 +157,50 @@ def test_every_front_end_prints_the_one_version(session):
                             "sys.exit(main(['--version']))"],
                            cwd=harness.REPO, capture_output=True, text=True, timeout=60)
         assert (r.returncode, r.stdout.strip(), r.stderr) == (0, want, ""), module
+
+
+@pytest.mark.parametrize("name", ["gomap dump", "gomap-dump"])
+def test_range_without_buckets_is_a_usage_error(session, name):
+    out = session.cmd(f"{name} main.GInt --range 0:3")
+    lines = [l for l in out.splitlines() if l.strip()]
+    assert len(lines) == 1 and "Traceback" not in out, out
+    assert lines[0].startswith(f"{name}: --range") and "--buckets" in lines[0], lines
+    # with --buckets, or --svg, it narrows the view as before
+    assert "table 0 group 0 " in session.cmd(f"{name} main.GInt --buckets --range 0:0 "
+                                             "--color off")
+
+
+def test_range_without_buckets_in_the_cli_and_delve(tmp_path):
+    """The CLI and gomap-dlv say so before opening anything (the files do not exist)."""
+    import subprocess
+    import sys
+
+    missing = tmp_path / "nothing-here"
+    for module, argv in (
+            ("gdb_gomap.cli.main", ["dump", "--core", str(missing), "--exe", str(missing),
+                                    "main.GInt", "--range", "0:3"]),
+            ("delve_bridge.cli", ["--core", str(missing), str(missing), "dump", "main.GInt",
+                                  "--range", "0:3"])):
+        r = subprocess.run([sys.executable, "-c", f"import sys; from {module} import main; "
+                            f"sys.exit(main({argv!r}))"],
+                           cwd=harness.REPO, capture_output=True, text=True, timeout=60)
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode != 0 and len(lines) == 1, (module, r.stderr)
+        assert "--range" in lines[0] and "--buckets" in lines[0], (module, lines)
+
+
+def test_every_json_is_one_line(session):
+    """dump, list and diff --json: one line each, the same content as a parse of it."""
+    outs = {"dump": session.cmd("gomap dump main.GSmall --json"),
+            "list": session.cmd("gomap list --json")}
+    session.cmd("gomap snap fit_a main.GSmall")
+    session.cmd("gomap snap fit_b main.GSmall")
+    outs["diff"] = session.cmd("gomap diff fit_a fit_b --json")
+    for what, out in outs.items():
+        lines = [l for l in out.splitlines() if l.strip()]
+        assert len(lines) == 1, (what, out[:2000])
+        doc = json.loads(lines[0])
+        assert isinstance(doc, dict) and doc, what
+    assert json.loads(outs["dump"])["count"] == session.truth["maps"]["main.GSmall"]["len"]
+    rows = {r["expr"]: r for r in json.loads(outs["list"])["maps"]}
+    assert rows["main.GSmall"]["count"] == session.truth["maps"]["main.GSmall"]["len"]

@@ -13,7 +13,10 @@ is here:
   goes; ``auto`` (and a gdb ``gomap color`` setting of ``on``) only the
   screen, ``auto`` only when the front end says the screen is a colour
   terminal and ``NO_COLOR`` is not set; JSON is never coloured;
-- ``--svg FILE`` is drawn after the view.
+- ``--svg FILE`` is drawn after the view;
+- JSON, whatever the command (a snapshot, a listing, a diff, a watch log), is
+  one document on one line, ended by a newline (``jq`` or
+  ``python3 -m json.tool`` indent it).
 """
 
 import contextlib
@@ -58,8 +61,8 @@ def write_file(path, text, what=None):
 
 
 def write_document(obj, write):
-    """A JSON document other than a snapshot (a diff, a watch log), indented."""
-    write(json.dumps(obj, indent=1) + "\n")
+    """A JSON document other than a snapshot (a diff, a watch log), on one line."""
+    write(json.dumps(obj) + "\n")
 
 
 def use_color(flag, default, to_file, terminal):
