@@ -11,16 +11,18 @@ adds one line to ~/.gdbinit that loads it.  Running it again changes nothing
 that is already in place; it reinstalls the package from this checkout.
 
   (no option)     install gdb and python3-venv if missing (apt-get), create the
-                  venv, pip install this checkout into it, add the ~/.gdbinit line
+                  venv, pip install this checkout into it, add the ~/.gdbinit line,
+                  link the gomap and gomap-dlv commands into \$GOMAP_BIN
   --dev           also install the test extra, the Go toolchains the tests use
                   and the pinned Delve (go install, into \$GOMAP_CACHE/bin)
-  --uninstall     remove the ~/.gdbinit line and \$GOMAP_HOME
+  --uninstall     remove the ~/.gdbinit line, the links in \$GOMAP_BIN and \$GOMAP_HOME
   --purge-cache   with --uninstall: also remove \$GOMAP_CACHE (Go toolchains, builds)
   -h, --help      show this help
 
 Environment:
   GOMAP_HOME   where the venv lives      (now: $GOMAP_HOME)
   GOMAP_CACHE  Go toolchains and builds  (now: $GOMAP_CACHE)
+  GOMAP_BIN    links to the commands     (now: $GOMAP_BIN)
 EOF
 }
 
@@ -28,7 +30,10 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 GOMAP_HOME=${GOMAP_HOME:-$HOME/.local/share/gomap}
 GOMAP_CACHE=${GOMAP_CACHE:-$HOME/.cache/gomap}
 export GOMAP_CACHE
+GOMAP_BIN=${GOMAP_BIN:-$HOME/.local/bin}
 VENV=$GOMAP_HOME/venv
+# The commands linked into $GOMAP_BIN; a link there is ours when it points into $VENV/bin.
+TOOLS=(gomap gomap-dlv)
 GDBINIT=$HOME/.gdbinit
 # Our ~/.gdbinit lines: gdb's `source` takes no trailing comment, so the line is a
 # Python one-liner that runs `source`, which lets it carry the "# gomap" mark.
@@ -116,8 +121,44 @@ add_gdbinit_line() {  # $1 = the line
     say "added to $GDBINIT: $1"
 }
 
+# Link $GOMAP_BIN/NAME -> $VENV/bin/NAME for each tool; never replace what is not ours.
+link_tools() {
+    local name dest target linked=()
+    mkdir -p "$GOMAP_BIN"
+    for name in "${TOOLS[@]}"; do
+        dest=$GOMAP_BIN/$name target=$VENV/bin/$name
+        if [ -L "$dest" ] && [ "$(readlink "$dest")" = "$target" ]; then
+            linked+=("$dest")
+        elif [ -e "$dest" ] || [ -L "$dest" ]; then
+            say "warning: left $dest alone (it is not gomap's link); run $target instead"
+        else
+            ln -s "$target" "$dest"
+            linked+=("$dest")
+        fi
+    done
+    [ ${#linked[@]} -eq 0 ] || say "commands: ${linked[*]}"
+    case ":$PATH:" in
+        *":$GOMAP_BIN:"* | *":${GOMAP_BIN%/}/:"*) ;;
+        *) say "warning: $GOMAP_BIN is not on your PATH; add it (for example" \
+               "'export PATH=\"$GOMAP_BIN:\$PATH\"' in ~/.profile) to run gomap and gomap-dlv" ;;
+    esac
+}
+
+# Remove exactly the links link_tools made: symlinks in $GOMAP_BIN that point into $VENV/bin.
+unlink_tools() {
+    local name dest
+    for name in "${TOOLS[@]}"; do
+        dest=$GOMAP_BIN/$name
+        if [ -L "$dest" ] && [ "$(readlink "$dest")" = "$VENV/bin/$name" ]; then
+            rm -f "$dest"
+            say "removed $dest"
+        fi
+    done
+}
+
 uninstall() {
     remove_gdbinit_line
+    unlink_tools
     if [ -f "$GOMAP_HOME/gdbinit-created" ] && [ -f "$GDBINIT" ] && [ ! -s "$GDBINIT" ]; then
         rm -f "$GDBINIT"
         say "removed $GDBINIT (gomap had created it)"
@@ -180,6 +221,7 @@ install() {
     err=$(gdb -nx -batch -ex "source $site/gdb_gomap/gdbinit.py" 2>&1 >/dev/null | grep '^gomap:' || true)
     [ -z "$err" ] || die "gdb could not load gomap: $err"
     say "done: gdb loads gomap from $site"
+    link_tools
 }
 
 DEV='' UNINSTALL='' PURGE=''

@@ -80,6 +80,7 @@ def build_parser():
     p = argparse.ArgumentParser(prog="gomap-dlv", description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     _source_options(p, suppress=False)
+    options.add_version(p)
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
     d = sub.add_parser("dump", help="decode one map", description=options.DUMP_DESCRIPTION,
                        epilog=options.DUMP_EPILOG,
@@ -93,7 +94,7 @@ def build_parser():
                        description="List every map: package globals, map fields they reach, "
                                    "the map globals Delve lists, and the map locals of the "
                                    "selected goroutine's frames ('frame N: name').")
-    q.add_argument("--json", action="store_true", help="JSON instead of text")
+    q.add_argument("--json", action="store_true", help=options.JSON_HELP)
     q.add_argument("--all", action="store_true",
                    help="include the runtime's and the standard library's own globals")
     q.add_argument("-o", "--output", metavar="FILE", help="write to FILE")
@@ -128,9 +129,10 @@ def _scope(args):
 
 
 def cmd_dump(args, program_args):
+    opts = options.dump_options_from(args)     # a usage error before Delve is started
     with _open(args, program_args) as s:
         gid, frame = _scope(args)
-        snap = s.dump(" ".join(args.expr), options.dump_options_from(args),
+        snap = s.dump(" ".join(args.expr), opts,
                       options.limits_from(args), goroutine=gid, frame=frame,
                       type_name=args.type)
         output.emit_snapshot(snap, args, sys.stdout.write, sys.stdout.isatty)

@@ -6,6 +6,7 @@ string with ``gdb.string_to_argv`` and hands the list to the same parser.
 
 import argparse
 
+from . import __version__
 from .decoding import DumpOptions
 from .errors import UsageError
 from .limits import Limits
@@ -36,11 +37,23 @@ examples:
   gomap-dump main.cache --svg /tmp/cache.svg"""
 
 
+# Every --json of every command writes one document on one line (see render/output.py).
+JSON_HELP = "JSON instead of text, on one line (jq or python3 -m json.tool indents it)"
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that raises UsageError instead of exiting the debugger."""
 
     def error(self, message):
         raise UsageError(f"{self.prog}: {message} (see 'help {self.prog}')")
+
+    def parse_args(self, args=None, namespace=None):
+        parsed = super().parse_args(args, namespace)
+        try:
+            check_view_args(parsed)
+        except UsageError as exc:
+            self.error(str(exc))
+        return parsed
 
     def exit(self, status=0, message=None):
         if message:
@@ -96,13 +109,13 @@ def add_view_options(p):
     v.add_argument("--buckets", "--groups", dest="buckets", action="store_true",
                    help="show every bucket (classic) or group (swiss) with its slots")
     v.add_argument("--range", dest="window", type=_window, metavar="FIRST:LAST",
-                   help="with --buckets: only buckets (classic) or groups (swiss, counted "
-                        "across tables) FIRST..LAST")
+                   help="with --buckets (or --svg): only buckets (classic) or groups "
+                        "(swiss, counted across tables) FIRST..LAST; an error without them")
     v.add_argument("--limit", type=_positive, metavar="N",
                    help="decode at most N entries (the first N in memory order)")
     v.add_argument("--json", action="store_true",
-                   help="print the snapshot as JSON (entries included; with --buckets also "
-                        "every bucket or group)")
+                   help="print the snapshot as JSON, on one line (entries included; with "
+                        "--buckets also every bucket or group)")
     v.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of the screen")
     v.add_argument("--svg", metavar="FILE",
                    help="also draw the buckets (classic) or groups (swiss) as an SVG picture, "
@@ -113,7 +126,7 @@ def add_view_options(p):
                    help="keep entries in walk order (the default for --json, where "
                         "sorting a million keys would double the time)")
     v.add_argument("--color", choices=("auto", "on", "off"), default=None,
-                   help="colour the text view (default: the gomap-color setting)")
+                   help="colour the text view (default: the gomap color setting)")
     b = p.add_argument_group("bounds (corrupt memory never hangs the debugger)")
     d = Limits()
     b.add_argument("--max-string", type=_positive, default=d.max_string, metavar="N",
@@ -135,6 +148,12 @@ def add_view_options(p):
     return p
 
 
+def add_version(p):
+    """``--version``: print ``gomap VERSION`` (``gdb_gomap.__version__``) and stop."""
+    p.add_argument("--version", action="version", version=f"gomap {__version__}",
+                   help="print gomap's version and stop")
+
+
 def simple_parser(prog, description):
     """A parser for a small command, with the same no-exit behaviour."""
     return _Parser(prog=prog, description=description,
@@ -147,8 +166,18 @@ def dump_parser(prog="gomap-dump"):
     p.add_argument("expr", nargs="+", metavar="EXPR", help="expression whose value is a map")
     p.add_argument("--type", metavar="TYPE",
                    help="treat EXPR as an address of a map header of this map type")
+    add_version(p)
     add_view_options(p)
     return p
+
+
+def check_view_args(args):
+    """A one-line UsageError for view options that do nothing as given (``--range``
+    without ``--buckets`` or ``--svg``, the views it narrows)."""
+    if getattr(args, "window", None) is not None and not (
+            getattr(args, "buckets", False) or getattr(args, "svg", None)):
+        raise UsageError("--range FIRST:LAST chooses the buckets or groups that --buckets "
+                         "(or --svg) shows: add --buckets")
 
 
 def limits_from(args):
@@ -161,7 +190,8 @@ def limits_from(args):
 
 
 def dump_options_from(args):
-    """DumpOptions for the view the arguments ask for."""
+    """DumpOptions for the view the arguments ask for (a UsageError when they disagree)."""
+    check_view_args(args)
     svg = bool(getattr(args, "svg", None))
     want_entries = args.entries or args.json or args.buckets or svg
     sort = (not args.json) if args.sort is None else args.sort

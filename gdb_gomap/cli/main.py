@@ -46,6 +46,7 @@ def _source_args(p):
 def build_parser():
     p = argparse.ArgumentParser(prog="gomap", description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    options.add_version(p)
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
     d = sub.add_parser("dump", help="decode one map", description=options.DUMP_DESCRIPTION,
                        epilog=options.DUMP_EPILOG,
@@ -57,7 +58,7 @@ def build_parser():
                        ("report", "post-mortem of all the maps found")):
         q = sub.add_parser(name, help=text, description=text)
         _source_args(q)
-        q.add_argument("--json", action="store_true", help="JSON instead of text")
+        q.add_argument("--json", action="store_true", help=options.JSON_HELP)
         q.add_argument("--all", action="store_true",
                        help="include the runtime's and the standard library's own globals")
         q.add_argument("-o", "--output", metavar="FILE", help="write to FILE")
@@ -108,10 +109,10 @@ def open_target(args):
 def cmd_dump(args):
     # The snapshot holds everything the views need: a live process goes on
     # (threads detached) before a byte is written, however slow the reader.
+    opts = options.dump_options_from(args)     # a usage error before the target is opened
     with open_target(args) as (target, info):
         mt, addr = resolve_map(target, args.expr)
-        snap = target.dump(mt, addr, options.dump_options_from(args),
-                           options.limits_from(args))
+        snap = target.dump(mt, addr, opts, options.limits_from(args))
     for w in info["warnings"]:
         snap.warnings.insert(0, w)
     output.emit_snapshot(snap, args, sys.stdout.write, sys.stdout.isatty)

@@ -1,11 +1,14 @@
 """The gdb front end: the only part of gomap that imports ``gdb``.
 
-- ``commands/``: one module per command (``gomap-dump``, ``gomap-list``,
-  ``gomap-snap``, ``gomap-diff``, ``gomap-watch``), each a parser and a
-  ``run(args)``; ``commands.register()`` makes them and the settings;
+- ``commands/``: one module per command (``gomap dump``, ``gomap list``,
+  ``gomap snap``, ``gomap diff``, ``gomap watch``, each also named
+  ``gomap-dump`` ...), each a parser and a ``run(args)``;
+  ``commands.register()`` makes the ``gomap`` prefix, them and the settings;
 - ``command``: the one way a command is built from its parser (help,
-  parsing, completion, the error handler), run under ``readonly``'s guard;
-- ``settings``: ``gomap-color`` and ``gomap-verbose``;
+  parsing, completion, the error handler, its two names), run under
+  ``readonly``'s guard;
+- ``settings``: ``set gomap color`` and ``set gomap verbose`` (also
+  ``gomap-color`` and ``gomap-verbose``);
 - ``program`` (the Target gdb debugs), ``evaluate`` (an EXPR as a map),
   ``memory`` (reads through gdb);
 - ``snapstore`` (the session's snapshots), ``watcher`` (gomap-watch's

@@ -13,12 +13,20 @@ command modules (``gdb_gomap.gdb.commands``) only build a parser and write
   globals by prefix and gdb's expression completer (or the command's own
   ``operands`` completer).
 
+Each command has two names: ``gomap dump`` (a subcommand of the ``gomap``
+prefix, ``Prefix``) and ``gomap-dump`` (the older name, kept).  A parser whose
+prog is ``gomap-X`` makes both: the ``Command`` named ``gomap-X`` makes its twin
+``gomap X``, with a copy of the parser under that prog, the same ``run``, the
+same completion and the same help, which ends naming both.  So a command
+module declares one command, and ``help gomap`` lists it.
+
 Every run goes through one error handler, under the read-only guard
 (``readonly.read_only``) and without the cycle collector: a ``GomapError``
 is one line (``gomap: ...``), a bug in gomap is one line too ("internal
-error"); ``set gomap-verbose on`` or ``GOMAP_DEBUG=1`` adds the traceback.
+error"); ``set gomap verbose on`` or ``GOMAP_DEBUG=1`` adds the traceback.
 """
 
+import copy
 import sys
 import traceback
 
@@ -32,24 +40,52 @@ from .program import current_target
 from .readonly import read_only
 
 
+PREFIX = "gomap"
+
+
+class Prefix(gdb.Command):
+    """``gomap``: the prefix of every gomap command; ``help gomap`` lists them."""
+
+    def __init__(self):
+        self.__doc__ = ("gomap: decode Go maps in the program gdb debugs.\n\n"
+                        "Each subcommand is also known by its older one-word name "
+                        "(gomap dump = gomap-dump).\nSettings: 'help set gomap'.")
+        super().__init__(PREFIX, gdb.COMMAND_DATA, gdb.COMPLETE_COMMAND, True)
+
+    def invoke(self, arg, from_tty):
+        if arg.strip():
+            raise gdb.GdbError(f"gomap: no subcommand {arg.split()[0]!r}; "
+                               f"'help gomap' lists them")
+        gdb.execute("help gomap", from_tty)
+
+
 class Command(gdb.Command):
     """The gdb command ``parser.prog``: parse the arguments, then ``run(args)``.
 
     ``heading`` goes before the parser's description in ``help NAME``;
     ``operands(token)`` completes a word that is not an option (default:
-    an expression); ``completes=False`` turns completion off.
+    an expression); ``completes=False`` turns completion off.  A prog
+    ``gomap-X`` also makes the subcommand ``gomap X`` (``self.twin``).
     """
 
     def __init__(self, parser, run, category=gdb.COMMAND_DATA, heading=None, operands=None,
-                 completes=True):
+                 completes=True, _twin_of=None):
         self.parser = parser
         self._run = run
         self._operands = operands or complete_expression
-        self.__doc__ = help_text(parser, heading)
+        names = _twin_of.names if _twin_of is not None else twin_names(parser.prog)
+        self.names = names
+        self.__doc__ = help_text(parser, heading, names)
         if completes:
             super().__init__(parser.prog, category)
         else:
             super().__init__(parser.prog, category, gdb.COMPLETE_NONE)
+        self.twin = None
+        if _twin_of is None and len(names) == 2:
+            twin_parser = copy.copy(parser)
+            twin_parser.prog = names[0]
+            self.twin = Command(twin_parser, run, category, heading, operands, completes,
+                                _twin_of=self)
 
     def invoke(self, arg, from_tty):
         run_guarded(self._parse_and_run, arg)
@@ -76,9 +112,20 @@ class Command(gdb.Command):
                       if o.startswith(prefix))
 
 
-def help_text(parser, heading=None):
-    """What ``help NAME`` shows: the heading, then the parser's description and epilog."""
-    return "\n\n".join(p for p in (heading, parser.description, parser.epilog) if p)
+def twin_names(prog):
+    """The names of one command: ``("gomap X", "gomap-X")`` for ``gomap-X``, else ``(prog,)``."""
+    head, dash, rest = prog.partition("-")
+    if head == PREFIX and dash and rest and " " not in rest:
+        return (f"{PREFIX} {rest}", prog)
+    return (prog,)
+
+
+def help_text(parser, heading=None, names=()):
+    """What ``help NAME`` shows: the heading, the parser's description and epilog, and
+    the command's two names when it has two."""
+    also = (f"Names: {names[0]} or {names[1]} (the same command)."
+            if len(names) == 2 else None)
+    return "\n\n".join(p for p in (heading, parser.description, parser.epilog, also) if p)
 
 
 def _cut(names, token, word):
@@ -120,7 +167,7 @@ def run_guarded(fn, *a):
     except Exception as exc:  # a bug in gomap: still one line, traceback on request
         _maybe_trace()
         raise gdb.GdbError(f"gomap: internal error ({type(exc).__name__}: {exc}); "
-                           f"'set gomap-verbose on' shows the traceback") from None
+                           f"'set gomap verbose on' shows the traceback") from None
 
 
 def _maybe_trace():

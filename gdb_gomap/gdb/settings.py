@@ -1,12 +1,27 @@
-"""gomap's gdb settings: ``set gomap-color auto|on|off`` and ``set gomap-verbose on|off``."""
+"""gomap's gdb settings: ``set gomap color auto|on|off`` and ``set gomap verbose on|off``.
+
+They live under the ``set gomap`` and ``show gomap`` prefixes (``show gomap``
+alone shows them all).  The older one-word names ``gomap-color`` and
+``gomap-verbose`` are kept: each is a second gdb parameter, and setting
+either name sets both, so the two always show the same value.
+"""
 
 import os
 
 import gdb
 
+# (name under 'set gomap', old one-word name, kind, doc, default, choices)
+SETTINGS = (
+    ("color", "gomap-color", gdb.PARAM_ENUM,
+     "Colour gomap's text views: auto (when gdb styles output), on, off.",
+     "auto", ("auto", "on", "off")),
+    ("verbose", "gomap-verbose", gdb.PARAM_BOOLEAN,
+     "Show a Python traceback after a gomap error.", False, ()),
+)
+
 
 class _Setting(gdb.Parameter):
-    def __init__(self, name, kind, doc, default, *choices):
+    def __init__(self, name, kind, doc, default, choices):
         self.set_doc = doc
         self.show_doc = doc
         self.__doc__ = doc
@@ -15,34 +30,70 @@ class _Setting(gdb.Parameter):
         else:
             super().__init__(name, gdb.COMMAND_DATA, kind)
         self.value = default
+        self.label = name
+        self.twins = []       # the same setting under its other name
 
     def get_set_string(self):
+        for t in self.twins:
+            t.value = self.value
         return ""
 
     def get_show_string(self, value):
-        return f"{self.name} is {value}."
+        return f"{self.label} is {value}."
+
+
+class _Prefix(gdb.Command):
+    """``set gomap`` / ``show gomap``: the prefix of gomap's settings."""
+
+    def __init__(self, verb, settings):
+        self.__doc__ = (f"{verb.capitalize()} gomap's settings: "
+                        + ", ".join(f"'{verb} gomap {s}'" for s, *_ in SETTINGS) + ".")
+        super().__init__(f"{verb} gomap", gdb.COMMAND_DATA, gdb.COMPLETE_COMMAND, True)
+        self._verb = verb
+        self._settings = settings
+
+    def invoke(self, arg, from_tty):
+        if self._verb == "show":
+            for s in self._settings:
+                gdb.write(s.get_show_string(_shown(s.value)) + "\n")
+        else:
+            gdb.execute("help set gomap", from_tty)
+
+
+def _shown(value):
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return value
 
 
 def make():
     """The settings' gdb objects (made once per gdb session; keep them alive)."""
-    color = _Setting("gomap-color", gdb.PARAM_ENUM,
-                     "Colour gomap's text views: auto (when gdb styles output), on, off.",
-                     "auto", "auto", "on", "off")
-    color.name = "gomap-color"
-    verbose = _Setting("gomap-verbose", gdb.PARAM_BOOLEAN,
-                       "Show a Python traceback after a gomap error.", False)
-    verbose.name = "gomap-verbose"
-    return color, verbose
+    made = []
+    new = []
+    for short, old, kind, doc, default, choices in SETTINGS:
+        a = _Setting(old, kind, f"{doc} (Older name of 'gomap {short}'.)", default, choices)
+        made.append(a)
+        new.append((short, kind, doc, default, choices, a))
+    made.append(_Prefix("set", []))
+    show = _Prefix("show", [])
+    made.append(show)
+    for short, kind, doc, default, choices, a in new:
+        b = _Setting(f"gomap {short}", kind, doc, default, choices)
+        a.twins.append(b)
+        b.twins.append(a)
+        show._settings.append(b)
+        made.append(b)
+    return made
 
 
 def color():
-    """The gomap-color setting: auto, on or off."""
-    return gdb.parameter("gomap-color")
+    """The ``gomap color`` setting: auto, on or off."""
+    return gdb.parameter("gomap color")
 
 
 def verbose():
-    """Whether a gomap error shows its traceback (gomap-verbose, or GOMAP_DEBUG=1)."""
-    return os.environ.get("GOMAP_DEBUG") == "1" or bool(gdb.parameter("gomap-verbose"))
+    """Whether a gomap error shows its traceback (``gomap verbose``, or GOMAP_DEBUG=1)."""
+    return os.environ.get("GOMAP_DEBUG") == "1" or bool(gdb.parameter("gomap verbose"))
 
 
 def styled():

@@ -35,7 +35,12 @@ _FORMATTER = TerminalFormatter()
 
 
 class ColorWriter:
-    """Buffers lines and writes them coloured, a chunk at a time."""
+    """Buffers lines and writes them coloured, a chunk at a time.
+
+    A chunk leaves the buffer before it is written: a write that raises (the
+    user quit gdb's pager, which raises ``KeyboardInterrupt`` out of
+    ``gdb.write``) never leaves it behind to be written a second time.
+    """
 
     def __init__(self, write, chunk_lines=500):
         self._write = write
@@ -48,6 +53,10 @@ class ColorWriter:
             self.flush()
 
     def flush(self):
-        if self._buf:
-            self._write(highlight("".join(self._buf), _LEXER, _FORMATTER))
-            self._buf = []
+        chunk, self._buf = self._buf, []
+        if chunk:
+            self._write(highlight("".join(chunk), _LEXER, _FORMATTER))
+
+    def discard(self):
+        """Forget what is buffered (the output was interrupted)."""
+        self._buf = []

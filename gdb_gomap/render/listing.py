@@ -22,7 +22,7 @@ def list_text(found, write):
 
 
 def list_json(found, write, header):
-    write(json.dumps(dict(header, maps=[map_row(fm) for fm in found]), indent=1) + "\n")
+    write(json.dumps(dict(header, maps=[map_row(fm) for fm in found])) + "\n")
 
 
 def report_markdown(found, write, header):

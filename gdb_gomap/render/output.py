@@ -10,10 +10,13 @@ is here:
 - ``-o FILE`` replaces the screen; a file that cannot be opened is a
   one-line ``UsageError`` before anything is written;
 - colour (``--color auto|on|off``): ``on`` colours the text view wherever it
-  goes; ``auto`` (and a gdb ``gomap-color`` setting of ``on``) only the
+  goes; ``auto`` (and a gdb ``gomap color`` setting of ``on``) only the
   screen, ``auto`` only when the front end says the screen is a colour
   terminal and ``NO_COLOR`` is not set; JSON is never coloured;
-- ``--svg FILE`` is drawn after the view.
+- ``--svg FILE`` is drawn after the view;
+- JSON, whatever the command (a snapshot, a listing, a diff, a watch log), is
+  one document on one line, ended by a newline (``jq`` or
+  ``python3 -m json.tool`` indent it).
 """
 
 import contextlib
@@ -58,15 +61,15 @@ def write_file(path, text, what=None):
 
 
 def write_document(obj, write):
-    """A JSON document other than a snapshot (a diff, a watch log), indented."""
-    write(json.dumps(obj, indent=1) + "\n")
+    """A JSON document other than a snapshot (a diff, a watch log), on one line."""
+    write(json.dumps(obj) + "\n")
 
 
 def use_color(flag, default, to_file, terminal):
     """Whether the text view is coloured.
 
     ``flag`` is ``--color`` as given (None when absent), ``default`` the
-    mode without it (gdb's ``gomap-color`` setting, the CLI's ``auto``),
+    mode without it (gdb's ``gomap color`` setting, the CLI's ``auto``),
     ``to_file`` whether ``-o`` was given, and ``terminal()`` whether the
     screen shows colour (asked only for ``auto``).
     """
@@ -97,6 +100,10 @@ def emit_snapshot(snap, args, screen, terminal, default_color="auto", say=None):
             try:
                 text_view.render(snap, cw or write, entries=args.entries,
                                  buckets=args.buckets)
+            except KeyboardInterrupt:   # Ctrl-C, or 'q' at gdb's pager: nothing more
+                if cw is not None:
+                    cw.discard()
+                raise
             finally:
                 if cw is not None:
                     cw.flush()

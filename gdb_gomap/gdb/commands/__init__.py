@@ -2,11 +2,18 @@
 
 Each module declares its command with ``gdb_gomap.gdb.command.Command``: a
 parser and a ``run(args)`` (``declare()`` returns the gdb object).
-``register()`` also makes the settings (``gdb_gomap.gdb.settings``).
+``register()`` makes the ``gomap`` prefix, the command of each module in
+``COMMANDS`` (which also makes its ``gomap X`` twin) and the settings
+(``gdb_gomap.gdb.settings``).  A new command is a module added to ``COMMANDS``.
 """
 
 from .. import settings
+from ..command import Prefix
 from . import diff, dump, list, snap, watch
+
+# Every command module, in the order 'help gomap' does not care about: each
+# declares one command, 'gomap-X', which also makes 'gomap X'.
+COMMANDS = [dump, list, snap, diff, watch]
 
 # gdb does not keep Python objects of parameters alive; a collected one
 # crashes gdb when read.  Everything registered is kept here.
@@ -14,8 +21,11 @@ _registered = []
 
 
 def register():
-    """Create the commands and settings (once per gdb session)."""
+    """Create the gomap prefix, the commands and the settings (once per gdb session)."""
     if _registered:
         return
     _registered.extend(settings.make())
-    _registered.extend(m.declare() for m in (dump, list, snap, diff, watch))
+    _registered.append(Prefix())
+    for m in COMMANDS:
+        cmd = m.declare()
+        _registered.extend((cmd, cmd.twin))

@@ -19,7 +19,7 @@ were reused in place, released or allocated; the bytes held before and after;
 and every slot whose state changed (live -> emptyOne/emptyRest, full ->
 deleted/empty, live -> evacuated, ...) with whether its key and elem bytes
 were zeroed, partly zeroed or left in memory.
-  --json        the diff as JSON (gomap-diff/1)
+  --json        the diff as JSON (gomap-diff/1), on one line
   -o FILE       write the text or JSON to FILE
   --svg FILE    draw both snapshots side by side, changed slots ringed
   --limit N     slot lines shown in the text view (default 40)"""
@@ -29,7 +29,7 @@ def parser():
     p = options.simple_parser("gomap-diff", DOC)
     p.add_argument("a", metavar="A")
     p.add_argument("b", metavar="B")
-    p.add_argument("--json", action="store_true", help="JSON instead of text")
+    p.add_argument("--json", action="store_true", help=options.JSON_HELP)
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE")
     p.add_argument("--svg", metavar="FILE", help="draw both snapshots side by side")
     p.add_argument("--limit", type=options._positive, default=40, metavar="N",

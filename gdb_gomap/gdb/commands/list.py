@@ -22,7 +22,7 @@ frames (shown as 'frame N: name').  Each with its type, count and bytes held.
 
 def parser():
     p = options.simple_parser("gomap-list", DOC)
-    p.add_argument("--json", action="store_true", help="JSON instead of text")
+    p.add_argument("--json", action="store_true", help=options.JSON_HELP)
     p.add_argument("--all", action="store_true", help="include runtime and std globals")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE")
     return p

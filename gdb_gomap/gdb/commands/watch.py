@@ -37,7 +37,8 @@ header address in the register the function's DWARF names at its entry; the
 target is never written and no function in it is called.
 
   --events KINDS   comma-separated subset of: assign,delete,clear,grow,evacuate,split,prune
-  --json           print the log as JSON at the end (with -o FILE: write it there)
+  --json           print the log as JSON, on one line, at the end (with -o FILE:
+                   write it there)
 examples:
   gomap-watch main.cache --events delete,grow --count 20
   gomap-watch m --events grow,split -o /tmp/grow.json"""
@@ -61,7 +62,7 @@ def parser():
                    help="stop after N events (default 100)")
     p.add_argument("--events", type=parse_kinds, default=list(KINDS), metavar="KINDS",
                    help="which writes to log (default: all)")
-    p.add_argument("--json", action="store_true", help="the log as JSON")
+    p.add_argument("--json", action="store_true", help="the log as JSON, on one line")
     p.add_argument("-o", "--output", metavar="FILE", help="write the JSON log to FILE")
     return p
 
