@@ -428,7 +428,9 @@ def test_interrupted_leaves_nothing_running(how, dlv, newest_binary, tmp_path):
         time.sleep(0.5)
         assert len(procs_with(str(truth))) >= 2, "expected dlv and the program"
         proc.send_signal(getattr(signal, how))
-        out, err = proc.communicate(timeout=30)
+        # A stop may take up to ~20 s by design (launch.STOP_TIMEOUT, then SIGTERM, then
+        # SIGKILL); a loaded machine adds to that.  This checks the outcome, not a time.
+        out, err = proc.communicate(timeout=90)
         if how != "SIGKILL":
             assert proc.returncode == 130, err
             assert err.strip() in ("gomap-dlv: interrupted", "gomap-dlv: terminated"), err
