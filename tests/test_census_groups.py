@@ -4,7 +4,10 @@ tests/test_census.py)."""
 
 from types import SimpleNamespace as NS
 
+import pytest
+
 from gdb_gomap.census import groups
+from tests import harness
 
 
 def _result():
@@ -57,3 +60,48 @@ def test_select_and_expand():
     lines = []
     groups.members_text(groups.expanded(c.groups, "main.many[*]")[0], lines.append)
     assert "main.many[0]" in "".join(lines) and "main.many[1]" in "".join(lines)
+
+
+def _census_with_roots():
+    from gdb_gomap.census.model import RootReport, Unread
+    c = groups.census(_result())
+    c.roots = RootReport(goroutines=3, goroutines_unwound=2, frames=9, locals_read=4,
+                         globals_read=2, unread=[Unread("goroutine 7", "no saved pc"),
+                                                 Unread("goroutine 9", "no saved pc")])
+    return c
+
+
+INFO = {"executable": "/bin/prog", "core": "/tmp/core", "go_version": "go1.26.6",
+        "layout": "swiss", "warnings": []}
+
+
+def test_json_follows_the_schema():
+    import json
+    import jsonschema
+    from gdb_gomap.census import run
+    schema = json.loads((harness.REPO / "gdb_gomap" / "schema" / "census.schema.json").read_text())
+    c = _census_with_roots()
+    doc = run.to_json(c, INFO, expand="main.many[*]")
+    jsonschema.validate(doc, schema)
+    assert doc["schema"] == "gomap-census/1"
+    assert [g["pattern"] for g in doc["groups"]] == ["main.cache", "main.many[*]"]
+    assert [m["path"] for m in doc["groups"][1]["members"]] == ["main.many[0]", "main.many[1]"]
+    assert "members" not in doc["groups"][0]
+    assert doc["walk"]["heap_bytes"] == sum(_result().graph.sizes)
+    top = run.to_json(c, INFO, top=1)
+    jsonschema.validate(top, schema)
+    assert len(top["groups"]) == 1
+    broken = dict(doc, schema="gomap-census/2")
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)
+
+
+def test_text_header_counts_and_reasons():
+    from gdb_gomap.census import run
+    out = []
+    run.write_text(_census_with_roots(), INFO, out.append, top=1)
+    text = "".join(out)
+    assert "go1.26.6, swiss maps; core /tmp/core" in text
+    assert "3 goroutines, 2 unwound, 9 frames, 4 locals" in text
+    assert "      2  no saved pc" in text
+    assert "main.cache" in text and "(1 more groups not shown" in text

@@ -56,6 +56,7 @@ class Census:
     by_type: List[TypeTotal]
     result: object                  # the walk's CensusResult
     tree: object                    # the DominatorTree
+    roots: object = None            # the RootReport (set by census.run)
 
     def share(self, nbytes):
         return nbytes / self.heap_bytes if self.heap_bytes else 0.0
