@@ -517,3 +517,4 @@ def register():
     _registered.append(GomapList())
     from . import snapcmds, watch
     _registered.extend((snapcmds.GomapSnap(), snapcmds.GomapDiff(), watch.GomapWatch()))
+    from . import census_cmd; _registered.append(census_cmd.GomapCensus())  # noqa: E702
