@@ -201,17 +201,17 @@ def dominator_tree(n, offsets, targets, roots, sizes=None, attached=None):
 
     for w in range(m - 1, 0, -1):
         sw = semi[w]
-        preds = range(poff[w], poff[w + 1])
-        for pos in preds:
+        for pos in range(poff[w], poff[w + 1]):
             v = psrc[pos]
-            # eval(v)
-            if ancestor[v] == NONE:
-                u = v
+            a = ancestor[v]
+            if a == NONE:               # eval(v) of a node not linked yet: v itself
+                sv = semi[v]
             else:
-                _compress(v, ancestor, label, semi, path)
-                u = label[v]
-            if semi[u] < sw:
-                sw = semi[u]
+                if ancestor[a] != NONE:
+                    _compress(v, ancestor, label, semi, path)
+                sv = semi[label[v]]
+            if sv < sw:
+                sw = sv
         if w in root_nums:
             sw = 0                      # the super-root is a predecessor of every root
         semi[w] = sw
@@ -220,16 +220,18 @@ def dominator_tree(n, offsets, targets, roots, sizes=None, attached=None):
         p = parent[w]
         ancestor[w] = p                 # link(parent, w)
         v = bucket_head[p]
-        bucket_head[p] = NONE
-        while v != NONE:
-            nv = bucket_next[v]
-            if ancestor[v] == NONE:
-                u = v
-            else:
-                _compress(v, ancestor, label, semi, path)
-                u = label[v]
-            idom[v] = u if semi[u] < semi[v] else p
-            v = nv
+        if v != NONE:
+            bucket_head[p] = NONE
+            while v != NONE:
+                a = ancestor[v]
+                if a == NONE:
+                    u = v
+                else:
+                    if ancestor[a] != NONE:
+                        _compress(v, ancestor, label, semi, path)
+                    u = label[v]
+                idom[v] = u if semi[u] < semi[v] else p
+                v = bucket_next[v]
     for w in range(1, m):
         if idom[w] != semi[w]:
             idom[w] = idom[idom[w]]
