@@ -104,4 +104,5 @@ def test_text_header_counts_and_reasons():
     assert "go1.26.6, swiss maps; core /tmp/core" in text
     assert "3 goroutines, 2 unwound, 9 frames, 4 locals" in text
     assert "      2  no saved pc" in text
+    assert "largest types: []uint8 12.0 KiB (95%), bucket 400 B (3%)" in text
     assert "main.cache" in text and "(1 more groups not shown" in text

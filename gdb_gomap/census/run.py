@@ -214,6 +214,10 @@ def write_text(c, info, write, top=None, min_bytes=None, expand=None):
           f"{nmaps:,} maps hold {groups_mod.human(sum(g.own for g in c.groups))} themselves "
           f"and retain {groups_mod.human(c.map_retained)} "
           f"({100.0 * c.share(c.map_retained):.1f}% of the walked heap)\n")
+    if c.by_type:
+        top_types = ", ".join(f"{t.type_name} {groups_mod.human(t.bytes)} "
+                              f"({100.0 * c.share(t.bytes):.0f}%)" for t in c.by_type[:5])
+        write(f"largest types: {top_types}\n")
     budget_hit = _stat(stats, "budget_hit", "stopped", default=None)
     if budget_hit:
         write(f"INCOMPLETE: the walk stopped early ({budget_hit}); what it had not reached "
