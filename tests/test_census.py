@@ -182,3 +182,41 @@ def test_bad_options_are_one_line():
     assert r.returncode == 2 and "byte count" in r.stderr
     r = harness.gomap("census")
     assert r.returncode == 1 and r.stderr.count("\n") == 1 and "--core" in r.stderr
+
+
+@NEEDS_WALK
+def test_progress_line_on_a_tty_stderr_never_in_json(tmp_path):
+    """stderr a terminal: a progress line there (the walk takes over a second);
+    stdout still holds nothing but the JSON document."""
+    import os
+    import subprocess
+    import sys
+    build = next(b for b in BUILDS if b.layout == "classic" and b.opt == "opt")
+    binary = toolchains.build_for(PROG, build)
+    master, slave = os.openpty()
+    try:
+        with harness.start_example(binary) as ex:
+            proc = subprocess.run([sys.executable, "-m", "gdb_gomap.cli.main", "census",
+                                   "--pid", str(ex.pid), "--json"],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=slave, cwd=harness.REPO, timeout=600)
+        os.close(slave)
+        slave = None
+        tty = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:      # EIO: the other side is closed and drained
+                break
+            if not chunk:
+                break
+            tty += chunk
+    finally:
+        if slave is not None:
+            os.close(slave)
+        os.close(master)
+    assert proc.returncode == 0, tty.decode(errors="replace")
+    doc = json.loads(proc.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    assert b"gomap census: " in tty, tty[-500:]
+    assert b"gomap census" not in proc.stdout
