@@ -59,6 +59,7 @@ class Progress:
         self.delay = delay
         self.last = 0.0
         self.shown = False
+        self.phase = "walking"
 
     def __call__(self, *args, **counts):
         if not self.enabled:
@@ -72,11 +73,14 @@ class Progress:
                 counts.update(a)
             elif hasattr(a, "__dict__"):
                 counts.update(vars(a))
+        phase = counts.pop("phase", None)
+        if phase:
+            self.phase = phase
         parts = []
         for k, v in counts.items():
-            if isinstance(v, int):
+            if isinstance(v, int) and not isinstance(v, bool):
                 parts.append(f"{k.replace('_', ' ')} {v:,}")
-        line = f"gomap census: {now - self.start:.0f}s " + ", ".join(parts)
+        line = f"gomap census: {now - self.start:.0f}s {self.phase}: " + ", ".join(parts)
         self.stream.write("\r" + line[:150] + "\x1b[K")
         self.stream.flush()
         self.shown = True
@@ -115,11 +119,17 @@ def run(target, budget=None, progress=None, threads=None):
     """Roots, walk, dominators, groups: a :class:`groups.Census` with ``.roots``
     (the RootReport, globals included) attached."""
     walk = _walker()
+    if progress is not None:
+        progress(phase="roots")
     groots, gunread = global_roots(target)
     sroots, report = _stack_roots(target, threads)
+    if progress is not None:
+        progress(phase="walking", roots=len(groots) + len(sroots))
     report.globals_read = len(groots)
     report.unread = list(gunread) + list(report.unread)
     result = walk(target, groots + sroots, budget=budget, progress=progress)
+    if progress is not None:
+        progress(phase="dominators", maps=len(result.maps))
     c = groups_mod.census(result)
     c.roots = report
     return c
