@@ -64,6 +64,9 @@ class Progress:
     def __call__(self, *args, **counts):
         if not self.enabled:
             return
+        phase = counts.pop("phase", None)
+        if phase:
+            self.phase = phase
         now = time.monotonic()
         if now - self.start < self.delay or now - self.last < 0.2:
             return
@@ -73,9 +76,6 @@ class Progress:
                 counts.update(a)
             elif hasattr(a, "__dict__"):
                 counts.update(vars(a))
-        phase = counts.pop("phase", None)
-        if phase:
-            self.phase = phase
         parts = []
         for k, v in counts.items():
             if isinstance(v, int) and not isinstance(v, bool):
