@@ -19,6 +19,11 @@ DENIED = (errno.EACCES, errno.EPERM)
 
 PTRACE_ATTACH = 16
 PTRACE_DETACH = 17
+PTRACE_GETREGS = 12
+# struct user_regs_struct of linux/amd64, in order.
+USER_REGS = ("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx",
+             "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base",
+             "gs_base", "ds", "es", "fs", "gs")
 WALL = 0x40000000
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -202,6 +207,17 @@ class StoppedProcess(Memory):
         if dead:
             _reap(dead)
         return False
+
+    def thread_registers(self):
+        """{tid: {register: value}} of every attached (stopped) thread, read with
+        PTRACE_GETREGS (read-only: nothing is written to the process)."""
+        out = {}
+        for tid in self._attached:
+            buf = (ctypes.c_ulonglong * len(USER_REGS))()
+            if _libc.ptrace(PTRACE_GETREGS, tid, None, ctypes.addressof(buf)) == -1:
+                continue
+            out[tid] = dict(zip(USER_REGS, buf))
+        return out
 
     def read(self, addr, size):
         if size == 0:
