@@ -200,8 +200,30 @@ def dominator_tree(n, offsets, targets, roots, sizes=None, attached=None):
     path = array("q")
 
     for w in range(m - 1, 0, -1):
+        p = parent[w]
+        lo = poff[w]
+        if poff[w + 1] - lo == 1 and w not in root_nums:
+            # One way in, from the DFS parent (most heap objects): semi and idom are
+            # the parent, and w's own bucket step would find exactly that.
+            semi[w] = p
+            idom[w] = p
+            ancestor[w] = p
+            v = bucket_head[p]
+            if v != NONE:
+                bucket_head[p] = NONE
+                while v != NONE:
+                    a = ancestor[v]
+                    if a == NONE:
+                        u = v
+                    else:
+                        if ancestor[a] != NONE:
+                            _compress(v, ancestor, label, semi, path)
+                        u = label[v]
+                    idom[v] = u if semi[u] < semi[v] else p
+                    v = bucket_next[v]
+            continue
         sw = semi[w]
-        for pos in range(poff[w], poff[w + 1]):
+        for pos in range(lo, poff[w + 1]):
             v = psrc[pos]
             a = ancestor[v]
             if a == NONE:               # eval(v) of a node not linked yet: v itself
@@ -217,7 +239,6 @@ def dominator_tree(n, offsets, targets, roots, sizes=None, attached=None):
         semi[w] = sw
         bucket_next[w] = bucket_head[sw]
         bucket_head[sw] = w
-        p = parent[w]
         ancestor[w] = p                 # link(parent, w)
         v = bucket_head[p]
         if v != NONE:
