@@ -1,0 +1,96 @@
+// goroots TRUTH: goroutines whose stacks hold maps, for the census's stack roots.
+// N parked goroutines (main.parked) each make a local map of i+1 entries and block
+// on a channel receive; one goroutine (main.busy) spins forever calling main.spin
+// with its local map of 777 entries.  Every goroutine reports its own id (parsed
+// from runtime.Stack).  Once all are in place the program takes the list of every
+// goroutine's id (runtime.Stack of all goroutines with system goroutines shown),
+// writes {"parked": {goid: len}, "busy": goid, "busy_len": 777, "main": goid,
+// "all": [goids]} to TRUTH and prints READY.
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"regexp"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"sync/atomic"
+)
+
+const parkedCount = 40
+
+var block = make(chan int)
+var Spins int64
+
+func goid() int64 {
+	var buf [64]byte
+	n := runtime.Stack(buf[:], false)
+	f := regexp.MustCompile(`^goroutine (\d+) `).FindSubmatch(buf[:n])
+	id, _ := strconv.ParseInt(string(f[1]), 10, 64)
+	return id
+}
+
+type report struct{ id, n int64 }
+
+//go:noinline
+func parked(i int, out chan<- report) {
+	m := make(map[int]string)
+	for k := 0; k <= i; k++ {
+		m[k*31] = "v" + strconv.Itoa(k)
+	}
+	out <- report{goid(), int64(len(m))}
+	<-block
+	runtime.KeepAlive(m)
+	out <- report{int64(len(m)), 0}
+}
+
+//go:noinline
+func spin(m map[int64]int64) int64 {
+	return int64(len(m))
+}
+
+//go:noinline
+func busy(out chan<- report) {
+	m := make(map[int64]int64)
+	for k := int64(0); k < 777; k++ {
+		m[k] = k
+	}
+	out <- report{goid(), int64(len(m))}
+	for {
+		atomic.AddInt64(&Spins, spin(m))
+	}
+}
+
+func main() {
+	out := make(chan report)
+	truth := map[string]interface{}{}
+	parkedTruth := map[string]int64{}
+	for i := 0; i < parkedCount; i++ {
+		go parked(i, out)
+		r := <-out
+		parkedTruth[strconv.FormatInt(r.id, 10)] = r.n
+	}
+	go busy(out)
+	r := <-out
+	truth["busy"], truth["busy_len"] = r.id, r.n
+	truth["parked"] = parkedTruth
+	truth["main"] = goid()
+	runtime.GC()
+	runtime.GC()
+	debug.SetTraceback("system")
+	buf := make([]byte, 1<<20)
+	n := runtime.Stack(buf, true)
+	var all []int64
+	for _, f := range regexp.MustCompile(`(?m)^goroutine (\d+) \[`).FindAllSubmatch(buf[:n], -1) {
+		id, _ := strconv.ParseInt(string(f[1]), 10, 64)
+		all = append(all, id)
+	}
+	truth["all"] = all
+	data, _ := json.Marshal(truth)
+	if err := os.WriteFile(os.Args[1], data, 0o644); err != nil {
+		panic(err)
+	}
+	os.Stdout.WriteString("READY\n")
+	<-block
+}
