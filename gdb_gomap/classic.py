@@ -41,7 +41,7 @@ class _Walk:
         self.detail = opts.detail
         self.count = count
         keep = keep_at_most(ctx, count)
-        if self.detail:
+        if self.detail or opts.cells:
             self.col = Collected("raw", "raw", max_keep=keep)
         else:
             self.col = Collected(self.scanner.kkind, self.scanner.vkind,
@@ -258,7 +258,10 @@ def decode(ctx, layout, addr, opts):
         snap.warn(f"MISMATCH: found {live} live cells but count is {count}; the map is "
                   f"corrupt, mid-write, or the decode was cut short (see other warnings)")
     ik, iv = indirect_counts(walk.col, L)
-    if opts.entries:
+    if opts.cells:
+        snap.cells = walk.col
+        snap.entries_complete = not walk.col.capped
+    elif opts.entries:
         capped = walk.col.capped
         order = build_entries(ctx, snap, L, walk.col, opts, want_order=opts.detail)
         if capped:

@@ -39,7 +39,7 @@ class _Walk:
         self.detail = opts.detail
         self.used = used
         keep = keep_at_most(ctx, used)
-        if self.detail:
+        if self.detail or opts.cells:
             self.col = Collected("raw", "raw", max_keep=keep)
         else:
             self.col = Collected(self.scanner.kkind, self.scanner.vkind,
@@ -213,7 +213,10 @@ def decode(ctx, layout, addr, opts):
         snap.warn(f"MISMATCH: tables' used add up to {sum(t.used for t in tables)} but the "
                   f"map's used is {used}")
     ik, iv = indirect_counts(walk.col, L)
-    if opts.entries:
+    if opts.cells:
+        snap.cells = walk.col
+        snap.entries_complete = not walk.col.capped
+    elif opts.entries:
         capped = walk.col.capped
         order = build_entries(ctx, snap, L, walk.col, opts, want_order=opts.detail)
         if capped:
