@@ -251,6 +251,8 @@ class NotAddressable(Exception):
 
 def evaluate(expr, frame):
     """The address a location expression names in ``frame``."""
+    if not expr:
+        raise NotAddressable("optimized away (empty location)")
     stack, pos = [], 0
     while pos < len(expr):
         op = expr[pos]

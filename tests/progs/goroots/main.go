@@ -1,11 +1,11 @@
 // goroots TRUTH: goroutines whose stacks hold maps, for the census's stack roots.
-// N parked goroutines (main.parked) each make a local map of i+1 entries and block
-// on a channel receive; one goroutine (main.busy) spins forever calling main.spin
-// with its local map of 777 entries.  Every goroutine reports its own id (parsed
-// from runtime.Stack).  Once all are in place the program takes the list of every
-// goroutine's id (runtime.Stack of all goroutines with system goroutines shown),
-// writes {"parked": {goid: len}, "busy": goid, "busy_len": 777, "main": goid,
-// "all": [goids]} to TRUTH and prints READY.
+// N parked goroutines (main.parked) each make a map of i+1 entries and block on a
+// channel receive in main.hold(m, out); one goroutine (main.busy) spins forever in
+// main.loop(m, out) calling main.spin, with a map of 777 entries.  Every goroutine
+// reports its own id (parsed from runtime.Stack).  Once all are in place the program
+// lists the ids runtime.Stack shows for all goroutines and writes {"parked": {goid:
+// len}, "busy": goid, "busy_len": 777, "main": goid, "all": [goids]} to TRUTH and
+// prints READY.
 package main
 
 import (
@@ -39,9 +39,16 @@ func parked(i int, out chan<- report) {
 	for k := 0; k <= i; k++ {
 		m[k*31] = "v" + strconv.Itoa(k)
 	}
+	hold(m, out)
+}
+
+// hold parks with the map as its argument (optimized builds describe a spilled
+// argument; a local they may leave without a location).
+//
+//go:noinline
+func hold(m map[int]string, out chan<- report) {
 	out <- report{goid(), int64(len(m))}
 	<-block
-	runtime.KeepAlive(m)
 	out <- report{int64(len(m)), 0}
 }
 
@@ -56,6 +63,11 @@ func busy(out chan<- report) {
 	for k := int64(0); k < 777; k++ {
 		m[k] = k
 	}
+	loop(m, out)
+}
+
+//go:noinline
+func loop(m map[int64]int64, out chan<- report) {
 	out <- report{goid(), int64(len(m))}
 	for {
 		atomic.AddInt64(&Spins, spin(m))

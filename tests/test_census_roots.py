@@ -1,0 +1,111 @@
+"""Census stack roots: goroutines from runtime.allgs, unwound with the pclntab,
+their map locals read from DWARF, on real binaries from a live pid and a kernel
+core.  Truth (goids, map lengths) comes from tests/progs/goroots itself."""
+
+import shutil
+import struct
+from pathlib import Path
+
+import pytest
+
+from gdb_gomap.backends.core_file import CoreFile
+from gdb_gomap.backends.process import StoppedProcess
+from gdb_gomap.binary import GoBinary
+from gdb_gomap.census.goroutines import goroutine_list, read_goroutines
+from gdb_gomap.census.stacks import stack_roots
+from gdb_gomap.target import Target
+from tests import corepatch
+from tests.harness import kernel_core, kernel_core_pattern_problem, start_example
+from tests.toolchains import MATRIX, build_for
+
+PROG = Path(__file__).parent / "progs" / "goroots"
+BUILDS = [b for b in MATRIX if b.version in ("1.23.9", "1.26.6") and not b.experiment]
+
+
+def _maps_by_goroutine(target, roots):
+    found = {}
+    for r in roots:
+        if r.gotype.kind == "map":
+            header = int.from_bytes(target.memory.read(r.addr, 8), "little")
+            found[(r.goroutine, r.function)] = target.map_count(r.gotype, header)
+    return found
+
+
+def _check(target, truth, busy_expected=True):
+    listing = goroutine_list(target)
+    ids = {g["goid"] for g in listing}
+    assert set(truth["all"]) <= ids, f"missing goroutines {set(truth['all']) - ids}"
+    extra = [g for g in listing if g["goid"] not in truth["all"]]
+    # runtime.Stack leaves out the runtime's own goroutines; those are the only extra ones
+    assert all(g["top_function"].startswith("runtime.") for g in extra), extra
+    byid = {g["goid"]: g for g in listing}
+    for goid in truth["parked"]:
+        g = byid[int(goid)]
+        assert g["status"] == "waiting" and g["wait_reason"] == "chan receive", g
+        assert g["top_function"] == "main.hold", g
+    roots, report = stack_roots(target)
+    assert report.goroutines == len(listing)
+    found = _maps_by_goroutine(target, roots)
+    for goid, n in truth["parked"].items():
+        assert found.get((int(goid), "main.hold")) == n, (goid, n, report.unread)
+    for r in roots:
+        if r.function == "main.hold":
+            assert r.label == f"goroutine {r.goroutine} main.hold {r.label.split()[-1]}"
+            assert r.pattern.startswith("goroutine * main.hold ")
+    if busy_expected:
+        assert found.get((truth["busy"], "main.loop")) == truth["busy_len"], report.unread
+    return roots, report
+
+
+@pytest.mark.parametrize("build", BUILDS, ids=lambda b: b.id)
+def test_roots_from_pid(build, tmp_path):
+    exe = build_for(PROG, build)
+    with start_example(exe, tmp_path / "truth.json") as ex:
+        with StoppedProcess(ex.pid) as mem:
+            target = Target(GoBinary(str(exe)), mem)
+            _check(target, ex.truth)
+            busy = [g for g in read_goroutines(target)[0] if g.goid == ex.truth["busy"]][0]
+            assert busy.status_name in ("running", "runnable", "preempted")
+
+
+def _core(build, tmp_path):
+    problem = kernel_core_pattern_problem()
+    if problem:
+        pytest.skip(problem)
+    exe = build_for(PROG, build)
+    core, truth, _ = kernel_core([exe, tmp_path / "truth.json"], tmp_path, tmp_path / "truth.json")
+    assert core is not None and truth is not None
+    return exe, core, truth
+
+
+@pytest.mark.parametrize("build", BUILDS, ids=lambda b: b.id)
+def test_roots_from_kernel_core(build, tmp_path):
+    exe, core, truth = _core(build, tmp_path)
+    binary = GoBinary(str(exe))
+    mem = CoreFile(str(core), binary)
+    target = Target(binary, mem)
+    _check(target, truth)
+
+
+def test_unwindable_goroutine_reported(tmp_path):
+    build = BUILDS[0]
+    exe, core, truth = _core(build, tmp_path)
+    binary = GoBinary(str(exe))
+    target = Target(binary, CoreFile(str(core), binary))
+    victim = int(sorted(truth["parked"])[0])
+    g = [g for g in read_goroutines(target)[0] if g.goid == victim][0]
+    pc_off, _ = target.types.by_name("runtime.g").field("sched").offset, None
+    sched = target.types.by_name("runtime.g").field("sched").type
+    addr = g.addr + pc_off + sched.field("pc").offset
+    copy = tmp_path / "bad.core"
+    shutil.copyfile(core, copy)
+    with corepatch.patched(str(copy), {addr: struct.pack("<Q", 0x10)}):
+        bad = Target(binary, CoreFile(str(copy), binary))
+        roots, report = stack_roots(bad)
+    why = [u for u in report.unread if u.what == f"goroutine {victim}"]
+    assert why and "outside the program's text" in why[0].reason, report.unread
+    assert report.goroutines_unwound == report.goroutines - 1
+    found = _maps_by_goroutine(bad, roots)
+    assert (victim, "main.hold") not in found
+    others = [k for k in truth["parked"] if int(k) != victim]
+    assert all(found.get((int(k), "main.hold")) == truth["parked"][k] for k in others)
