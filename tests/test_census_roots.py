@@ -94,9 +94,8 @@ def test_unwindable_goroutine_reported(tmp_path):
     target = Target(binary, CoreFile(str(core), binary))
     victim = int(sorted(truth["parked"])[0])
     g = [g for g in read_goroutines(target)[0] if g.goid == victim][0]
-    pc_off, _ = target.types.by_name("runtime.g").field("sched").offset, None
-    sched = target.types.by_name("runtime.g").field("sched").type
-    addr = g.addr + pc_off + sched.field("pc").offset
+    sched = target.types.by_name("runtime.g").field("sched")
+    addr = g.addr + sched.offset + sched.type.field("pc").offset
     copy = tmp_path / "bad.core"
     shutil.copyfile(core, copy)
     with corepatch.patched(str(copy), {addr: struct.pack("<Q", 0x10)}):
