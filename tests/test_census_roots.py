@@ -4,6 +4,7 @@ core.  Truth (goids, map lengths) comes from tests/progs/goroots itself."""
 
 import shutil
 import struct
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,8 @@ import pytest
 from gdb_gomap.backends.core_file import CoreFile
 from gdb_gomap.backends.process import StoppedProcess
 from gdb_gomap.binary import GoBinary
-from gdb_gomap.census.goroutines import goroutine_list, read_goroutines
-from gdb_gomap.census.stacks import stack_roots
+from gdb_gomap.census.goroutines import core_thread_registers, goroutine_list, read_goroutines
+from gdb_gomap.census.stacks import stack_roots, unwind_all
 from gdb_gomap.target import Target
 from tests import corepatch
 from tests.harness import kernel_core, kernel_core_pattern_problem, start_example
@@ -64,8 +65,39 @@ def test_roots_from_pid(build, tmp_path):
         with StoppedProcess(ex.pid) as mem:
             target = Target(GoBinary(str(exe)), mem)
             _check(target, ex.truth)
-            busy = [g for g in read_goroutines(target)[0] if g.goid == ex.truth["busy"]][0]
-            assert busy.status_name in ("running", "runnable", "preempted")
+            _check_running(target, ex.truth, mem.thread_registers())
+
+
+def _check_running(target, truth, registers):
+    """The busy goroutine runs on a thread and was unwound from that thread's registers."""
+    busy = [g for g in read_goroutines(target)[0] if g.goid == truth["busy"]][0]
+    assert busy.status_name == "running", busy
+    assert busy.tid in registers and busy.regs == registers[busy.tid]
+    unread = []
+    unwind_all(target, [busy], unread)
+    assert not unread
+    assert busy.frames[0].regs is not None and busy.frames[0].pc == busy.regs["rip"]
+    names = [f.func.name for f in busy.frames]
+    assert "main.loop" in names and names[-1] == "runtime.goexit", names
+
+
+@pytest.mark.parametrize("build", BUILDS, ids=lambda b: b.id)
+def test_roots_from_gcore(build, tmp_path):
+    """gdb's gcore of the live program: the busy goroutine is running, and its thread's
+    registers come from the core's NT_PRSTATUS notes."""
+    exe = build_for(PROG, build)
+    core = tmp_path / "gcore.core"
+    with start_example(exe, tmp_path / "truth.json") as ex:
+        res = subprocess.run(["gdb", "-nx", "-batch", "-p", str(ex.pid), "-ex",
+                              f"gcore {core}"], capture_output=True, text=True, timeout=120,
+                             stdin=subprocess.DEVNULL)
+        assert core.is_file(), res.stderr
+        truth = ex.truth
+    binary = GoBinary(str(exe))
+    mem = CoreFile(str(core), binary)
+    target = Target(binary, mem)
+    _check(target, truth)
+    _check_running(target, truth, core_thread_registers(str(core)))
 
 
 def _core(build, tmp_path):

@@ -19,6 +19,7 @@ STATUS = {0: "idle", 1: "runnable", 2: "running", 3: "syscall", 4: "waiting",
           9: "preempted"}
 SCAN = 0x1000
 DEAD = 6
+IDLE = 0    # just allocated: no stack yet, so no roots
 MAX_GOROUTINES = 10_000_000
 
 # user_regs_struct of linux/amd64, in order (ptrace GETREGS and NT_PRSTATUS pr_reg).
@@ -240,7 +241,7 @@ def goroutine_list(target):
     just enough to name the function it is in."""
     from .stacks import unwind_all
     gs, _bad = read_goroutines(target)
-    live = [g for g in gs if g.status != DEAD]
+    live = [g for g in gs if g.status not in (DEAD, IDLE)]
     unwind_all(target, live, [])
     return [{"goid": g.goid, "status": g.status_name, "wait_reason": g.waitreason,
              "top_function": g.top_function} for g in live]

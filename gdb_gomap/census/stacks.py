@@ -18,7 +18,7 @@ from collections import Counter
 from elftools.dwarf.locationlists import BaseAddressEntry, LocationEntry, LocationParser
 
 from ..errors import GomapError, UnreadableMemory
-from .goroutines import DEAD, NoGoroutines, read_goroutines
+from .goroutines import DEAD, IDLE, NoGoroutines, read_goroutines
 from .model import Root, RootReport, Unread
 from .pclntab import BOTTOM, BadPclntab, Pclntab
 
@@ -152,14 +152,37 @@ class SubprogramIndex:
                     self._units.append((lo, hi, cu))
         return self._units
 
-    @staticmethod
-    def _die_range(die):
+    def _die_ranges(self, die):
+        """[(low, high)] of a DIE with low/high pc or DW_AT_ranges; None when it has none."""
         at = die.attributes
-        if "DW_AT_low_pc" not in at or "DW_AT_high_pc" not in at:
-            return None
-        lo = at["DW_AT_low_pc"].value
-        high = at["DW_AT_high_pc"]
-        return lo, (high.value if high.form == "DW_FORM_addr" else lo + high.value)
+        if "DW_AT_low_pc" in at and "DW_AT_high_pc" in at:
+            lo = at["DW_AT_low_pc"].value
+            high = at["DW_AT_high_pc"]
+            return [(lo, high.value if high.form == "DW_FORM_addr" else lo + high.value)]
+        if "DW_AT_ranges" in at:
+            rl = self.dwarf.range_lists()
+            if rl is None:
+                return None
+            top = die.cu.get_top_DIE().attributes
+            base = top["DW_AT_low_pc"].value if "DW_AT_low_pc" in top else 0
+            out = []
+            for e in rl.get_range_list_at_offset(at["DW_AT_ranges"].value, cu=die.cu):
+                if hasattr(e, "base_address"):
+                    base = e.base_address
+                elif getattr(e, "is_absolute", False):
+                    out.append((e.begin_offset, e.end_offset))
+                else:
+                    out.append((base + e.begin_offset, base + e.end_offset))
+            return out
+        return None
+
+    def _die_range(self, die):
+        r = self._die_ranges(die)
+        return (min(lo for lo, _ in r), max(hi for _, hi in r)) if r else None
+
+    def _covers(self, die, pc):
+        r = self._die_ranges(die)
+        return r is not None and any(lo <= pc < hi for lo, hi in r)
 
     def find(self, pc):
         for lo, hi, cu in self._all_units():
@@ -179,20 +202,24 @@ class SubprogramIndex:
         return None
 
     def variables(self, sub, pc):
-        """(DIE, kind) of the variables and parameters in scope at ``pc``."""
+        """(DIE, kind, inlined function name or None) of the variables and parameters
+        in scope at ``pc``: the function's own, those of the lexical blocks holding
+        ``pc``, and those of the functions inlined there."""
         out = []
-        todo = [sub]
+        todo = [(sub, None)]
         while todo:
-            die = todo.pop()
+            die, inlined = todo.pop()
             for child in die.iter_children():
                 if child.tag == "DW_TAG_formal_parameter":
-                    out.append((child, "param"))
+                    out.append((child, "param", inlined))
                 elif child.tag == "DW_TAG_variable":
-                    out.append((child, "local"))
+                    out.append((child, "local", inlined))
                 elif child.tag == "DW_TAG_lexical_block":
-                    r = self._die_range(child)
-                    if r is None or r[0] <= pc < r[1]:
-                        todo.append(child)
+                    if self._covers(child, pc):
+                        todo.append((child, inlined))
+                elif child.tag == "DW_TAG_inlined_subroutine":
+                    if self._covers(child, pc):
+                        todo.append((child, _name(_origin(child)) or "?"))
         return out
 
     def location(self, die, pc):
@@ -219,6 +246,21 @@ class SubprogramIndex:
                 if lo <= pc < hi:
                     return e.loc_expr
         return None
+
+
+def _origin(die):
+    """The DIE that gives ``die`` its name and type (DW_AT_abstract_origin), or itself."""
+    if "DW_AT_abstract_origin" in die.attributes:
+        return die.get_DIE_from_attribute("DW_AT_abstract_origin")
+    return die
+
+
+def _name(die):
+    attr = die.attributes.get("DW_AT_name")
+    if attr is None:
+        return ""
+    v = attr.value
+    return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
 
 
 def _sleb(data, pos):
@@ -320,8 +362,13 @@ def can_hold_pointer(t, depth=0):
 # --- the roots -----------------------------------------------------------------------
 
 def _top_function(frames):
+    """The innermost frame outside the runtime; for the runtime's own goroutines the
+    function the goroutine runs (its outermost frame below runtime.goexit)."""
     for f in frames:
         if not f.func.name.startswith("runtime."):
+            return f.func.name
+    for f in reversed(frames):
+        if f.func.name not in BOTTOM:
             return f.func.name
     return frames[0].func.name if frames else ""
 
@@ -357,7 +404,7 @@ def stack_roots(target):
         return [], report
     for gp, why in bad:
         report.unread.append(Unread(f"goroutine at {gp:#x}", f"its g is unreadable: {why}"))
-    live = [g for g in gs if g.status != DEAD]
+    live = [g for g in gs if g.status not in (DEAD, IDLE)]
     report.goroutines = len(live)
     try:
         unwind_all(target, live, report.unread)
@@ -391,15 +438,14 @@ def _frame_roots(target, index, g, frame, roots, skipped, report):
         return
     if sub is None:
         return
-    fname = frame.func.name
-    for die, kind in index.variables(sub, pc):
-        name_attr = die.attributes.get("DW_AT_name")
-        if name_attr is None or "DW_AT_type" not in die.attributes:
-            continue
-        name = name_attr.value.decode("utf-8", "replace") \
-            if isinstance(name_attr.value, bytes) else str(name_attr.value)
+    for die, kind, inlined in index.variables(sub, pc):
+        fname = inlined or frame.func.name
         try:
-            gotype = target.types.get(die.get_DIE_from_attribute("DW_AT_type").offset)
+            decl = _origin(die)
+            name = _name(decl)
+            if not name or "DW_AT_type" not in decl.attributes:
+                continue
+            gotype = target.types.get(decl.get_DIE_from_attribute("DW_AT_type").offset)
         except Exception:
             skipped["its type is unreadable"] += 1
             continue
