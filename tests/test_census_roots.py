@@ -2,6 +2,7 @@
 their map locals read from DWARF, on real binaries from a live pid and a kernel
 core.  Truth (goids, map lengths) comes from tests/progs/goroots itself."""
 
+import json
 import shutil
 import struct
 import subprocess
@@ -16,7 +17,7 @@ from gdb_gomap.census.goroutines import core_thread_registers, goroutine_list, r
 from gdb_gomap.census.stacks import stack_roots, unwind_all
 from gdb_gomap.target import Target
 from tests import corepatch
-from tests.harness import kernel_core, kernel_core_pattern_problem, start_example
+from tests.harness import gdb_batch, kernel_core, kernel_core_pattern_problem, start_example
 from tests.toolchains import MATRIX, build_for
 
 PROG = Path(__file__).parent / "progs" / "goroots"
@@ -140,3 +141,46 @@ def test_unwindable_goroutine_reported(tmp_path):
     assert (victim, "main.hold") not in found
     others = [k for k in truth["parked"] if int(k) != victim]
     assert all(found.get((int(k), "main.hold")) == truth["parked"][k] for k in others)
+
+
+GDB_SCRIPT = """\
+import json, sys
+from gdb_gomap.gdb.commands import target_with_memory
+from gdb_gomap.gdb.threads import thread_registers
+from gdb_gomap.census.goroutines import goroutine_list, read_goroutines
+from gdb_gomap.census.stacks import stack_roots
+t = target_with_memory()
+regs = thread_registers()
+gl = goroutine_list(t, regs)
+roots, rep = stack_roots(t, regs)
+maps = []
+for r in roots:
+    if r.gotype.kind == "map":
+        h = int.from_bytes(t.memory.read(r.addr, 8), "little")
+        maps.append([r.goroutine, r.function, t.map_count(r.gotype, h)])
+busy = [g for g in read_goroutines(t, regs)[0] if g.goid == GOID][0]
+print("CENSUS " + json.dumps({"list": gl, "maps": maps, "goroutines": rep.goroutines,
+      "busy": [busy.status_name, busy.tid in regs, busy.regs == regs.get(busy.tid)]}))
+"""
+
+
+@pytest.mark.parametrize("build", BUILDS, ids=lambda b: b.id)
+def test_roots_in_gdb(build, tmp_path):
+    """Inside gdb attached to the live program: the same roots, the running
+    goroutine from gdb's own registers of its thread."""
+    exe = build_for(PROG, build)
+    with start_example(exe, tmp_path / "truth.json") as ex:
+        script = tmp_path / "roots.py"
+        script.write_text(GDB_SCRIPT.replace("GOID", str(ex.truth["busy"])))
+        res = gdb_batch(["-p", str(ex.pid)], [f"source {script}"])
+        truth = ex.truth
+    line = [ln for ln in res.stdout.splitlines() if ln.startswith("CENSUS ")]
+    assert line, res.stderr[-2000:]
+    got = json.loads(line[0][len("CENSUS "):])
+    ids = {g["goid"] for g in got["list"]}
+    assert set(truth["all"]) <= ids and got["goroutines"] == len(got["list"])
+    assert got["busy"] == ["running", True, True]
+    found = {(g, f): n for g, f, n in got["maps"]}
+    for goid, n in truth["parked"].items():
+        assert found.get((int(goid), "main.hold")) == n
+    assert found.get((truth["busy"], "main.loop")) == truth["busy_len"]

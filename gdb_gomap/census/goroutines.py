@@ -165,8 +165,10 @@ def core_thread_registers(path):
     return out
 
 
-def read_goroutines(target):
-    """Every goroutine in ``runtime.allgs`` (dead ones included), in allgs order."""
+def read_goroutines(target, threads=None):
+    """(goroutines, unreadable) of ``runtime.allgs`` (dead ones included), in allgs
+    order; ``unreadable`` lists (g address, reason).  ``threads`` ({tid: registers})
+    replaces the registers the memory source gives (gdb passes its own)."""
     mem = target.memory
     try:
         lay = _Layout(target.types)
@@ -213,15 +215,15 @@ def read_goroutines(target):
             g.pc, g.sp = fld("syscallpc"), fld("syscallsp")
             g.bp = fld("syscallbp") if lay.g.get("syscallbp") else g.bp
         out.append(g)
-    _attach_threads(target, lay, out)
+    _attach_threads(target, lay, out, threads)
     return out, bad
 
 
-def _attach_threads(target, lay, gs):
+def _attach_threads(target, lay, gs, threads=None):
     running = [g for g in gs if g.status == 2 and g.m]
     if not running:
         return
-    regs = thread_registers(target.memory)
+    regs = threads if threads is not None else thread_registers(target.memory)
     mem = target.memory
     for g in running:
         try:
@@ -236,11 +238,11 @@ def _attach_threads(target, lay, gs):
             g.regs = regs.get(tid)
 
 
-def goroutine_list(target):
+def goroutine_list(target, threads=None):
     """[{goid, status, wait_reason, top_function}] of every live goroutine, unwound
     just enough to name the function it is in."""
     from .stacks import unwind_all
-    gs, _bad = read_goroutines(target)
+    gs, _bad = read_goroutines(target, threads)
     live = [g for g in gs if g.status not in (DEAD, IDLE)]
     unwind_all(target, live, [])
     return [{"goid": g.goid, "status": g.status_name, "wait_reason": g.waitreason,

@@ -393,12 +393,14 @@ def unwind_all(target, goroutines, unread):
     return pcln
 
 
-def stack_roots(target):
+def stack_roots(target, threads=None):
     """(list of Root, RootReport) for every local and argument of every frame of
-    every live goroutine that can hold a pointer and whose place is known."""
+    every live goroutine that can hold a pointer and whose place is known.
+    ``threads`` ({tid: {register: value}}) gives the threads' registers when the
+    memory source cannot (gdb: :func:`gdb_gomap.gdb.threads.thread_registers`)."""
     report = RootReport()
     try:
-        gs, bad = read_goroutines(target)
+        gs, bad = read_goroutines(target, threads)
     except NoGoroutines as exc:
         report.unread.append(Unread("goroutines", str(exc)))
         return [], report
