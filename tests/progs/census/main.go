@@ -65,9 +65,18 @@ func makeDead(n int) int {
 	return len(m)
 }
 
+// onHeap returns m after sending it through a channel, which makes the
+// compiler allocate it on the heap (a map local to a goroutine that does not
+// escape would live in the goroutine's stack instead).
+func onHeap[M any](m M) M {
+	c := make(chan M, 1)
+	c <- m
+	return <-c
+}
+
 //go:noinline
 func parked(i int, ready *sync.WaitGroup, release chan struct{}, count *int64) {
-	m := make(map[uint32]int)
+	m := onHeap(make(map[uint32]int))
 	for j := 0; j < i%5+1; j++ {
 		m[uint32(j)] = j
 	}
@@ -79,7 +88,7 @@ func parked(i int, ready *sync.WaitGroup, release chan struct{}, count *int64) {
 
 //go:noinline
 func spinner(started chan struct{}) {
-	m := map[uint8]int{1: 1, 2: 2, 3: 3}
+	m := onHeap(map[uint8]int{1: 1, 2: 2, 3: 3})
 	atomic.StoreInt64(&spinnerLen, int64(len(m)))
 	close(started)
 	for {
@@ -92,13 +101,11 @@ func makeCounter() func() int {
 	return func() int { return len(seen) }
 }
 
-func main() {
-	debug.SetGCPercent(-1) // the dead map's memory stays where it is
-	var groups []Group
-	add := func(name, match string, maps, entries int, g bool) {
-		groups = append(groups, Group{name, match, maps, entries, g})
-	}
+// Each hiding place is filled by its own function, so that no local of main
+// (whose frame is alive while the program waits) holds one of the maps.
 
+//go:noinline
+func fillMany() (int, int) {
 	many = make([]map[int]int, 100000)
 	n := 0
 	for i := range many {
@@ -109,10 +116,13 @@ func main() {
 		many[i] = m
 		n += len(m)
 	}
-	add("slice", `^main\.many\[`, len(many), n, false)
+	return len(many), n
+}
 
+//go:noinline
+func fillOuter() (int, int) {
 	outer = make(map[int]map[int]string)
-	n = 0
+	n := 0
 	for i := 0; i < 1000; i++ {
 		inner := make(map[int]string)
 		for j := 0; j < i%4; j++ {
@@ -121,18 +131,27 @@ func main() {
 		outer[i] = inner
 		n += len(inner)
 	}
-	add("map", `^main\.outer$`, 1, len(outer), false)
-	add("map values", `^main\.outer\[`, len(outer), n, false)
+	return len(outer), n
+}
 
+//go:noinline
+func fillDeep() int {
 	m6 := map[string]int{"a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6}
 	deep = &L1{&L2{&L3{&L4{&L5{&L6{"six", m6}}}}}}
-	add("six pointers deep", `^main\.deep\b`, 1, len(m6), false)
+	return len(m6)
+}
 
+//go:noinline
+func fillBoxed() int {
 	bm := map[float64]string{1.5: "x", 2.5: "y"}
 	boxed = bm
-	add("interface", `^main\.boxed\b`, 1, len(bm), false)
+	return len(bm)
+}
+
+//go:noinline
+func fillBoxes() (int, int) {
 	boxes = make([]any, 50)
-	n = 0
+	n := 0
 	for i := range boxes {
 		m := map[int16]int16{}
 		for j := 0; j < i%2+1; j++ {
@@ -141,10 +160,13 @@ func main() {
 		boxes[i] = m
 		n += len(m)
 	}
-	add("interfaces in a slice", `^main\.boxes\b`, len(boxes), n, false)
+	return len(boxes), n
+}
 
+//go:noinline
+func fillChan() (int, int) {
 	chq = make(chan map[int64]bool, 16)
-	n = 0
+	n := 0
 	for i := 0; i < 10; i++ {
 		m := map[int64]bool{}
 		for j := 0; j <= i; j++ {
@@ -153,11 +175,11 @@ func main() {
 		chq <- m
 		n += len(m)
 	}
-	add("channel buffer", `^main\.chq\b`, 10, n, false)
+	return len(chq), n
+}
 
-	counter = makeCounter()
-	add("closure", `^main\.counter\b`, 1, counter(), false)
-
+//go:noinline
+func fillCache() (int, int) {
 	cache = make(map[string][]byte)
 	caps := 0
 	for i := 0; i < 64; i++ {
@@ -165,7 +187,48 @@ func main() {
 		cache[string(rune('A'+i%26))+string(rune('a'+i/26))] = b
 		caps += cap(b)
 	}
-	add("cache", `^main\.cache$`, 1, len(cache), false)
+	return len(cache), caps
+}
+
+//go:noinline
+func writeTruth(path string, groups []Group, caps, deadEntries int) {
+	truth := map[string]any{
+		"groups":           groups,
+		"cache_value_caps": caps,
+		"dead_type":        "map[int32]uint16",
+		"dead_entries":     deadEntries,
+	}
+	data, err := json.Marshal(truth)
+	if err != nil {
+		panic(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		panic(err)
+	}
+}
+
+func main() {
+	debug.SetGCPercent(-1) // the dead map's memory stays where it is
+	var groups []Group
+	add := func(name, match string, maps, entries int, g bool) {
+		groups = append(groups, Group{name, match, maps, entries, g})
+	}
+
+	maps, n := fillMany()
+	add("slice", `^main\.many\[`, maps, n, false)
+	maps, n = fillOuter()
+	add("map", `^main\.outer$`, 1, maps, false)
+	add("map values", `^main\.outer\[`, maps, n, false)
+	add("six pointers deep", `^main\.deep\b`, 1, fillDeep(), false)
+	add("interface", `^main\.boxed\b`, 1, fillBoxed(), false)
+	maps, n = fillBoxes()
+	add("interfaces in a slice", `^main\.boxes\b`, maps, n, false)
+	maps, n = fillChan()
+	add("channel buffer", `^main\.chq\b`, maps, n, false)
+	counter = makeCounter()
+	add("closure", `^main\.counter\b`, 1, counter(), false)
+	entries, caps := fillCache()
+	add("cache", `^main\.cache$`, 1, entries, false)
 
 	deadEntries := makeDead(777)
 
@@ -187,19 +250,7 @@ func main() {
 	}
 	add("running goroutine", `^goroutine .*main\.spinner\b`, 1, int(atomic.LoadInt64(&spinnerLen)), true)
 
-	truth := map[string]any{
-		"groups":           groups,
-		"cache_value_caps": caps,
-		"dead_type":        "map[int32]uint16",
-		"dead_entries":     deadEntries,
-	}
-	data, err := json.Marshal(truth)
-	if err != nil {
-		panic(err)
-	}
-	if err := os.WriteFile(os.Args[1], data, 0o644); err != nil {
-		panic(err)
-	}
+	writeTruth(os.Args[1], groups, caps, deadEntries)
 	os.Stdout.WriteString("READY\n")
 	select {}
 }
