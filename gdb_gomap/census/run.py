@@ -94,7 +94,7 @@ class Progress:
 
 def _walker():
     try:
-        from .walk import walk
+        from . import walk
     except ImportError as exc:
         raise CensusNotAvailable(f"the census walk is not part of this gomap ({exc})") from None
     return walk
@@ -118,16 +118,16 @@ def _stack_roots(target, threads=None):
 def run(target, budget=None, progress=None, threads=None):
     """Roots, walk, dominators, groups: a :class:`groups.Census` with ``.roots``
     (the RootReport, globals included) attached."""
-    walk = _walker()
+    walk_mod = _walker()
     if progress is not None:
         progress(phase="roots")
-    groots, gunread = global_roots(target)
+    groots, gunread = getattr(walk_mod, "global_roots", global_roots)(target)
     sroots, report = _stack_roots(target, threads)
     if progress is not None:
         progress(phase="walking", roots=len(groots) + len(sroots))
     report.globals_read = len(groots)
     report.unread = list(gunread) + list(report.unread)
-    result = walk(target, groots + sroots, budget=budget, progress=progress)
+    result = walk_mod.walk(target, groots + sroots, budget=budget, progress=progress)
     if progress is not None:
         progress(phase="dominators", maps=len(result.maps))
     c = groups_mod.census(result)
@@ -185,7 +185,9 @@ def to_json(c, info, top=None, min_bytes=None, expand=None):
                  "maps_own": sum(g.own for g in c.groups),
                  "maps_retained": c.map_retained,
                  "complete": not budget_hit,
-                 "stopped_by": str(budget_hit) if budget_hit else None},
+                 "stopped_by": str(budget_hit) if budget_hit else None,
+                 "skipped": {str(k): int(v) for k, v in
+                             (_stat(stats, "skipped", default={}) or {}).items()}},
         "unread": [{"what": getattr(u, "what", str(u)), "reason": getattr(u, "reason", "")}
                    for u in unread],
         "groups": [],
@@ -239,6 +241,11 @@ def write_text(c, info, write, top=None, min_bytes=None, expand=None):
             write(f"  {count:>7,}  {reason}\n")
     else:
         write("not read: nothing\n")
+    skipped = _stat(stats, "skipped", default={}) or {}
+    if skipped:
+        write(f"not followed: {sum(skipped.values()):,}\n")
+        for reason, count in sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0])):
+            write(f"  {count:>7,}  {reason}\n")
     write("\n")
     rows = groups_mod.select(c.groups, top, min_bytes)
     groups_mod.text_table(rows, c.heap_bytes, write)
