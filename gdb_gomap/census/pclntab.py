@@ -69,11 +69,14 @@ class Pclntab:
         (self.nfunc, _nfiles, self.text_start, funcname, _cu, _filetab, pctab,
          pcln) = struct.unpack_from("<QQQQQQQQ", data, 8)
         self.funcname_off, self.pctab_off, self.functab_off = funcname, pctab, pcln
-        if not self.text_start:   # the linker leaves it 0 in the file: runtime.text is it
-            text = binary.symbol("runtime.text")
-            if text is None:
-                sec = binary.elf.get_section_by_name(".text")
-                text = sec["sh_addr"] if sec is not None else 0
+        if not self.text_start:
+            # the linker leaves it 0 in the file: it is runtime.text, the start of
+            # .text (the section header is read: the symbol table is slow to search)
+            sec = binary.elf.get_section_by_name(".text")
+            text = sec["sh_addr"] if sec is not None else binary.symbol("runtime.text")
+            if not text:
+                raise BadPclntab(f"{binary.path} has no .text section to place its "
+                                 f"function table")
             self.text_start = text
         need = pcln + (2 * self.nfunc + 1) * 4
         if need > len(data) or self.nfunc == 0:

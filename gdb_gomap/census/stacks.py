@@ -121,6 +121,10 @@ class SubprogramIndex:
         self._units = None      # [(low, high, cu)]
         self._funcs = {}        # cu offset -> [(low, high, die)]
         self._loc = None
+        self._loclists = {}     # DIE offset -> [(low, high, expression)]
+        self._vars = {}         # (scope DIE offset, pc) -> variables
+        self._found = {}        # pc -> subprogram DIE or None
+        self.decls = {}         # variable DIE offset -> (name, GoType) (see _declaration)
 
     def _cu_ranges(self, cu):
         top = cu.get_top_DIE()
@@ -185,6 +189,12 @@ class SubprogramIndex:
         return r is not None and any(lo <= pc < hi for lo, hi in r)
 
     def find(self, pc):
+        if pc in self._found:
+            return self._found[pc]
+        self._found[pc] = die = self._find(pc)
+        return die
+
+    def _find(self, pc):
         for lo, hi, cu in self._all_units():
             if lo <= pc < hi:
                 funcs = self._funcs.get(cu.cu_offset)
@@ -205,7 +215,11 @@ class SubprogramIndex:
         """(DIE, kind, inlined function name or None) of the variables and parameters
         in scope at ``pc``: the function's own, those of the lexical blocks holding
         ``pc``, and those of the functions inlined there."""
-        out = []
+        key = (sub.offset, pc)
+        out = self._vars.get(key)
+        if out is not None:
+            return out
+        out = self._vars[key] = []
         todo = [(sub, None)]
         while todo:
             die, inlined = todo.pop()
@@ -230,22 +244,30 @@ class SubprogramIndex:
             return None
         if attr.form == "DW_FORM_exprloc" or isinstance(attr.value, list):
             return attr.value
+        ranges = self._loclists.get(die.offset)
+        if ranges is None:
+            ranges = self._loclists[die.offset] = self._parse_loclist(die, attr)
+        for lo, hi, expr in ranges:
+            if lo <= pc < hi:
+                return expr
+        return None
+
+    def _parse_loclist(self, die, attr):
         if self._loc is None:
             self._loc = LocationParser(self.dwarf.location_lists())
         cu = die.cu
-        entries = self._loc.parse_from_attribute(attr, cu.header.version, die)
         top = cu.get_top_DIE().attributes
         base = top["DW_AT_low_pc"].value if "DW_AT_low_pc" in top else 0
-        for e in entries:
+        out = []
+        for e in self._loc.parse_from_attribute(attr, cu.header.version, die):
             if isinstance(e, BaseAddressEntry):
                 base = e.base_address
             elif isinstance(e, LocationEntry):
                 lo, hi = e.begin_offset, e.end_offset
                 if not getattr(e, "is_absolute", False):
                     lo, hi = base + lo, base + hi
-                if lo <= pc < hi:
-                    return e.loc_expr
-        return None
+                out.append((lo, hi, e.loc_expr))
+        return out
 
 
 def _origin(die):
@@ -430,6 +452,20 @@ def stack_roots(target, threads=None):
     return roots, report
 
 
+def _declaration(target, die):
+    """(name, GoType) of a variable DIE; (name, False) when its type holds no
+    pointer; ("reason", None) when unreadable; ("", None) when unnamed or untyped."""
+    try:
+        decl = _origin(die)
+        name = _name(decl)
+        if not name or "DW_AT_type" not in decl.attributes:
+            return "", None
+        gotype = target.types.get(decl.get_DIE_from_attribute("DW_AT_type").offset)
+    except Exception:
+        return "its type is unreadable", None
+    return name, (gotype if can_hold_pointer(gotype) else False)
+
+
 def _frame_roots(target, index, g, frame, roots, skipped, report):
     pc = frame.lookup_pc
     try:
@@ -442,16 +478,15 @@ def _frame_roots(target, index, g, frame, roots, skipped, report):
         return
     for die, kind, inlined in index.variables(sub, pc):
         fname = inlined or frame.func.name
-        try:
-            decl = _origin(die)
-            name = _name(decl)
-            if not name or "DW_AT_type" not in decl.attributes:
-                continue
-            gotype = target.types.get(decl.get_DIE_from_attribute("DW_AT_type").offset)
-        except Exception:
-            skipped["its type is unreadable"] += 1
+        decl = index.decls.get(die.offset)
+        if decl is None:
+            decl = index.decls[die.offset] = _declaration(target, die)
+        name, gotype = decl
+        if gotype is None:
+            if name:
+                skipped[name] += 1     # name is the reason here
             continue
-        if not can_hold_pointer(gotype):
+        if gotype is False:            # cannot hold a pointer
             continue
         try:
             expr = index.location(die, pc)

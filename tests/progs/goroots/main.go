@@ -18,7 +18,8 @@ import (
 	"sync/atomic"
 )
 
-const parkedCount = 40
+// parkedCount goroutines are parked; a second argument changes it.
+var parkedCount = 40
 
 var block = make(chan int)
 var Spins int64
@@ -75,6 +76,9 @@ func loop(m map[int64]int64, out chan<- report) {
 }
 
 func main() {
+	if len(os.Args) > 2 {
+		parkedCount, _ = strconv.Atoi(os.Args[2])
+	}
 	out := make(chan report)
 	truth := map[string]interface{}{}
 	parkedTruth := map[string]int64{}
