@@ -67,7 +67,10 @@ def _census_with_roots():
     c = groups.census(_result())
     c.roots = RootReport(goroutines=3, goroutines_unwound=2, frames=9, locals_read=4,
                          globals_read=2, unread=[Unread("goroutine 7", "no saved pc"),
-                                                 Unread("goroutine 9", "no saved pc")])
+                                                 Unread("goroutine 9", "no saved pc"),
+                                                 Unread("12 locals", "optimized away"),
+                                                 Unread("3 locals", "optimized away"),
+                                                 Unread("main.x", "optimized away")])
     return c
 
 
@@ -103,6 +106,7 @@ def test_text_header_counts_and_reasons():
     text = "".join(out)
     assert "go1.26.6, swiss maps; core /tmp/core" in text
     assert "3 goroutines, 2 unwound, 9 frames, 4 locals" in text
-    assert "      2  no saved pc" in text
+    assert "  2 (goroutine 7, ...): no saved pc" in text
+    assert "  15 locals, main.x: optimized away" in text
     assert "largest types: []uint8 12.0 KiB (95%), bucket 400 B (3%)" in text
     assert "main.cache" in text and "(1 more groups not shown" in text

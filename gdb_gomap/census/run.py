@@ -4,6 +4,7 @@ the groups; and the two outputs (text and the ``gomap-census/1`` JSON).
 """
 
 import json
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -151,11 +152,32 @@ def _unread_all(c):
 
 
 def _reasons(unread):
-    counts = {}
+    """[(what, reason)] lines for people: one per reason, most frequent first.
+
+    An entry whose ``what`` is a count ("12 locals") adds to the count; any
+    other entry is one thing, named when it is alone."""
+    by_reason = {}
     for u in unread:
         reason = u.reason if hasattr(u, "reason") else str(u)
-        counts[reason] = counts.get(reason, 0) + 1
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        what = getattr(u, "what", "")
+        counts, names = by_reason.setdefault(reason, ({}, []))
+        m = re.match(r"^(\d+) (\S.*)$", what)
+        if m:
+            counts[m.group(2)] = counts.get(m.group(2), 0) + int(m.group(1))
+        else:
+            names.append(what)
+    lines = []
+    for reason, (counts, names) in by_reason.items():
+        weight = sum(counts.values()) + len(names)
+        parts = [f"{n:,} {noun}" for noun, n in sorted(counts.items())]
+        if len(names) == 1:
+            parts.append(names[0])
+        elif names:
+            parts.append(f"{len(names):,} more ({names[0]}, ...)" if parts else
+                         f"{len(names):,} ({names[0]}, ...)")
+        lines.append((weight, ", ".join(parts), reason))
+    lines.sort(key=lambda x: (-x[0], x[2]))
+    return [(what, reason) for _, what, reason in lines]
 
 
 def to_json(c, info, top=None, min_bytes=None, expand=None):
@@ -236,9 +258,12 @@ def write_text(c, info, write, top=None, min_bytes=None, expand=None):
               f"is not counted\n")
     unread = _unread_all(c)
     if unread:
-        write(f"not read: {len(unread):,}\n")
-        for reason, count in _reasons(unread)[:12]:
-            write(f"  {count:>7,}  {reason}\n")
+        write("not read:\n")
+        reasons = _reasons(unread)
+        for what, reason in reasons[:12]:
+            write(f"  {what}: {reason}\n")
+        if len(reasons) > 12:
+            write(f"  ... {len(reasons) - 12:,} more reasons (--json lists everything)\n")
     else:
         write("not read: nothing\n")
     skipped = _stat(stats, "skipped", default={}) or {}
