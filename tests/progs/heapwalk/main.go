@@ -32,7 +32,17 @@ var (
 	anyPtr      any
 	chMaps      chan map[int]int
 	blobs       [][]byte
+	counter     func() int
 )
+
+//go:noinline
+func makeCounter(n int) func() int {
+	seen := make(map[int]string)
+	for i := 0; i < n; i++ {
+		seen[i] = "x"
+	}
+	return func() int { return len(seen) }
+}
 
 type group struct {
 	Match   string `json:"match"`
@@ -109,6 +119,9 @@ func main() {
 	chMaps <- map[int]int{7: 7, 8: 8}
 	n += 2
 	groups = append(groups, group{`^main\.chMaps<-\[\*\]$`, 4, n})
+
+	counter = makeCounter(9)
+	groups = append(groups, group{`^main\.counter\.seen$`, 1, counter()})
 
 	// Objects of known size: append rounds a slice's capacity up to its size class.
 	var objects []object
