@@ -59,6 +59,9 @@ def _check(target, truth):
         assert hp.object_at(base) == (base, size), o
         assert hp.object_at(base + size // 2) == (base, size), o
         assert hp.object_at(base + size - 1) == (base, size), o
+    if target.map_layout == "classic":     # the grow is really caught midway
+        snap = target.dump_variable("main.growing")
+        assert snap.growth is not None and snap.stats["old_buckets"] == 32, snap.growth
     roots, unread = global_roots(target)
     assert not [u for u in unread if u.what.startswith("main.")], unread
     result = walk(target, roots)

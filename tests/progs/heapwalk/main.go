@@ -33,6 +33,7 @@ var (
 	chMaps      chan map[int]int
 	blobs       [][]byte
 	counter     func() int
+	growing     map[int]*Holder // 209 entries: a classic map caught mid-grow
 )
 
 //go:noinline
@@ -122,6 +123,21 @@ func main() {
 
 	counter = makeCounter(9)
 	groups = append(groups, group{`^main\.counter\.seen$`, 1, counter()})
+
+	// 209 inserts: the last one doubles 32 buckets to 64 and evacuates at most two,
+	// so most entries still sit in the old buckets of a classic map.
+	growing = make(map[int]*Holder)
+	n = 0
+	for i := 0; i < 209; i++ {
+		hm := map[int]bool{}
+		for j := 0; j < i%3; j++ {
+			hm[j] = true
+		}
+		growing[i] = &Holder{name: "g", m: hm}
+		n += len(hm)
+	}
+	groups = append(groups, group{`^main\.growing$`, 1, len(growing)})
+	groups = append(groups, group{`^main\.growing\[\*\]\.m$`, len(growing), n})
 
 	// Objects of known size: append rounds a slice's capacity up to its size class.
 	var objects []object
