@@ -368,7 +368,12 @@ class _Walker:
 
     def do_map(self, v, h, t):
         try:
-            snap = self.t.dump(t, h, DumpOptions(cells=True, sort=False))
+            lay = self.t.layout(t)
+            follow = self.has_pointers(lay.key) or self.has_pointers(lay.elem)
+            # a map of plain data: counts and bytes only, no cells kept
+            opts = DumpOptions(cells=True, sort=False) if follow else \
+                DumpOptions(entries=False, sort=False)
+            snap = self.t.dump(t, h, opts)
         except TargetGone:
             raise
         except (GomapError, Exception) as exc:   # a map gomap cannot decode: say so, go on
