@@ -27,6 +27,8 @@ class Root:
     goroutine: Optional[int] = None   # goid for stack roots
     function: str = ""      # the frame's function for stack roots
     pattern: str = ""       # label with varying parts replaced; label when empty
+    value: Optional[bytes] = None   # the value itself when it is not in memory (in
+                                    # registers, or pieces): then addr is 0
 
     def __post_init__(self):
         if not self.pattern:

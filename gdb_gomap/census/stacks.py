@@ -315,9 +315,19 @@ class NotAddressable(Exception):
 
 def evaluate(expr, frame):
     """The address a location expression names in ``frame``."""
+    addr, value = locate(expr, frame, None, 0)
+    if value is not None:
+        raise NotAddressable("in a register")
+    return addr
+
+
+def locate(expr, frame, memory, size):
+    """(address, None) when the expression names a place in memory, or (0, bytes)
+    when it gives the value itself: one register, or pieces (DW_OP_piece) of
+    registers and memory, assembled into ``size`` bytes (read with ``memory``)."""
     if not expr:
         raise NotAddressable("optimized away (empty location)")
-    stack, pos = [], 0
+    stack, pos, reg, pieces = [], 0, None, []
     while pos < len(expr):
         op = expr[pos]
         pos += 1
@@ -348,16 +358,37 @@ def evaluate(expr, frame):
         elif 0x70 <= op <= 0x7F:              # DW_OP_bregN
             off, pos = _sleb(expr, pos)
             stack.append(_reg(frame, op - 0x70) + off)
-        elif 0x50 <= op <= 0x6F:              # DW_OP_regN: a value in a register
-            _reg(frame, op - 0x50)
-            raise NotAddressable("in a register")
+        elif 0x50 <= op <= 0x6F:              # DW_OP_regN: the value is in a register
+            reg = _reg(frame, op - 0x50)
         elif op == 0x93:                      # DW_OP_piece
-            raise NotAddressable("split in pieces (DW_OP_piece)")
+            n, pos = _uleb(expr, pos)
+            if memory is None:
+                raise NotAddressable("split in pieces (DW_OP_piece)")
+            if reg is not None:
+                pieces.append(reg.to_bytes(8, "little")[:n].ljust(n, b"\0"))
+            elif len(stack) == 1:
+                pieces.append(memory.read(stack[0], n))
+            elif not stack:
+                raise NotAddressable("a piece of it is optimized away")
+            else:
+                raise NotAddressable("malformed location expression")
+            stack, reg = [], None
         else:
             raise NotAddressable(f"location operation {op:#x} not supported")
+    if pieces:
+        if stack or reg is not None:
+            raise NotAddressable("malformed location expression")
+        value = b"".join(pieces)
+        if len(value) != size:
+            raise NotAddressable(f"its pieces make {len(value)} bytes, its type {size}")
+        return 0, value
+    if reg is not None:
+        if stack or size > 8:
+            raise NotAddressable("in a register, but larger than one")
+        return 0, reg.to_bytes(8, "little")[:size]
     if len(stack) != 1:
         raise NotAddressable("malformed location expression")
-    return stack[0]
+    return stack[0], None
 
 
 def _reg(frame, n):
@@ -493,7 +524,7 @@ def _frame_roots(target, index, g, frame, roots, skipped, report):
             if expr is None:
                 skipped["no location at the frame's pc (not live there)"] += 1
                 continue
-            addr = evaluate(expr, frame)
+            addr, value = locate(expr, frame, target.memory, gotype.size)
         except NotAddressable as exc:
             skipped[str(exc)] += 1
             continue
@@ -503,4 +534,4 @@ def _frame_roots(target, index, g, frame, roots, skipped, report):
         report.locals_read += 1
         roots.append(Root(label=f"goroutine {g.goid} {fname} {name}",
                           pattern=f"goroutine * {fname} {name}", gotype=gotype, addr=addr,
-                          kind=kind, goroutine=g.goid, function=fname))
+                          kind=kind, goroutine=g.goid, function=fname, value=value))
