@@ -127,24 +127,36 @@ def test_roots_from_kernel_core(build, tmp_path):
 
 
 def test_unwindable_goroutine_reported(tmp_path):
-    build = BUILDS[0]
+    """Two goroutines of a copied core are damaged: one's saved pc points outside the
+    text (nothing of it can be read), the other's return address out of main.hold
+    (its frames up to main.hold are read, and the rest is reported as missing)."""
+    build = [b for b in BUILDS if b.noopt][0]     # main.parked's locals are in its frame
     exe, core, truth = _core(build, tmp_path)
     binary = GoBinary(str(exe))
     target = Target(binary, CoreFile(str(core), binary))
-    victim = int(sorted(truth["parked"])[0])
-    g = [g for g in read_goroutines(target)[0] if g.goid == victim][0]
+    victim, partial = (int(k) for k in sorted(truth["parked"])[:2])
+    gs = {g.goid: g for g in read_goroutines(target)[0]}
     sched = target.types.by_name("runtime.g").field("sched")
-    addr = g.addr + sched.offset + sched.type.field("pc").offset
+    addr = gs[victim].addr + sched.offset + sched.type.field("pc").offset
+    unwind_all(target, [gs[partial]], [])
+    whole = {(r.goroutine, r.function) for r in stack_roots(target)[0]}
+    assert (partial, "main.parked") in whole
+    hold = [f for f in gs[partial].frames if f.func.name == "main.hold"][0]
     copy = tmp_path / "bad.core"
     shutil.copyfile(core, copy)
-    with corepatch.patched(str(copy), {addr: struct.pack("<Q", 0x10)}):
+    writes = {addr: struct.pack("<Q", 0x10), hold.cfa - 8: struct.pack("<Q", 0x20)}
+    with corepatch.patched(str(copy), writes):
         bad = Target(binary, CoreFile(str(copy), binary))
         roots, report = stack_roots(bad)
-    why = [u for u in report.unread if u.what == f"goroutine {victim}"]
-    assert why and "outside the program's text" in why[0].reason, report.unread
+    why = {u.what: u.reason for u in report.unread}
+    assert "outside the program's text" in why[f"goroutine {victim}"], report.unread
+    assert why[f"goroutine {partial}"].startswith("unwound "), report.unread
+    assert "0x20" in why[f"goroutine {partial}"]
     assert report.goroutines_unwound == report.goroutines - 1
     found = _maps_by_goroutine(bad, roots)
     assert (victim, "main.hold") not in found
+    assert found[(partial, "main.hold")] == truth["parked"][str(partial)]
+    assert (partial, "main.parked") not in {(r.goroutine, r.function) for r in roots}
     others = [k for k in truth["parked"] if int(k) != victim]
     assert all(found.get((int(k), "main.hold")) == truth["parked"][k] for k in others)
 

@@ -60,7 +60,13 @@ def unwind(target, pcln, g):
             raise UnwindError(f"it is running on thread {g.tid} whose registers are not "
                               f"available" if g.tid else
                               "it is running but no thread names it as its current goroutine")
-        frames = _walk(mem, pcln, g, g.regs["rip"], g.regs["rsp"], dict(g.regs), False)
+        try:
+            frames = _walk(mem, pcln, g, g.regs["rip"], g.regs["rsp"], dict(g.regs), False)
+        except PartialUnwind as exc:
+            own = [f for f in exc.frames if g.stack_lo <= f.sp < g.stack_hi]
+            if own:
+                raise PartialUnwind(str(exc), own) from None
+            frames = []
         own = [f for f in frames if g.stack_lo <= f.sp < g.stack_hi]
         if own:
             return own
@@ -76,18 +82,30 @@ def unwind(target, pcln, g):
     return _walk(mem, pcln, g, g.pc, g.sp, None, True)
 
 
+class PartialUnwind(Exception):
+    """The unwind stopped before the bottom of the stack; ``frames`` are those read."""
+
+    def __init__(self, why, frames):
+        super().__init__(why)
+        self.frames = frames
+
+
 def _walk(mem, pcln, g, pc, sp, regs, call):
     frames = []
+    on_stack = regs is None     # from sched: every frame must lie on the goroutine's stack
     while len(frames) < MAX_FRAMES:
         func = pcln.find(pc)
         if func is None:
             if not frames:
                 raise UnwindError(f"its pc {pc:#x} is outside the program's text")
-            break
+            raise PartialUnwind(f"a return address ({pc:#x}) is outside the program's text",
+                                frames)
         try:
             size = pcln.frame_size(func, pc - 1 if call and pc > func.entry else pc)
         except BadPclntab as exc:
-            raise UnwindError(str(exc)) from exc
+            if not frames:
+                raise UnwindError(str(exc)) from exc
+            raise PartialUnwind(str(exc), frames) from exc
         if func.name == "runtime.sigtramp":
             # the kernel called it with the ucontext of the interrupted code above
             # its return address: continue there, with all its registers
@@ -95,20 +113,24 @@ def _walk(mem, pcln, g, pc, sp, regs, call):
             try:
                 vals = struct.unpack(f"<{len(SIGCONTEXT)}Q", mem.read(ctx, 8 * len(SIGCONTEXT)))
             except UnreadableMemory as exc:
-                raise UnwindError(f"the signal context at {ctx:#x} is unreadable") from exc
+                raise PartialUnwind(f"the signal context at {ctx:#x} is unreadable",
+                                    frames) from exc
             regs = dict(zip(SIGCONTEXT, vals))
             pc, sp, call = regs["rip"], regs["rsp"], False
             continue
         frames.append(Frame(func, pc, sp, sp + size + 8, regs, call))
         if func.name in BOTTOM:
-            break
+            return frames
         try:
             pc = _u64(mem, sp + size)
         except UnreadableMemory as exc:
-            raise UnwindError(f"the return address of {func.name} at {sp + size:#x} is "
-                              f"unreadable") from exc
+            raise PartialUnwind(f"the return address of {func.name} at {sp + size:#x} is "
+                                f"unreadable", frames) from exc
         sp, regs, call = sp + size + 8, None, True
-    return frames
+        if on_stack and not g.stack_lo < sp <= g.stack_hi:
+            raise PartialUnwind(f"the caller of {func.name} would have its sp {sp:#x} "
+                                f"outside the stack", frames)
+    raise PartialUnwind(f"the stack is deeper than {MAX_FRAMES} frames", frames)
 
 
 # --- DWARF: subprograms by pc, and their variables -------------------------------------
@@ -436,6 +458,10 @@ def unwind_all(target, goroutines, unread):
     for g in goroutines:
         try:
             g.frames = unwind(target, pcln, g)
+        except PartialUnwind as exc:
+            g.frames = exc.frames
+            unread.append(Unread(f"goroutine {g.goid}", f"unwound {len(exc.frames)} frames "
+                                 f"only: {exc}"))
         except UnwindError as exc:
             unread.append(Unread(f"goroutine {g.goid}", f"cannot unwind its stack: {exc}"))
             g.frames = []
