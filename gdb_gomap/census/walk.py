@@ -170,6 +170,8 @@ class _Walker:
         self.budget_hit = None
         self._ptrs = {}
         self._closures = {}
+        self._path_cache = {}
+        self._pattern_cache = {}
         self.start = time.monotonic()
         self.rss0 = resident_bytes()
 
@@ -514,34 +516,37 @@ class _Walker:
 
     # -- paths -------------------------------------------------------------------
 
-    def _chain(self, v):
-        parts = []
+    def _render(self, v, cache, part):
+        """The path (or pattern) of node ``v``: its parent's, memoized (many maps
+        share a parent: a slice's backing array), then its own label's part."""
+        own = []
         guard = 0
-        while v >= 0 and guard < 1_000_000:
-            parts.append(self.labels[v])
+        while v >= 0 and v not in cache and guard < 1_000_000:
+            own.append(v)
             v = self.parent[v]
             guard += 1
-        parts.reverse()
-        return parts
+        text = cache.get(v, "")
+        for i, u in enumerate(reversed(own)):
+            text += part(u)
+            if i < len(own) - 1:
+                cache[u] = text          # a parent of the node asked for
+        return text
+
+    def _path_part(self, u):
+        p = self.labels[u]
+        return p if isinstance(p, str) else p.text()
+
+    def _pattern_part(self, u):
+        if self.parent[u] < 0:
+            return self.root_patterns.get(u, self.labels[u])
+        p = self.labels[u]
+        return _INDEX.sub("[*]", p) if isinstance(p, str) else p.pattern()
 
     def path(self, v):
-        return "".join(p if isinstance(p, str) else p.text() for p in self._chain(v))
+        return self._render(v, self._path_cache, self._path_part)
 
     def pattern(self, v):
-        out = []
-        for i, p in enumerate(self._chain(v)):
-            if i == 0:
-                out.append(self.root_patterns.get(self._root_of(v), p))
-            elif isinstance(p, str):
-                out.append(_INDEX.sub("[*]", p))
-            else:
-                out.append(p.pattern())
-        return "".join(out)
-
-    def _root_of(self, v):
-        while self.parent[v] >= 0:
-            v = self.parent[v]
-        return v
+        return self._render(v, self._pattern_cache, self._pattern_part)
 
     def short_key(self, kt, raw):
         try:
