@@ -237,7 +237,7 @@ class _Walker:
             # a leaf with a second referrer becomes a node of its own
             self.attached[first] -= size
             self.leaves -= 1
-            n = self.new_node(size, first, "", "leaf")
+            n = self.new_node(size, first, "", "(data without pointers)")
             self.seen[base] = n
             self.edge(first, n)
             self.edge(src, n)
