@@ -58,6 +58,8 @@ def _check(target, truth, busy_expected=True):
         if r.function == "main.hold":
             assert r.label == f"goroutine {r.goroutine} main.hold {r.label.split()[-1]}"
             assert r.pattern.startswith("goroutine * main.hold ")
+    assert not [r for r in roots if r.function == "main.deadslot" and r.gotype.kind == "map"]
+    assert (truth["dead_slot"], "main.deadslot") not in found
     if busy_expected:
         assert found.get((truth["busy"], "main.loop")) == truth["busy_len"], report.unread
         # stopped inside main.spin: its argument is in a register (optimized) or a slot

@@ -5,7 +5,8 @@
 // reports its own id (parsed from runtime.Stack).  Once all are in place the program
 // lists the ids runtime.Stack shows for all goroutines and writes {"parked": {goid:
 // len}, "busy": goid, "busy_len": 777, "main": goid, "all": [goids]} to TRUTH and
-// prints READY.
+// prints READY.  main.deadslot parks after the block holding its map ended
+// ("dead_slot": its goid): that map is no root.
 package main
 
 import (
@@ -54,6 +55,25 @@ func hold(m map[int]string, out chan<- report) {
 }
 
 //go:noinline
+func sink(n int) int { return n + 1 }
+
+// deadslot's map is out of scope (its block has ended) where it parks: its stack
+// slot may still hold the map, but it is no root.
+//
+//go:noinline
+func deadslot(out chan<- report) {
+	{
+		d := make(map[int]int)
+		for k := 0; k < 55; k++ {
+			d[k] = k
+		}
+		sink(len(d))
+	}
+	out <- report{goid(), 0}
+	<-block
+}
+
+//go:noinline
 func spin(m map[int64]int64) int64 {
 	return int64(len(m))
 }
@@ -87,6 +107,8 @@ func main() {
 		r := <-out
 		parkedTruth[strconv.FormatInt(r.id, 10)] = r.n
 	}
+	go deadslot(out)
+	truth["dead_slot"] = (<-out).id
 	go busy(out)
 	r := <-out
 	truth["busy"], truth["busy_len"] = r.id, r.n
