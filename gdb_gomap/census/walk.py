@@ -28,8 +28,10 @@ the walk stops and ``stats["budget_hit"]`` says why and
   ``targets[offsets[v]:offsets[v+1]]``), ``roots`` (node ids of the roots),
   ``types[v]`` an index into ``type_table``.
 - ``stats``: a dict: ``objects``, ``nodes``, ``leaves``, ``bytes``,
-  ``maps``, ``skipped`` (a dict reason -> count: pointers outside any in-use
-  span, slices longer than their object, untyped objects), ``budget_hit``
+  ``maps``, ``skipped`` (a dict reason -> count: pointers into the
+  executable's data, pointers outside the heap and the executable, slices
+  longer than their object, objects with no type to scan, closures DWARF does
+  not describe), ``budget_hit``
   (None or why), ``left_out``, ``seconds``.
 - ``unread``: a list of :class:`model.Unread` (maps that could not be
   decoded, roots that could not be read).
@@ -63,6 +65,9 @@ POINTER_KINDS = ("ptr", "unsafe.Pointer", "map", "chan", "func", "string", "slic
                  "interface")
 MAX_SCAN_BYTES = 1 << 30         # one object read at most (a corrupt length beyond it is cut)
 SHORT_KEY = 24                   # characters of a key shown in a path
+
+OUT_STATIC = "pointers to the executable's own data (globals, constants): not heap objects"
+OUT_OTHER = "pointers outside any in-use heap span and the executable (stacks, freed or corrupt)"
 
 # work item kinds
 OBJ, MAP, CHAN, CLOSURE = 0, 1, 2, 3
@@ -169,6 +174,7 @@ class _Walker:
         self.bytes = 0
         self.budget_hit = None
         self._ptrs = {}
+        self.static = [(g.vaddr, g.vaddr + g.memsz) for g in target.binary.segments]
         self._closures = {}
         self._path_cache = {}
         self._pattern_cache = {}
@@ -222,8 +228,7 @@ class _Walker:
         """``src`` points at ``p``, a ``count`` of ``t`` (None: untyped)."""
         obj = self.heap.object_at(p)
         if obj is None:
-            self.skipped["pointers outside any in-use heap span (globals, stacks, "
-                          "static data, or corrupt)"] += 1
+            self.outside(p)
             return
         base, size = obj
         v = self.seen.get(base)
@@ -264,6 +269,14 @@ class _Walker:
             self.queue.append((OBJ, n, p, t, count))
         else:
             self.queue.append((kind, n, p, t, count))
+
+    def outside(self, p):
+        """Count a pointer that no in-use span holds, by where it points."""
+        for lo, hi in self.static:
+            if lo <= p < hi:
+                self.skipped[OUT_STATIC] += 1
+                return
+        self.skipped[OUT_OTHER] += 1
 
     # -- values ------------------------------------------------------------------
 
