@@ -42,6 +42,11 @@ span's element size (a slice's backing array counts its capacity).  The walk
 is breadth-first with an explicit queue (no recursion).  Map cells come from
 gomap's own decoders (``DumpOptions(cells=True)``: old buckets of a growing
 classic map included), never from a second reading of the layouts.
+
+Limits: an object is scanned once, as the type of the first pointer that
+reached it (a later pointer to another part of it, of another type, adds an
+edge but no second scan); closures are followed where DWARF gives their
+captured variables' offsets (Go 1.23 and later), else counted unscanned.
 """
 
 import re
