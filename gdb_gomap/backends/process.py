@@ -169,11 +169,24 @@ class StoppedProcess(Memory):
                 f"{found}; give its executable with --exe or leave --exe out, or "
                 f"--force-exe to decode anyway")
 
+    def _unattached_threads(self):
+        """Every thread not attached yet, listed again until a listing finds no new
+        one: a thread started while gomap attaches to the others is stopped too."""
+        seen = set()
+        while True:
+            fresh = sorted(int(t) for t in os.listdir(f"/proc/{self.pid}/task")
+                           if int(t) not in seen)
+            if not fresh:
+                return
+            for tid in fresh:
+                seen.add(tid)
+                yield tid
+
     def __enter__(self):
         if process_gone(self.pid):
             raise TargetGone(self.pid, "no such process")
         try:
-            for tid in sorted(int(t) for t in os.listdir(f"/proc/{self.pid}/task")):
+            for tid in self._unattached_threads():
                 err = _ptrace(PTRACE_ATTACH, tid)
                 if err == errno.ESRCH:
                     continue  # the thread exited meanwhile
