@@ -27,6 +27,16 @@ from gdb_gomap.target import Target
 PROG = harness.REPO / "tests" / "progs" / "heapwalk"
 BUILDS = [b for b in toolchains.MATRIX
           if b.experiment == "" and b.version in ("1.23.9", "1.26.6") and b.opt == "opt"]
+# --pid on every release and experiment of the matrix (Go 1.21 to 1.27, both layouts)
+ALL = [b for b in toolchains.MATRIX if b.opt == "opt"]
+CLOSURE = r"^main\.counter\.seen$"
+NO_CLOSURE_DWARF = "closures whose captured variables DWARF does not describe"
+
+
+def _has_closure_offsets(target):
+    """DW_AT_go_closure_offset appeared in Go 1.23."""
+    major, minor = (int(x) for x in target.go_version.lstrip("go").split(".")[:2])
+    return (major, minor) >= (1, 23)
 
 
 def _core(build, tmp_path):
@@ -69,6 +79,11 @@ def _check(target, truth):
     mine = [m for m in result.maps if m.path.startswith("main.")]
     claimed = set()
     for g in truth["groups"]:
+        if g["match"] == CLOSURE and not _has_closure_offsets(target):
+            # before Go 1.23 DWARF does not place captured variables: counted, said
+            assert not [m for m in mine if re.search(CLOSURE, m.pattern)]
+            assert result.stats["skipped"][NO_CLOSURE_DWARF] >= 1
+            continue
         rx = re.compile(g["match"])
         members = [m for m in mine if rx.search(m.pattern)]
         assert (len(members), sum(m.entries for m in members)) == (g["maps"], g["entries"]), \
@@ -85,7 +100,7 @@ def _check(target, truth):
     assert len(g.offsets) == g.n + 1 and g.offsets[-1] == len(g.targets)
     assert all(0 <= d < g.n for d in g.targets)
     for m in mine:
-        assert g.sizes[m.node] == m.own_bytes > 0
+        assert g.sizes[m.node] >= m.own_bytes > 0     # at least the header's size class
     return result
 
 
@@ -100,7 +115,7 @@ def test_walk_core(build, tmp_path):
         core.unlink()
 
 
-@pytest.mark.parametrize("build", BUILDS, ids=lambda b: b.id)
+@pytest.mark.parametrize("build", ALL, ids=lambda b: b.id)
 def test_walk_pid(build):
     binary = toolchains.build_for(PROG, build)
     with harness.start_example(binary) as ex:

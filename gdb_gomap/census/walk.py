@@ -21,7 +21,8 @@ the walk stops and ``stats["budget_hit"]`` says why and
   ``{*}``), ``type_name``, ``header`` (address), ``own_bytes`` (the decoder's
   ``stats["bytes"]["total"]``), ``entries``, ``node`` (its graph node).
 - ``graph``: :class:`Graph` in compressed-sparse-row form: ``n``,
-  ``sizes[v]`` (an object's span element size; a map node's own bytes; 0 for
+  ``sizes[v]`` (an object's span element size; a map node's own bytes, or its
+  header object's size class when larger; 0 for
   a root's slot), ``attached[v]`` (bytes of leaf objects, those with no
   pointers and one referrer, folded into ``v`` rather than made nodes),
   ``offsets``/``targets`` (successors of ``v`` are
@@ -519,7 +520,7 @@ class _Walker:
             return
         vars_ = self.captured(fn)
         if not vars_:
-            if vars_ is None:
+            if obj is not None and obj[1] > 8:     # it captured something DWARF does not place
                 self.skipped["closures whose captured variables DWARF does not describe"] += 1
             return
         end = obj[0] + obj[1]
