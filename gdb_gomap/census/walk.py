@@ -385,6 +385,12 @@ class _Walker:
         else:
             es = t.size
             for i in range(count):
+                if i & 4095 == 4095:      # a huge array: the budget is checked inside it
+                    why = self.over_budget()
+                    if why:
+                        self.budget_hit = why
+                        self.skipped["objects scanned in part (the budget ran out)"] += 1
+                        return
                 self.scan(v, buf, i * es, t, f"[{i}]")
 
     def do_map(self, v, h, t):
@@ -627,6 +633,8 @@ class _Walker:
                     break
                 if self.progress is not None:
                     self.progress(objects=self.objects, maps=len(self.maps), queued=len(q))
+            if self.budget_hit:
+                break
             kind, v, p, t, count = q.popleft()
             done += 1
             if kind == OBJ:
