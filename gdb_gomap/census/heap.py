@@ -15,6 +15,7 @@ address, by bisection over the sorted span starts.  A count the runtime
 could never have (a corrupt core) ends with one :class:`BadHeap` line.
 """
 
+import struct
 from bisect import bisect_right
 from array import array
 
@@ -97,6 +98,21 @@ class Heap:
             except UnreadableMemory as exc:
                 raise BadHeap(f"mheap_.allspans' array at {data:#x} is unreadable: "
                               f"{exc}") from None
+        # one struct.unpack per mspan: the six fields by offset, gaps as pad bytes
+        codes = {1: "B", 2: "H", 4: "I", 8: "Q"}
+        order = sorted(fields.items(), key=lambda kv: kv[1][0])
+        fmt, pos, names = "<", 0, []
+        for name, (o, sz) in order:
+            if sz not in codes or o < pos:
+                raise BadHeap(f"runtime.mspan.{name} has an unexpected layout in DWARF "
+                              f"({sz} bytes at {o})")
+            fmt += f"{o - pos}x{codes[sz]}" if o > pos else codes[sz]
+            pos = o + sz
+            names.append(name)
+        unpack = struct.Struct(fmt).unpack_from
+        ix = {n: i for i, n in enumerate(names)}
+        i_state, i_start, i_np, i_es, i_ne, i_sc = (ix[n] for n in (
+            "state", "startAddr", "npages", "elemsize", "nelems", "spanclass"))
         spans = []
         bad = 0
         step = 65536
@@ -107,15 +123,15 @@ class Heap:
                 if isinstance(buf, Exception):
                     bad += 1
                     continue
-                vals = {k: int.from_bytes(buf[o:o + s], "little") for k, (o, s) in fields.items()}
-                if vals["state"] != MSPAN_IN_USE:
+                vals = unpack(buf)
+                if vals[i_state] != MSPAN_IN_USE:
                     continue
-                start, npages, esize = vals["startAddr"], vals["npages"], vals["elemsize"]
+                start, npages, esize = vals[i_start], vals[i_np], vals[i_es]
                 if not start or not npages or not esize or npages > (1 << 40) // PAGE_SIZE:
                     bad += 1
                     continue
                 spans.append((start, start + npages * PAGE_SIZE, esize,
-                              vals["nelems"], vals["spanclass"] & 1))
+                              vals[i_ne], vals[i_sc] & 1))
         spans.sort()
         self.unreadable_spans = bad
         self.starts = array("Q", (s[0] for s in spans))
