@@ -58,6 +58,8 @@ def _check(target, truth, busy_expected=True):
         if r.function == "main.hold":
             assert r.label == f"goroutine {r.goroutine} main.hold {r.label.split()[-1]}"
             assert r.pattern.startswith("goroutine * main.hold ")
+    assert byid[truth["syscall"]]["status"] == "syscall", byid[truth["syscall"]]
+    assert found.get((truth["syscall"], "main.inread")) == truth["syscall_len"]
     assert not [r for r in roots if r.function == "main.deadslot" and r.gotype.kind == "map"]
     assert (truth["dead_slot"], "main.deadslot") not in found
     if busy_expected:

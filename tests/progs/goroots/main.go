@@ -6,7 +6,8 @@
 // lists the ids runtime.Stack shows for all goroutines and writes {"parked": {goid:
 // len}, "busy": goid, "busy_len": 777, "main": goid, "all": [goids]} to TRUTH and
 // prints READY.  main.deadslot parks after the block holding its map ended
-// ("dead_slot": its goid): that map is no root.
+// ("dead_slot": its goid): that map is no root.  main.reader's goroutine
+// ("syscall": goid) blocks in read(2) in main.inread with a map of 33 entries.
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 )
 
 // parkedCount goroutines are parked; a second argument changes it.
@@ -73,6 +75,30 @@ func deadslot(out chan<- report) {
 	<-block
 }
 
+// inread blocks in a read(2) of a pipe nobody writes to (a blocking descriptor, so
+// the goroutine is in a system call), with its map as an argument.
+//
+//go:noinline
+func inread(m map[string]int, fd int) int {
+	var buf [1]byte
+	syscall.Read(fd, buf[:])
+	return len(m)
+}
+
+//go:noinline
+func reader(out chan<- report) {
+	m := make(map[string]int)
+	for k := 0; k < 33; k++ {
+		m["k"+strconv.Itoa(k)] = k
+	}
+	var fds [2]int
+	if err := syscall.Pipe(fds[:]); err != nil {
+		panic(err)
+	}
+	out <- report{goid(), int64(len(m))}
+	inread(m, fds[0])
+}
+
 //go:noinline
 func spin(m map[int64]int64) int64 {
 	return int64(len(m))
@@ -109,8 +135,12 @@ func main() {
 	}
 	go deadslot(out)
 	truth["dead_slot"] = (<-out).id
+	var r report
+	go reader(out)
+	r = <-out
+	truth["syscall"], truth["syscall_len"] = r.id, r.n
 	go busy(out)
-	r := <-out
+	r = <-out
 	truth["busy"], truth["busy_len"] = r.id, r.n
 	truth["parked"] = parkedTruth
 	truth["main"] = goid()
