@@ -258,7 +258,7 @@ class _Walker:
         if kind == OBJ and (t is None or not self.has_pointers(t) or
                             self.heap.noscan[self.heap.span_of(p)]):
             if t is None and not plain:
-                self.skipped["objects with no type to scan (closures, unsafe.Pointer)"] += 1
+                self.skipped["objects with no type to scan (unsafe.Pointer, interface types without DWARF)"] += 1
             self.seen[base] = -src - 1
             self.attached[src] += size
             self.leaves += 1
