@@ -98,7 +98,7 @@ def _wait_reasons(target):
     """The runtime's waitReasonStrings table (index -> text), or {} if absent."""
     try:
         addr, t = target.variable("runtime.waitReasonStrings")
-    except GomapError:
+    except Exception:   # absent, or DWARF that does not describe it: numbers then
         return {}
     if t.kind != "array" or t.count > 256:
         return {}

@@ -462,7 +462,7 @@ def unwind_all(target, goroutines, unread):
             g.frames = exc.frames
             unread.append(Unread(f"goroutine {g.goid}", f"unwound {len(exc.frames)} frames "
                                  f"only: {exc}"))
-        except UnwindError as exc:
+        except (UnwindError, BadPclntab) as exc:
             unread.append(Unread(f"goroutine {g.goid}", f"cannot unwind its stack: {exc}"))
             g.frames = []
         except UnreadableMemory as exc:
@@ -533,7 +533,13 @@ def _frame_roots(target, index, g, frame, roots, skipped, report):
         return
     if sub is None:
         return
-    for die, kind, inlined in index.variables(sub, pc):
+    try:
+        variables = index.variables(sub, pc)
+    except Exception as exc:   # a DIE tree pyelftools cannot parse: say so, go on
+        report.unread.append(Unread(f"goroutine {g.goid} {frame.func.name}",
+                                    f"its DWARF is unreadable ({type(exc).__name__}: {exc})"))
+        return
+    for die, kind, inlined in variables:
         fname = inlined or frame.func.name
         decl = index.decls.get(die.offset)
         if decl is None:
