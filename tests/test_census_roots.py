@@ -208,3 +208,38 @@ def test_roots_in_gdb(build, tmp_path):
     for goid, n in truth["parked"].items():
         assert found.get((int(goid), "main.hold")) == n
     assert found.get((truth["busy"], "main.loop")) == truth["busy_len"]
+
+
+DLV = Path.home() / ".cache" / "gomap" / "bin" / "dlv"
+
+
+@pytest.mark.parametrize("build", [b for b in BUILDS if b.version == "1.26.6"],
+                         ids=lambda b: b.id)
+def test_goroutines_agree_with_delve(build, tmp_path):
+    """Delve's own goroutine list of the same core: the same ids, and where Delve's
+    topmost user frame is in package main, the same function."""
+    if not DLV.is_file():
+        pytest.skip("dlv is not installed (install.sh --dev)")
+    exe, core, truth = _core(build, tmp_path)
+    cmds = tmp_path / "cmds"
+    cmds.write_text("goroutines\nexit\n")
+    res = subprocess.run([str(DLV), "core", str(exe), str(core), "--init", str(cmds),
+                          "--allow-non-terminal-interactive=true"], capture_output=True,
+                         text=True, timeout=120, stdin=subprocess.DEVNULL)
+    theirs = {}
+    for line in res.stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 6 and parts[0] in ("Goroutine", "*") and "User:" in parts:
+            if parts[0] == "*":
+                parts = parts[1:]
+            theirs[int(parts[1])] = parts[parts.index("User:") + 2]
+    assert len(theirs) >= len(truth["all"]), res.stdout[-2000:] + res.stderr[-2000:]
+    binary = GoBinary(str(exe))
+    ours = {g["goid"]: g for g in goroutine_list(Target(binary, CoreFile(str(core), binary)))}
+    assert set(ours) == set(theirs)
+    compared = 0
+    for goid, func in theirs.items():
+        if func.startswith("main."):
+            assert ours[goid]["top_function"] == func, (goid, func, ours[goid])
+            compared += 1
+    assert compared >= len(truth["parked"])
