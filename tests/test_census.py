@@ -101,15 +101,10 @@ def census_run(request, tmp_path_factory):
     return truth, doc
 
 
-CLOSURE = "closure"
-
-
-def _compare(truth, doc, goroutines, names=None):
+def _compare(truth, doc, goroutines):
     problems = []
     for t in truth["groups"]:
         if t["goroutines"] != goroutines:
-            continue
-        if (t["name"] == CLOSURE) != (names == {CLOSURE}):
             continue
         rx = re.compile(t["match"])
         rows = [g for g in doc["groups"] if rx.search(g["pattern"])]
@@ -126,15 +121,6 @@ def _compare(truth, doc, goroutines, names=None):
 def test_global_groups_equal_the_truth(census_run):
     truth, doc = census_run
     problems = _compare(truth, doc, goroutines=False)
-    assert not problems, "\n".join(problems)
-
-
-@NEEDS_WALK
-@pytest.mark.xfail(reason="the walk does not follow closure contexts yet (census.walk counts "
-                          "them under 'objects with no type to scan')", strict=False)
-def test_closure_group_equals_the_truth(census_run):
-    truth, doc = census_run
-    problems = _compare(truth, doc, goroutines=False, names={CLOSURE})
     assert not problems, "\n".join(problems)
 
 
