@@ -11,12 +11,14 @@ REGISTERS = ("rip", "rsp", "rbp", "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8"
 
 
 def thread_registers(inferior=None):
+    """{tid: registers} of the stopped threads; the selected thread and frame stay selected."""
     inferior = inferior or gdb.selected_inferior()
     out = {}
     try:
         selected = gdb.selected_thread()
+        frame_selected = gdb.selected_frame()
     except gdb.error:
-        selected = None
+        selected = frame_selected = None
     try:
         for thread in inferior.threads():
             if not thread.is_valid() or thread.is_running():
@@ -32,4 +34,6 @@ def thread_registers(inferior=None):
     finally:
         if selected is not None and selected.is_valid():
             selected.switch()
+            if frame_selected is not None and frame_selected.is_valid():
+                frame_selected.select()
     return out
