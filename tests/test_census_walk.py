@@ -22,6 +22,7 @@ from gdb_gomap.binary import GoBinary
 from gdb_gomap.census import heap as heap_mod
 from gdb_gomap.census.run import CensusBudget
 from gdb_gomap.census.walk import OUT_OTHER, global_roots, walk
+from gdb_gomap.resolve import resolve_map
 from gdb_gomap.target import Target
 
 PROG = harness.REPO / "tests" / "progs" / "heapwalk"
@@ -70,7 +71,7 @@ def _check(target, truth):
         assert hp.object_at(base + size // 2) == (base, size), o
         assert hp.object_at(base + size - 1) == (base, size), o
     if target.map_kind == "classic":     # the grow is really caught midway
-        snap = target.dump_variable("main.growing")
+        snap = target.dump(*resolve_map(target, "main.growing"))
         assert snap.growth is not None and snap.stats["old_buckets"] == 32, snap.growth
     roots, unread = global_roots(target)
     assert not [u for u in unread if u.what.startswith("main.")], unread
