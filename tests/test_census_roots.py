@@ -168,7 +168,7 @@ def test_unwindable_goroutine_reported(tmp_path):
 
 GDB_SCRIPT = """\
 import json, sys
-from gdb_gomap.gdb.commands import target_with_memory
+from gdb_gomap.gdb.program import target_with_memory
 from gdb_gomap.gdb.threads import thread_registers
 from gdb_gomap.census.goroutines import goroutine_list, read_goroutines
 from gdb_gomap.census.stacks import stack_roots
