@@ -42,14 +42,15 @@ class GomapCensus(gdb.Command):
         if args is None:
             return
         target = target_with_memory()
+        from .threads import thread_registers   # running goroutines: gdb's own registers
         progress = census_run.Progress(sys.stderr)
         try:
-            c = census_run.run(target, budget_from(args), progress)
+            c = census_run.run(target, budget_from(args), progress, threads=thread_registers())
         finally:
             progress.done()
-        pid = gdb.selected_inferior().pid or None
-        info = {"executable": target.binary.path, "core": None if pid else _core_file(),
-                "pid": pid, "go_version": target.go_version, "layout": target.map_layout,
+        core = _core_file()     # a core's inferior has the core's pid: the core decides
+        pid = None if core else (gdb.selected_inferior().pid or None)
+        info = {"executable": target.binary.path, "core": core, "pid": pid, "go_version": target.go_version, "layout": target.map_layout,
                 "warnings": []}
         out = open_output(args.output) if args.output else None
         try:
