@@ -98,6 +98,11 @@ def census_run(request, tmp_path_factory):
             _runs[key] = _census_of_core(build, tmp, gdb=source == "gdb-core")
     truth, doc = _runs[key]
     jsonschema.validate(doc, SCHEMA)
+    if source == "pid":
+        assert doc["pid"] and doc["core"] is None
+    else:
+        assert doc["core"] and doc["pid"] is None, (doc["core"], doc["pid"])
+    assert doc["go_version"] == f"go{build.version}" and doc["layout"] == build.layout
     return truth, doc
 
 
@@ -170,9 +175,20 @@ def test_text_output_and_options(tmp_path):
     assert lines[2].startswith("walked: ")
     head = lines.index(next(l for l in lines if l.startswith("pattern ")))
     rows = lines[head + 1:head + 4]
-    assert len(rows) == 3 and rows[0].split()[0] == "main.cache", r.stdout
+    assert len(rows) == 3, r.stdout
+    retained = [_bytes_of(row.split()[-3:-1]) for row in rows]
+    assert retained == sorted(retained, reverse=True) and min(retained) >= 1024, rows
+    assert "main.cache" in [row.split()[0] for row in rows], rows   # 12 MiB retained
+    assert "more groups not shown: --top, --min-bytes" in r.stdout
     assert "main.cache: 1 maps" in r.stdout
     assert "  main.cache  map[string][]uint8  64 entries" in r.stdout
+
+
+def _bytes_of(words):
+    """'12.0', 'MiB' -> bytes (the table's human units)."""
+    number, unit = words
+    return float(number.replace(",", "")) * {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20,
+                                             "GiB": 1 << 30}[unit]
 
 
 def test_bad_options_are_one_line():

@@ -41,9 +41,9 @@ def run(args):
         c = census_run.run(target, budget_from(args), progress, threads=thread_registers())
     finally:
         progress.done()
-    pid = gdb.selected_inferior().pid or None
-    info = {"executable": target.binary.path, "core": None if pid else core_file(),
-            "pid": pid, "go_version": target.go_version, "layout": target.map_kind,
+    core = core_file()      # a core's inferior has the core's pid: the core decides
+    pid = None if core else (gdb.selected_inferior().pid or None)
+    info = {"executable": target.binary.path, "core": core, "pid": pid, "go_version": target.go_version, "layout": target.map_kind,
             "warnings": []}
     with output.destination(args.output, gdb.write) as write:
         emit(c, info, args, write)
