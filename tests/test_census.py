@@ -9,7 +9,6 @@ its []byte values; the dead map (its memory on the heap, no root to it) is not
 counted.  Go 1.23.9 (classic) and 1.26.6 (swiss), optimized and -N -l.
 """
 
-import importlib.util
 import json
 import re
 
@@ -21,21 +20,6 @@ from tests import harness, toolchains
 PROG = harness.REPO / "tests" / "progs" / "census"
 BUILDS = [b for b in toolchains.MATRIX if b.experiment == "" and b.version in ("1.23.9", "1.26.6")]
 SCHEMA = json.loads((harness.REPO / "gdb_gomap" / "schema" / "census.schema.json").read_text())
-
-
-def _have(module):
-    return importlib.util.find_spec(f"gdb_gomap.census.{module}") is not None
-
-
-# The census needs the walk (census/walk.py, census/heap.py) and, for maps local to
-# goroutines, the stack roots (census/stacks.py): written beside this test by other
-# hands.  Until they are in the tree the tests say so instead of vanishing.
-NEEDS_WALK = pytest.mark.xfail(not _have("walk"), run=False, strict=True,
-                               reason="gdb_gomap.census.walk (the typed heap walk) is not in "
-                                      "this tree yet")
-STACKS_XFAIL = dict(condition=not _have("stacks"), strict=True,
-                    reason="gdb_gomap.census.stacks (goroutine stack roots) is not in this "
-                           "tree yet: maps local to goroutines cannot be found")
 
 
 def _census_of_core(build, tmp_path, gdb=False):
@@ -122,15 +106,12 @@ def _compare(truth, doc, goroutines):
     return problems
 
 
-@NEEDS_WALK
 def test_global_groups_equal_the_truth(census_run):
     truth, doc = census_run
     problems = _compare(truth, doc, goroutines=False)
     assert not problems, "\n".join(problems)
 
 
-@NEEDS_WALK
-@pytest.mark.xfail(**STACKS_XFAIL)
 def test_goroutine_groups_equal_the_truth(census_run):
     truth, doc = census_run
     assert doc["roots"]["goroutines"] >= 1002
@@ -138,7 +119,6 @@ def test_goroutine_groups_equal_the_truth(census_run):
     assert not problems, "\n".join(problems)
 
 
-@NEEDS_WALK
 def test_cache_retains_its_values(census_run):
     truth, doc = census_run
     rows = [g for g in doc["groups"] if re.search(r"^main\.cache$", g["pattern"])]
@@ -150,7 +130,6 @@ def test_cache_retains_its_values(census_run):
     assert doc["walk"]["maps_retained"] >= cache["retained"]
 
 
-@NEEDS_WALK
 def test_the_dead_map_is_not_counted(census_run):
     truth, doc = census_run
     members = [m for g in doc["groups"] for m in g.get("members", ())]
@@ -160,7 +139,6 @@ def test_the_dead_map_is_not_counted(census_run):
     assert doc["walk"]["complete"]
 
 
-@NEEDS_WALK
 def test_text_output_and_options(tmp_path):
     """The text view of a live census: header, table, --top, --min-bytes, --expand."""
     build = next(b for b in BUILDS if b.layout == "swiss" and b.opt == "opt")
@@ -200,7 +178,6 @@ def test_bad_options_are_one_line():
     assert r.returncode == 1 and r.stderr.count("\n") == 1 and "--core" in r.stderr
 
 
-@NEEDS_WALK
 def test_progress_line_on_a_tty_stderr_never_in_json(tmp_path):
     """stderr a terminal: a progress line there (the walk takes over a second);
     stdout still holds nothing but the JSON document."""

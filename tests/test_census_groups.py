@@ -7,6 +7,7 @@ from types import SimpleNamespace as NS
 import pytest
 
 from gdb_gomap.census import groups
+from gdb_gomap.render import census as census_view
 from tests import harness
 
 
@@ -58,7 +59,7 @@ def test_select_and_expand():
     assert [g.pattern for g in groups.select(c.groups, min_bytes=1000)] == ["main.cache"]
     assert [g.pattern for g in groups.expanded(c.groups, "main.many*")] == ["main.many[*]"]
     lines = []
-    groups.members_text(groups.expanded(c.groups, "main.many[*]")[0], lines.append)
+    census_view.members_text(groups.expanded(c.groups, "main.many[*]")[0], lines.append)
     assert "main.many[0]" in "".join(lines) and "main.many[1]" in "".join(lines)
 
 
@@ -81,17 +82,17 @@ INFO = {"executable": "/bin/prog", "core": "/tmp/core", "go_version": "go1.26.6"
 def test_json_follows_the_schema():
     import json
     import jsonschema
-    from gdb_gomap.census import run
+
     schema = json.loads((harness.REPO / "gdb_gomap" / "schema" / "census.schema.json").read_text())
     c = _census_with_roots()
-    doc = run.to_json(c, INFO, expand="main.many[*]")
+    doc = census_view.census_json(c, INFO, expand="main.many[*]")
     jsonschema.validate(doc, schema)
     assert doc["schema"] == "gomap-census/1"
     assert [g["pattern"] for g in doc["groups"]] == ["main.cache", "main.many[*]"]
     assert [m["path"] for m in doc["groups"][1]["members"]] == ["main.many[0]", "main.many[1]"]
     assert "members" not in doc["groups"][0]
     assert doc["walk"]["heap_bytes"] == sum(_result().graph.sizes)
-    top = run.to_json(c, INFO, top=1)
+    top = census_view.census_json(c, INFO, top=1)
     jsonschema.validate(top, schema)
     assert len(top["groups"]) == 1
     broken = dict(doc, schema="gomap-census/2")
@@ -100,9 +101,9 @@ def test_json_follows_the_schema():
 
 
 def test_text_header_counts_and_reasons():
-    from gdb_gomap.census import run
+
     out = []
-    run.write_text(_census_with_roots(), INFO, out.append, top=1)
+    census_view.write_text(_census_with_roots(), INFO, out.append, top=1)
     text = "".join(out)
     assert "go1.26.6, swiss maps; core /tmp/core" in text
     assert "3 goroutines, 2 unwound, 9 frames, 4 locals" in text

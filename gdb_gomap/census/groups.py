@@ -12,7 +12,7 @@ module computes the dominator tree (``census.dominators``) and the rows.
 
 import fnmatch
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 from .dominators import NONE, csr, dominator_tree
 
@@ -189,36 +189,3 @@ def expanded(rows, pattern):
     if exact:
         return exact
     return [g for g in rows if fnmatch.fnmatchcase(g.pattern, pattern)]
-
-
-def human(n):
-    """Bytes for people: 1,234 B, 12.3 KiB, 4.5 MiB."""
-    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
-        if n >= 1 << shift:
-            return f"{n / (1 << shift):.1f} {unit}"
-    return f"{n:,} B"
-
-
-def text_table(rows, heap_bytes, write, expand=None):
-    """The groups table: pattern, maps, entries, own, retained, share of heap."""
-    widths = max([len(g.pattern) for g in rows] + [7])
-    widths = min(widths, 70)
-    write(f"{'pattern':<{widths}}  {'maps':>9}  {'entries':>11}  {'own':>10}  "
-          f"{'retained':>10}  {'heap':>6}\n")
-    for g in rows:
-        share = 100.0 * g.retained / heap_bytes if heap_bytes else 0.0
-        write(f"{g.pattern:<{widths}}  {g.maps:>9,}  {g.entries:>11,}  {human(g.own):>10}  "
-              f"{human(g.retained):>10}  {share:>5.1f}%\n")
-    if not rows:
-        write("(no maps)\n")
-
-
-def members_text(group, write, limit: Optional[int] = None):
-    """The members of one group, largest retained first."""
-    write(f"\n{group.pattern}: {group.maps:,} maps\n")
-    shown = group.members if limit is None else group.members[:limit]
-    for m in shown:
-        write(f"  {m.path}  {m.type_name}  {m.entries:,} entries  own {human(m.own)}  "
-              f"retained {human(m.retained)}  @{m.header:#x}\n")
-    if len(shown) < len(group.members):
-        write(f"  ... {len(group.members) - len(shown):,} more\n")

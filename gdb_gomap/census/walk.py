@@ -55,7 +55,7 @@ import time
 from array import array
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import Any, List, Optional
+from typing import Any, List
 
 from ..budget import resident_bytes
 from ..decoding import DumpOptions

@@ -6,7 +6,8 @@ import sys
 
 from .. import options
 from ..census import run as census_run
-from ..errors import UsageError
+from ..render import census as census_view
+from ..render import output
 
 DESCRIPTION = """\
 Every map the process holds, found from its roots (every package global and
@@ -72,9 +73,9 @@ def budget_from(args):
 def emit(c, info, args, write):
     kw = dict(top=args.top, min_bytes=args.min_bytes, expand=args.expand)
     if args.json:
-        census_run.write_json(c, info, write, **kw)
+        census_view.write_json(c, info, write, **kw)
     else:
-        census_run.write_text(c, info, write, **kw)
+        census_view.write_text(c, info, write, **kw)
 
 
 def cmd_census(args, open_target):
@@ -86,14 +87,5 @@ def cmd_census(args, open_target):
             info = dict(info, go_version=target.go_version, layout=target.map_kind)
     finally:
         progress.done()
-    out = None
-    if args.output:
-        try:
-            out = open(args.output, "w")
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from exc
-    try:
-        emit(c, info, args, out.write if out else sys.stdout.write)
-    finally:
-        if out:
-            out.close()
+    with output.destination(args.output, sys.stdout.write) as write:
+        emit(c, info, args, write)
