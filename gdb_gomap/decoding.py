@@ -31,6 +31,9 @@ class DumpOptions:
               that could not be read or was cut stays a str or Unreadable); for a
               snapshot that only render.jsonout.write_json will see: it writes
               them without making a Python str of each (see jsonout.py)
+    cells:    keep the live cells undecoded in ``snap.cells`` (a slab.Collected of
+              'raw' columns: each key and elem cell's bytes, an indirect cell as
+              its pointer int) instead of building entries (the census walk)
     """
     entries: bool = True
     limit: Optional[int] = None
@@ -39,6 +42,7 @@ class DumpOptions:
     sort: bool = True
     raw: bool = False
     json_bytes: bool = False
+    cells: bool = False
 
     def in_window(self, i):
         return self.window is None or self.window[0] <= i <= self.window[1]
@@ -237,7 +241,10 @@ def finish(ctx, snap, layout, walk, opts, count, blocks, stats, held, checks=())
     for text in checks:
         snap.warn(text)
     ik, iv = indirect_counts(col, L)
-    if opts.entries:
+    if opts.cells:      # the census: the live cells as they are, no entries
+        snap.cells = col
+        snap.entries_complete = not col.capped
+    elif opts.entries:
         capped = col.capped
         order = build_entries(ctx, snap, L, col, opts, want_order=opts.detail)
         if capped:

@@ -98,6 +98,7 @@ class MapSnapshot:
     extra: Optional[dict] = None                       # classic: *extra's fields
     key_kind: str = ""                                 # GoType kinds, for fast renderers
     elem_kind: str = ""
+    cells: Optional[Any] = None                        # DumpOptions.cells: slab.Collected
 
     @property
     def nil(self) -> bool:

@@ -43,7 +43,7 @@ class _Walk:
         self.detail = opts.detail
         self.used = used
         keep = keep_at_most(ctx, used)
-        if self.detail:
+        if self.detail or opts.cells:
             self.col = Collected("raw", "raw", max_keep=keep)
         else:
             self.col = Collected(self.scanner.kkind, self.scanner.vkind,

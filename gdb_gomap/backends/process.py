@@ -22,6 +22,11 @@ DENIED = (errno.EACCES, errno.EPERM)
 
 PTRACE_ATTACH = 16
 PTRACE_DETACH = 17
+PTRACE_GETREGS = 12
+# struct user_regs_struct of linux/amd64, in order.
+USER_REGS = ("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx",
+             "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base",
+             "gs_base", "ds", "es", "fs", "gs")
 WALL = 0x40000000
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -167,11 +172,24 @@ class StoppedProcess(Memory):
                 f"{found}; give its executable with --exe or leave --exe out, or "
                 f"--force-exe to decode anyway")
 
+    def _unattached_threads(self):
+        """Every thread not attached yet, listed again until a listing finds no new
+        one: a thread started while gomap attaches to the others is stopped too."""
+        seen = set()
+        while True:
+            fresh = sorted(int(t) for t in os.listdir(f"/proc/{self.pid}/task")
+                           if int(t) not in seen)
+            if not fresh:
+                return
+            for tid in fresh:
+                seen.add(tid)
+                yield tid
+
     def __enter__(self) -> "StoppedProcess":
         if process_gone(self.pid):
             raise TargetGone(self.pid, "no such process")
         try:
-            for tid in sorted(int(t) for t in os.listdir(f"/proc/{self.pid}/task")):
+            for tid in self._unattached_threads():
                 err = _ptrace(PTRACE_ATTACH, tid)
                 if err == errno.ESRCH:
                     continue  # the thread exited meanwhile
@@ -205,6 +223,17 @@ class StoppedProcess(Memory):
         if dead:
             _reap(dead)
         return False
+
+    def thread_registers(self):
+        """{tid: {register: value}} of every attached (stopped) thread, read with
+        PTRACE_GETREGS (read-only: nothing is written to the process)."""
+        out = {}
+        for tid in self._attached:
+            buf = (ctypes.c_ulonglong * len(USER_REGS))()
+            if _libc.ptrace(PTRACE_GETREGS, tid, None, ctypes.addressof(buf)) == -1:
+                continue
+            out[tid] = dict(zip(USER_REGS, buf))
+        return out
 
     def read(self, addr: int, size: int) -> bytes:
         if size == 0:

@@ -17,6 +17,7 @@ from ..nogc import no_gc
 from ..render import output
 from ..resolve import resolve_map
 from ..target import Target
+from . import census as census_cli
 
 DESCRIPTION = """\
 gomap: decode Go maps in a core file or a live process, without a debugger.
@@ -27,6 +28,8 @@ gomap: decode Go maps in a core file or a live process, without a debugger.
   gomap list   --core CORE --exe BINARY       every map reachable from package globals
   gomap report --core CORE --exe BINARY       post-mortem: largest maps, dead space, maps
                                               caught growing or mid-write
+  gomap census --core CORE --exe BINARY       every map from globals and goroutine stacks,
+                                              grouped, with retained bytes (or --pid PID)
 
 EXPR: a package global (main.cache), a path through fields, pointers and indexes
 (main.srv.cache, main.srv.shards[3]), or ADDRESS:TYPE (0xc000123000:map[string]int)."""
@@ -62,6 +65,7 @@ def build_parser():
         q.add_argument("--all", action="store_true",
                        help="include the runtime's and the standard library's own globals")
         q.add_argument("-o", "--output", metavar="FILE", help="write to FILE")
+    census_cli.add_parser(sub, _source_args)
     return p
 
 
@@ -138,6 +142,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         with no_gc():   # see nogc.py: the snapshot is freed before the collector runs
             if args.cmd == "dump":
                 cmd_dump(args)
+            elif args.cmd == "census":
+                census_cli.cmd_census(args, open_target)
             else:
                 cmd_list(args, report=args.cmd == "report")
     except GomapError as exc:

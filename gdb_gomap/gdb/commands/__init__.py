@@ -9,11 +9,11 @@ parser and a ``run(args)`` (``declare()`` returns the gdb object).
 
 from .. import settings
 from ..command import Prefix
-from . import diff, dump, list, snap, watch
+from . import census, diff, dump, list, snap, watch
 
 # Every command module, in the order 'help gomap' does not care about: each
 # declares one command, 'gomap-X', which also makes 'gomap X'.
-COMMANDS = [dump, list, snap, diff, watch]
+COMMANDS = [dump, list, snap, diff, watch, census]
 
 # gdb does not keep Python objects of parameters alive; a collected one
 # crashes gdb when read.  Everything registered is kept here.

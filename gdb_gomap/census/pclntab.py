@@ -1,0 +1,140 @@
+"""The Go runtime's own function table (``.gopclntab``), read without a debugger.
+
+Gives, for a program counter, the function that holds it (name, entry) and the
+size of its stack frame there (the ``pcsp`` pc-value table), which is all an
+amd64 Go unwinder needs: the return address is at ``sp + framesize`` and the
+caller's sp is 8 bytes above it.  Layout of Go 1.18+ (magic 0xfffffff0) and
+1.20+ (0xfffffff1), little-endian, 8-byte pointers.
+"""
+
+import bisect
+import struct
+
+from ..errors import GomapError
+
+MAGICS = (0xFFFFFFF1, 0xFFFFFFF0)
+# Functions an unwind stops at: the bottom of a goroutine or thread stack.
+BOTTOM = frozenset(("runtime.goexit", "runtime.mstart", "runtime.mstart0", "runtime.rt0_go",
+                    "runtime.mcall", "runtime.morestack", "runtime.systemstack_switch",
+                    "runtime.sigtramp", "runtime.sigreturn__sigaction"))
+
+
+class BadPclntab(GomapError):
+    """The executable's .gopclntab is missing or not one gomap can read."""
+
+
+class Func:
+    __slots__ = ("entry", "end", "name", "pcsp", "args")
+
+    def __init__(self, entry, end, name, pcsp, args):
+        self.entry, self.end, self.name, self.pcsp, self.args = entry, end, name, pcsp, args
+
+    def __repr__(self):
+        return f"Func({self.name!r}, {self.entry:#x}-{self.end:#x})"
+
+
+def _uvarint(data, pos):
+    result = shift = 0
+    while True:
+        if pos >= len(data):
+            raise BadPclntab("a pc-value table of .gopclntab runs past its end")
+        b = data[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if b < 0x80:
+            return result, pos
+        shift += 7
+        if shift > 63:
+            raise BadPclntab("a varint of .gopclntab is longer than 10 bytes")
+
+
+class Pclntab:
+    """Parsed ``.gopclntab`` of a GoBinary (functions are decoded lazily)."""
+
+    def __init__(self, binary):
+        sec = binary.elf.get_section_by_name(".gopclntab")
+        if sec is None:
+            raise BadPclntab(f"{binary.path} has no .gopclntab section; give an unstripped "
+                             f"Go executable (ELF, Go 1.18 or later)")
+        self.data = data = sec.data()
+        if len(data) < 8 + 8 * 8:
+            raise BadPclntab(".gopclntab is too short for its header")
+        magic, = struct.unpack_from("<I", data, 0)
+        if magic not in MAGICS:
+            raise BadPclntab(f".gopclntab has magic {magic:#x}; gomap reads the Go 1.18+ "
+                             f"layouts ({MAGICS[1]:#x}, {MAGICS[0]:#x})")
+        self.min_lc, ptr = data[6], data[7]
+        if ptr != 8:
+            raise BadPclntab(f".gopclntab is for {ptr}-byte pointers, not amd64")
+        (self.nfunc, _nfiles, self.text_start, funcname, _cu, _filetab, pctab,
+         pcln) = struct.unpack_from("<QQQQQQQQ", data, 8)
+        self.funcname_off, self.pctab_off, self.functab_off = funcname, pctab, pcln
+        if not self.text_start:
+            # the linker leaves it 0 in the file: it is runtime.text, the start of
+            # .text (the section header is read: the symbol table is slow to search)
+            sec = binary.elf.get_section_by_name(".text")
+            text = sec["sh_addr"] if sec is not None else binary.symbol("runtime.text")
+            if not text:
+                raise BadPclntab(f"{binary.path} has no .text section to place its "
+                                 f"function table")
+            self.text_start = text
+        need = pcln + (2 * self.nfunc + 1) * 4
+        if need > len(data) or self.nfunc == 0:
+            raise BadPclntab(f".gopclntab's function table ({self.nfunc} functions) does "
+                             f"not fit in its {len(data)} bytes")
+        raw = struct.unpack_from(f"<{2 * self.nfunc + 1}I", data, pcln)
+        self._entries = [self.text_start + raw[2 * i] for i in range(self.nfunc + 1)]
+        self._funcoffs = [raw[2 * i + 1] for i in range(self.nfunc)]
+        self._funcs = {}
+        self.text_end = self._entries[-1]
+
+    def _func(self, i):
+        f = self._funcs.get(i)
+        if f is None:
+            off = self.functab_off + self._funcoffs[i]
+            if off + 40 > len(self.data):
+                raise BadPclntab(f"_func record {i} lies past the end of .gopclntab")
+            _entry, nameoff, args, _defer, pcsp = struct.unpack_from("<IiiII", self.data, off)
+            start = self.funcname_off + nameoff
+            end = self.data.find(b"\0", start, start + 4096)
+            name = self.data[start:end if end >= 0 else start].decode("utf-8", "replace")
+            f = Func(self._entries[i], self._entries[i + 1], name, pcsp, args)
+            self._funcs[i] = f
+        return f
+
+    def find(self, pc):
+        """The Func holding ``pc``, or None when it is outside the text."""
+        if pc < self._entries[0] or pc >= self.text_end:
+            return None
+        i = bisect.bisect_right(self._entries, pc) - 1
+        if i < 0 or i >= self.nfunc:
+            return None
+        return self._func(i)
+
+    def pcvalue(self, func, table_off, pc):
+        """The value of pc-value table ``table_off`` (an offset into pctab) at ``pc``;
+        None when the table does not cover it."""
+        data = self.data
+        pos = self.pctab_off + table_off
+        val, cur, first = -1, func.entry, True
+        while True:
+            uv, pos = _uvarint(data, pos)
+            if uv == 0 and not first:
+                return None
+            first = False
+            val += ~(uv >> 1) if uv & 1 else (uv >> 1)
+            pcd, pos = _uvarint(data, pos)
+            cur += pcd * self.min_lc
+            if pc < cur:
+                return val
+            if cur > func.end:
+                return None
+
+    def frame_size(self, func, pc):
+        """Bytes between sp and the return address at ``pc`` in ``func`` (pcsp)."""
+        if func.pcsp == 0:
+            return 0
+        v = self.pcvalue(func, func.pcsp, pc)
+        if v is None or v < 0 or v > 1 << 24:
+            raise BadPclntab(f"no frame size for pc {pc:#x} in {func.name}")
+        return v

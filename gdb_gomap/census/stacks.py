@@ -1,0 +1,569 @@
+"""Goroutine stacks as census roots: unwind each goroutine with the binary's
+pclntab, and read every local and argument whose DWARF location can be
+computed in its frame.
+
+Unwinding (amd64): in a frame of function ``f`` at ``pc`` with stack pointer
+``sp``, the return address is at ``sp + framesize(f, pc)`` (pclntab's pcsp
+table) and the caller's sp (the frame's CFA) is 8 bytes above it.  A parked
+goroutine starts from its saved ``sched`` pc/sp (``syscallpc/sp`` in a
+syscall), a running one from its thread's registers; a thread interrupted by a
+signal is followed through ``runtime.sigtramp`` into the signal's saved
+context.  Locals come from the function's DW_TAG_subprogram (found by pc in
+the DWARF of the compilation unit holding it, indexed lazily per unit).
+"""
+
+import struct
+from collections import Counter
+
+from elftools.dwarf.locationlists import BaseAddressEntry, LocationEntry, LocationParser
+
+from ..errors import GomapError, UnreadableMemory
+from .goroutines import DEAD, IDLE, NoGoroutines, read_goroutines
+from .model import Root, RootReport, Unread
+from .pclntab import BOTTOM, BadPclntab, Pclntab
+
+MAX_FRAMES = 4096
+# DWARF register numbers of amd64 (the Go compiler's numbering is the psABI one).
+DWARF_REGS = ("rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11",
+              "r12", "r13", "r14", "r15")
+# sigcontext (uc_mcontext, 40 bytes into the ucontext) of linux/amd64, in order.
+SIGCONTEXT = ("r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rdi", "rsi", "rbp", "rbx",
+              "rdx", "rax", "rcx", "rsp", "rip")
+
+
+class Frame:
+    __slots__ = ("func", "pc", "sp", "cfa", "regs", "call")
+
+    def __init__(self, func, pc, sp, cfa, regs, call):
+        self.func, self.pc, self.sp, self.cfa = func, pc, sp, cfa
+        self.regs = regs     # the registers, only for the innermost frame of a thread
+        self.call = call     # pc is a return address: look DWARF up at pc - 1
+
+    @property
+    def lookup_pc(self):
+        return self.pc - 1 if self.call else self.pc
+
+
+class UnwindError(Exception):
+    pass
+
+
+def _u64(mem, addr):
+    return int.from_bytes(mem.read(addr, 8), "little")
+
+
+def unwind(target, pcln, g):
+    """The frames of goroutine ``g`` (innermost first); raises UnwindError."""
+    mem = target.memory
+    if g.status == 2:
+        if g.regs is None:
+            raise UnwindError(f"it is running on thread {g.tid} whose registers are not "
+                              f"available" if g.tid else
+                              "it is running but no thread names it as its current goroutine")
+        try:
+            frames = _walk(mem, pcln, g, g.regs["rip"], g.regs["rsp"], dict(g.regs), False)
+        except PartialUnwind as exc:
+            own = [f for f in exc.frames if g.stack_lo <= f.sp < g.stack_hi]
+            if own:
+                raise PartialUnwind(str(exc), own) from None
+            frames = []
+        own = [f for f in frames if g.stack_lo <= f.sp < g.stack_hi]
+        if own:
+            return own
+        # on the system stack (systemstack saved the goroutine's place in sched)
+        if not g.stack_lo <= g.sp < g.stack_hi:
+            raise UnwindError(f"its thread {g.tid} is outside the goroutine's stack and "
+                              f"its saved sp {g.sp:#x} is too")
+    if not g.pc or not g.sp:
+        raise UnwindError("its saved pc/sp are zero")
+    if not g.stack_lo <= g.sp <= g.stack_hi:
+        raise UnwindError(f"its saved sp {g.sp:#x} lies outside its stack "
+                          f"[{g.stack_lo:#x}, {g.stack_hi:#x})")
+    return _walk(mem, pcln, g, g.pc, g.sp, None, True)
+
+
+class PartialUnwind(Exception):
+    """The unwind stopped before the bottom of the stack; ``frames`` are those read."""
+
+    def __init__(self, why, frames):
+        super().__init__(why)
+        self.frames = frames
+
+
+def _walk(mem, pcln, g, pc, sp, regs, call):
+    frames = []
+    on_stack = regs is None     # from sched: every frame must lie on the goroutine's stack
+    while len(frames) < MAX_FRAMES:
+        func = pcln.find(pc)
+        if func is None:
+            if not frames:
+                raise UnwindError(f"its pc {pc:#x} is outside the program's text")
+            raise PartialUnwind(f"a return address ({pc:#x}) is outside the program's text",
+                                frames)
+        try:
+            size = pcln.frame_size(func, pc - 1 if call and pc > func.entry else pc)
+        except BadPclntab as exc:
+            if not frames:
+                raise UnwindError(str(exc)) from exc
+            raise PartialUnwind(str(exc), frames) from exc
+        if func.name == "runtime.sigtramp":
+            # the kernel called it with the ucontext of the interrupted code above
+            # its return address: continue there, with all its registers
+            ctx = sp + size + 8 + 40
+            try:
+                vals = struct.unpack(f"<{len(SIGCONTEXT)}Q", mem.read(ctx, 8 * len(SIGCONTEXT)))
+            except UnreadableMemory as exc:
+                raise PartialUnwind(f"the signal context at {ctx:#x} is unreadable",
+                                    frames) from exc
+            regs = dict(zip(SIGCONTEXT, vals))
+            pc, sp, call = regs["rip"], regs["rsp"], False
+            continue
+        frames.append(Frame(func, pc, sp, sp + size + 8, regs, call))
+        if func.name in BOTTOM:
+            return frames
+        try:
+            pc = _u64(mem, sp + size)
+        except UnreadableMemory as exc:
+            raise PartialUnwind(f"the return address of {func.name} at {sp + size:#x} is "
+                                f"unreadable", frames) from exc
+        sp, regs, call = sp + size + 8, None, True
+        if on_stack and not g.stack_lo < sp <= g.stack_hi:
+            raise PartialUnwind(f"the caller of {func.name} would have its sp {sp:#x} "
+                                f"outside the stack", frames)
+    raise PartialUnwind(f"the stack is deeper than {MAX_FRAMES} frames", frames)
+
+
+# --- DWARF: subprograms by pc, and their variables -------------------------------------
+
+class SubprogramIndex:
+    """pc -> DW_TAG_subprogram, built per compilation unit on first use."""
+
+    def __init__(self, dwarf):
+        self.dwarf = dwarf
+        self._units = None      # [(low, high, cu)]
+        self._funcs = {}        # cu offset -> [(low, high, die)]
+        self._loc = None
+        self._loclists = {}     # DIE offset -> [(low, high, expression)]
+        self._vars = {}         # (scope DIE offset, pc) -> variables
+        self._found = {}        # pc -> subprogram DIE or None
+        self.decls = {}         # variable DIE offset -> (name, GoType) (see _declaration)
+
+    def _cu_ranges(self, cu):
+        top = cu.get_top_DIE()
+        at = top.attributes
+        out = []
+        base = at["DW_AT_low_pc"].value if "DW_AT_low_pc" in at else 0
+        if "DW_AT_ranges" in at:
+            rl = self.dwarf.range_lists()
+            if rl is None:
+                return out
+            for e in rl.get_range_list_at_offset(at["DW_AT_ranges"].value, cu=cu):
+                if hasattr(e, "base_address"):
+                    base = e.base_address
+                elif getattr(e, "is_absolute", False):
+                    out.append((e.begin_offset, e.end_offset))
+                else:
+                    out.append((base + e.begin_offset, base + e.end_offset))
+        elif "DW_AT_high_pc" in at:
+            high = at["DW_AT_high_pc"]
+            hv = high.value if high.form == "DW_FORM_addr" else base + high.value
+            out.append((base, hv))
+        return out
+
+    def _all_units(self):
+        if self._units is None:
+            self._units = []
+            for cu in self.dwarf.iter_CUs():
+                for lo, hi in self._cu_ranges(cu):
+                    self._units.append((lo, hi, cu))
+        return self._units
+
+    def _die_ranges(self, die):
+        """[(low, high)] of a DIE with low/high pc or DW_AT_ranges; None when it has none."""
+        at = die.attributes
+        if "DW_AT_low_pc" in at and "DW_AT_high_pc" in at:
+            lo = at["DW_AT_low_pc"].value
+            high = at["DW_AT_high_pc"]
+            return [(lo, high.value if high.form == "DW_FORM_addr" else lo + high.value)]
+        if "DW_AT_ranges" in at:
+            rl = self.dwarf.range_lists()
+            if rl is None:
+                return None
+            top = die.cu.get_top_DIE().attributes
+            base = top["DW_AT_low_pc"].value if "DW_AT_low_pc" in top else 0
+            out = []
+            for e in rl.get_range_list_at_offset(at["DW_AT_ranges"].value, cu=die.cu):
+                if hasattr(e, "base_address"):
+                    base = e.base_address
+                elif getattr(e, "is_absolute", False):
+                    out.append((e.begin_offset, e.end_offset))
+                else:
+                    out.append((base + e.begin_offset, base + e.end_offset))
+            return out
+        return None
+
+    def _die_range(self, die):
+        r = self._die_ranges(die)
+        return (min(lo for lo, _ in r), max(hi for _, hi in r)) if r else None
+
+    def _covers(self, die, pc):
+        r = self._die_ranges(die)
+        return r is not None and any(lo <= pc < hi for lo, hi in r)
+
+    def find(self, pc):
+        if pc in self._found:
+            return self._found[pc]
+        self._found[pc] = die = self._find(pc)
+        return die
+
+    def _find(self, pc):
+        for lo, hi, cu in self._all_units():
+            if lo <= pc < hi:
+                funcs = self._funcs.get(cu.cu_offset)
+                if funcs is None:
+                    funcs = []
+                    for die in cu.get_top_DIE().iter_children():
+                        if die.tag == "DW_TAG_subprogram":
+                            r = self._die_range(die)
+                            if r:
+                                funcs.append((r[0], r[1], die))
+                    self._funcs[cu.cu_offset] = funcs
+                for flo, fhi, die in funcs:
+                    if flo <= pc < fhi:
+                        return die
+        return None
+
+    def variables(self, sub, pc):
+        """(DIE, kind, inlined function name or None) of the variables and parameters
+        in scope at ``pc``: the function's own, those of the lexical blocks holding
+        ``pc``, and those of the functions inlined there."""
+        key = (sub.offset, pc)
+        out = self._vars.get(key)
+        if out is not None:
+            return out
+        out = self._vars[key] = []
+        todo = [(sub, None)]
+        while todo:
+            die, inlined = todo.pop()
+            for child in die.iter_children():
+                if child.tag == "DW_TAG_formal_parameter":
+                    out.append((child, "param", inlined))
+                elif child.tag == "DW_TAG_variable":
+                    out.append((child, "local", inlined))
+                elif child.tag == "DW_TAG_lexical_block":
+                    if self._covers(child, pc):
+                        todo.append((child, inlined))
+                elif child.tag == "DW_TAG_inlined_subroutine":
+                    if self._covers(child, pc):
+                        todo.append((child, _name(_origin(child)) or "?"))
+        return out
+
+    def location(self, die, pc):
+        """The location expression (list of bytes) of ``die`` at ``pc``; None when it
+        has none there."""
+        attr = die.attributes.get("DW_AT_location")
+        if attr is None:
+            return None
+        if attr.form == "DW_FORM_exprloc" or isinstance(attr.value, list):
+            return attr.value
+        ranges = self._loclists.get(die.offset)
+        if ranges is None:
+            ranges = self._loclists[die.offset] = self._parse_loclist(die, attr)
+        for lo, hi, expr in ranges:
+            if lo <= pc < hi:
+                return expr
+        return None
+
+    def _parse_loclist(self, die, attr):
+        if self._loc is None:
+            self._loc = LocationParser(self.dwarf.location_lists())
+        cu = die.cu
+        top = cu.get_top_DIE().attributes
+        base = top["DW_AT_low_pc"].value if "DW_AT_low_pc" in top else 0
+        out = []
+        for e in self._loc.parse_from_attribute(attr, cu.header.version, die):
+            if isinstance(e, BaseAddressEntry):
+                base = e.base_address
+            elif isinstance(e, LocationEntry):
+                lo, hi = e.begin_offset, e.end_offset
+                if not getattr(e, "is_absolute", False):
+                    lo, hi = base + lo, base + hi
+                out.append((lo, hi, e.loc_expr))
+        return out
+
+
+def _origin(die):
+    """The DIE that gives ``die`` its name and type (DW_AT_abstract_origin), or itself."""
+    if "DW_AT_abstract_origin" in die.attributes:
+        return die.get_DIE_from_attribute("DW_AT_abstract_origin")
+    return die
+
+
+def _name(die):
+    attr = die.attributes.get("DW_AT_name")
+    if attr is None:
+        return ""
+    v = attr.value
+    return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+
+
+def _sleb(data, pos):
+    result = shift = 0
+    while True:
+        b = data[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            if b & 0x40:
+                result -= 1 << shift
+            return result, pos
+
+
+def _uleb(data, pos):
+    result = shift = 0
+    while True:
+        b = data[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return result, pos
+
+
+class NotAddressable(Exception):
+    """The value is not in memory at this pc (its reason is the message)."""
+
+
+def evaluate(expr, frame):
+    """The address a location expression names in ``frame``."""
+    addr, value = locate(expr, frame, None, 0)
+    if value is not None:
+        raise NotAddressable("in a register")
+    return addr
+
+
+def locate(expr, frame, memory, size):
+    """(address, None) when the expression names a place in memory, or (0, bytes)
+    when it gives the value itself: one register, or pieces (DW_OP_piece) of
+    registers and memory, assembled into ``size`` bytes (read with ``memory``)."""
+    if not expr:
+        raise NotAddressable("optimized away (empty location)")
+    stack, pos, reg, pieces = [], 0, None, []
+    while pos < len(expr):
+        op = expr[pos]
+        pos += 1
+        if op == 0x9C:                        # DW_OP_call_frame_cfa
+            stack.append(frame.cfa)
+        elif op == 0x91:                      # DW_OP_fbreg (frame base is the CFA in Go)
+            off, pos = _sleb(expr, pos)
+            stack.append(frame.cfa + off)
+        elif op == 0x11:                      # DW_OP_consts
+            v, pos = _sleb(expr, pos)
+            stack.append(v)
+        elif op == 0x10:                      # DW_OP_constu
+            v, pos = _uleb(expr, pos)
+            stack.append(v)
+        elif op == 0x22:                      # DW_OP_plus
+            if len(stack) < 2:
+                raise NotAddressable("malformed location expression")
+            b, a = stack.pop(), stack.pop()
+            stack.append(a + b)
+        elif op == 0x23:                      # DW_OP_plus_uconst
+            v, pos = _uleb(expr, pos)
+            if not stack:
+                raise NotAddressable("malformed location expression")
+            stack.append(stack.pop() + v)
+        elif op == 0x03:                      # DW_OP_addr
+            stack.append(int.from_bytes(bytes(expr[pos:pos + 8]), "little"))
+            pos += 8
+        elif 0x70 <= op <= 0x7F:              # DW_OP_bregN
+            off, pos = _sleb(expr, pos)
+            stack.append(_reg(frame, op - 0x70) + off)
+        elif 0x50 <= op <= 0x6F:              # DW_OP_regN: the value is in a register
+            reg = _reg(frame, op - 0x50)
+        elif op == 0x93:                      # DW_OP_piece
+            n, pos = _uleb(expr, pos)
+            if memory is None:
+                raise NotAddressable("split in pieces (DW_OP_piece)")
+            if reg is not None:
+                pieces.append(reg.to_bytes(8, "little")[:n].ljust(n, b"\0"))
+            elif len(stack) == 1:
+                pieces.append(memory.read(stack[0], n))
+            elif not stack:
+                raise NotAddressable("a piece of it is optimized away")
+            else:
+                raise NotAddressable("malformed location expression")
+            stack, reg = [], None
+        else:
+            raise NotAddressable(f"location operation {op:#x} not supported")
+    if pieces:
+        if stack or reg is not None:
+            raise NotAddressable("malformed location expression")
+        value = b"".join(pieces)
+        if len(value) != size:
+            raise NotAddressable(f"its pieces make {len(value)} bytes, its type {size}")
+        return 0, value
+    if reg is not None:
+        if stack or size > 8:
+            raise NotAddressable("in a register, but larger than one")
+        return 0, reg.to_bytes(8, "little")[:size]
+    if len(stack) != 1:
+        raise NotAddressable("malformed location expression")
+    return stack[0], None
+
+
+def _reg(frame, n):
+    if frame.regs is None:
+        raise NotAddressable("in a register of a frame that is not innermost")
+    if n >= len(DWARF_REGS) or DWARF_REGS[n] not in frame.regs:
+        raise NotAddressable(f"in register {n}, not saved")
+    return frame.regs[DWARF_REGS[n]]
+
+
+def can_hold_pointer(t, depth=0):
+    if depth > 32 or t is None:
+        return False
+    if t.kind in ("ptr", "unsafe.Pointer", "map", "chan", "func", "string", "slice",
+                  "interface"):
+        return True
+    if t.kind == "struct":
+        return any(can_hold_pointer(f.type, depth + 1) for f in t.fields)
+    if t.kind == "array":
+        return t.count > 0 and can_hold_pointer(t.elem, depth + 1)
+    return False
+
+
+# --- the roots -----------------------------------------------------------------------
+
+def _top_function(frames):
+    """The innermost frame outside the runtime; for the runtime's own goroutines the
+    function the goroutine runs (its outermost frame below runtime.goexit)."""
+    for f in frames:
+        if not f.func.name.startswith("runtime."):
+            return f.func.name
+    for f in reversed(frames):
+        if f.func.name not in BOTTOM:
+            return f.func.name
+    return frames[0].func.name if frames else ""
+
+
+def unwind_all(target, goroutines, unread):
+    """Unwind each goroutine in place (``g.frames``, ``g.top_function``); what cannot
+    be unwound is added to ``unread``.  Returns the Pclntab."""
+    pcln = getattr(target, "_census_pclntab", None)
+    if pcln is None:
+        pcln = Pclntab(target.binary)
+        target._census_pclntab = pcln
+    for g in goroutines:
+        try:
+            g.frames = unwind(target, pcln, g)
+        except PartialUnwind as exc:
+            g.frames = exc.frames
+            unread.append(Unread(f"goroutine {g.goid}", f"unwound {len(exc.frames)} frames "
+                                 f"only: {exc}"))
+        except (UnwindError, BadPclntab) as exc:
+            unread.append(Unread(f"goroutine {g.goid}", f"cannot unwind its stack: {exc}"))
+            g.frames = []
+        except UnreadableMemory as exc:
+            unread.append(Unread(f"goroutine {g.goid}", f"cannot unwind its stack: {exc}"))
+            g.frames = []
+        g.top_function = _top_function(g.frames)
+    return pcln
+
+
+def stack_roots(target, threads=None):
+    """(list of Root, RootReport) for every local and argument of every frame of
+    every live goroutine that can hold a pointer and whose place is known.
+    ``threads`` ({tid: {register: value}}) gives the threads' registers when the
+    memory source cannot (gdb: :func:`gdb_gomap.gdb.threads.thread_registers`)."""
+    report = RootReport()
+    try:
+        gs, bad = read_goroutines(target, threads)
+    except NoGoroutines as exc:
+        report.unread.append(Unread("goroutines", str(exc)))
+        return [], report
+    for gp, why in bad:
+        report.unread.append(Unread(f"goroutine at {gp:#x}", f"its g is unreadable: {why}"))
+    live = [g for g in gs if g.status not in (DEAD, IDLE)]
+    report.goroutines = len(live)
+    try:
+        unwind_all(target, live, report.unread)
+    except GomapError as exc:
+        report.unread.append(Unread("goroutines", str(exc)))
+        return [], report
+    index = getattr(target, "_census_subprograms", None)
+    if index is None:
+        index = SubprogramIndex(target.dwarf)
+        target._census_subprograms = index
+    roots, skipped = [], Counter()
+    for g in live:
+        if not g.frames:
+            continue
+        report.goroutines_unwound += 1
+        for frame in g.frames:
+            report.frames += 1
+            _frame_roots(target, index, g, frame, roots, skipped, report)
+    for why, n in sorted(skipped.items()):
+        report.unread.append(Unread(f"{n} locals", why))
+    return roots, report
+
+
+def _declaration(target, die):
+    """(name, GoType) of a variable DIE; (name, False) when its type holds no
+    pointer; ("reason", None) when unreadable; ("", None) when unnamed or untyped."""
+    try:
+        decl = _origin(die)
+        name = _name(decl)
+        if not name or "DW_AT_type" not in decl.attributes:
+            return "", None
+        gotype = target.types.get(decl.get_DIE_from_attribute("DW_AT_type").offset)
+    except Exception:
+        return "its type is unreadable", None
+    return name, (gotype if can_hold_pointer(gotype) else False)
+
+
+def _frame_roots(target, index, g, frame, roots, skipped, report):
+    pc = frame.lookup_pc
+    try:
+        sub = index.find(pc)
+    except Exception as exc:   # DWARF pyelftools cannot parse: say so, go on
+        report.unread.append(Unread(f"goroutine {g.goid} {frame.func.name}",
+                                    f"its DWARF is unreadable ({type(exc).__name__}: {exc})"))
+        return
+    if sub is None:
+        return
+    try:
+        variables = index.variables(sub, pc)
+    except Exception as exc:   # a DIE tree pyelftools cannot parse: say so, go on
+        report.unread.append(Unread(f"goroutine {g.goid} {frame.func.name}",
+                                    f"its DWARF is unreadable ({type(exc).__name__}: {exc})"))
+        return
+    for die, kind, inlined in variables:
+        fname = inlined or frame.func.name
+        decl = index.decls.get(die.offset)
+        if decl is None:
+            decl = index.decls[die.offset] = _declaration(target, die)
+        name, gotype = decl
+        if gotype is None:
+            if name:
+                skipped[name] += 1     # name is the reason here
+            continue
+        if gotype is False:            # cannot hold a pointer
+            continue
+        try:
+            expr = index.location(die, pc)
+            if expr is None:
+                skipped["no location at the frame's pc (not live there)"] += 1
+                continue
+            addr, value = locate(expr, frame, target.memory, gotype.size)
+        except NotAddressable as exc:
+            skipped[str(exc)] += 1
+            continue
+        except Exception as exc:
+            skipped[f"location unreadable ({type(exc).__name__})"] += 1
+            continue
+        report.locals_read += 1
+        roots.append(Root(label=f"goroutine {g.goid} {fname} {name}",
+                          pattern=f"goroutine * {fname} {name}", gotype=gotype, addr=addr,
+                          kind=kind, goroutine=g.goid, function=fname, value=value))

@@ -1,0 +1,690 @@
+"""The census's typed walk of the object graph, from roots to every map.
+
+API (what ``census.run`` and ``census.groups`` use)::
+
+    walk(target, roots, budget=None, progress=None) -> CensusResult
+
+``roots``: a list of :class:`model.Root` (package globals from
+:func:`global_roots`, goroutine stack slots from ``census.stacks``).
+``budget``: None, or anything with ``seconds`` and ``mb`` attributes (the
+front ends' ``CensusBudget``; None in either means no limit); when it is spent
+the walk stops and ``stats["budget_hit"]`` says why and
+``stats["left_out"]`` how many objects it had found but not walked.
+``progress``: None or a callable taking keyword counts.
+
+:class:`CensusResult`:
+
+- ``maps``: one :class:`MapRecord` per map found: ``path`` (the shortest from
+  a root, BFS: ``main.byID[42].Attrs``, map values as ``main.cache["k"]``,
+  keys as ``main.set{"k"}``, interface contents as ``main.v.(T)``, channel
+  buffers as ``main.ch<-[i]``), ``pattern`` (indices and keys as ``[*]`` /
+  ``{*}``), ``type_name``, ``header`` (address), ``own_bytes`` (the decoder's
+  ``stats["bytes"]["total"]``), ``entries``, ``node`` (its graph node).
+- ``graph``: :class:`Graph` in compressed-sparse-row form: ``n``,
+  ``sizes[v]`` (an object's span element size; a map node's own bytes, or its
+  header object's size class when larger; 0 for
+  a root's slot), ``attached[v]`` (bytes of leaf objects, those with no
+  pointers and one referrer, folded into ``v`` rather than made nodes),
+  ``offsets``/``targets`` (successors of ``v`` are
+  ``targets[offsets[v]:offsets[v+1]]``), ``roots`` (node ids of the roots),
+  ``types[v]`` an index into ``type_table``.
+- ``stats``: a dict: ``objects``, ``nodes``, ``leaves``, ``bytes``,
+  ``maps``, ``skipped`` (a dict reason -> count: pointers into the
+  executable's data, pointers outside the heap and the executable, slices
+  longer than their object, objects with no type to scan, closures DWARF does
+  not describe), ``budget_hit``
+  (None or why), ``left_out``, ``seconds``.
+- ``unread``: a list of :class:`model.Unread` (maps that could not be
+  decoded, roots that could not be read).
+
+Each heap object is visited once, keyed by its base from :mod:`census.heap`,
+so a pointer into the middle of an object counts it once; its bytes are its
+span's element size (a slice's backing array counts its capacity).  The walk
+is breadth-first with an explicit queue (no recursion).  Map cells come from
+gomap's own decoders (``DumpOptions(cells=True)``: old buckets of a growing
+classic map included), never from a second reading of the layouts.
+
+Limits: an object is scanned once, as the type of the first pointer that
+reached it (a later pointer to another part of it, of another type, adds an
+edge but no second scan); closures are followed where DWARF gives their
+captured variables' offsets (Go 1.23 and later), else counted unscanned.
+"""
+
+import re
+import time
+from array import array
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Any, List
+
+from ..budget import resident_bytes
+from ..decoding import DumpOptions
+from ..errors import GomapError, TargetGone, UnreadableMemory
+from .heap import heap_of
+from .model import Unread
+
+# Package prefixes whose globals are runtime internals (as finder.SKIP_PREFIXES).
+SKIP_PREFIXES = ("runtime.", "internal/", "sync.", "syscall.", "os.", "reflect.",
+                 "unicode.", "time.", "go:", "type:", "crypto/", "vendor/")
+
+POINTER_KINDS = ("ptr", "unsafe.Pointer", "map", "chan", "func", "string", "slice",
+                 "interface")
+MAX_SCAN_BYTES = 1 << 30         # one object read at most (a corrupt length beyond it is cut)
+SHORT_KEY = 24                   # characters of a key shown in a path
+
+OUT_STATIC = "pointers to the executable's own data (globals, constants): not heap objects"
+OUT_OTHER = "pointers outside any in-use heap span and the executable (stacks, freed or corrupt)"
+
+# work item kinds
+OBJ, MAP, CHAN, CLOSURE = 0, 1, 2, 3
+
+GO_CLOSURE_OFFSET = 0x2907       # DW_AT_go_closure_offset: a captured variable's offset
+
+
+@dataclass
+class MapRecord:
+    path: str
+    pattern: str
+    type_name: str
+    header: int
+    own_bytes: int
+    entries: int
+    node: int
+    layout: str = ""
+
+
+@dataclass
+class Graph:
+    n: int
+    sizes: Any
+    attached: Any
+    offsets: Any
+    targets: Any
+    roots: List[int]
+    types: Any = None
+    type_table: List[str] = field(default_factory=list)
+
+
+@dataclass
+class CensusResult:
+    maps: List[MapRecord]
+    graph: Graph
+    stats: dict
+    unread: List[Unread] = field(default_factory=list)
+
+
+def global_roots(target, skip=SKIP_PREFIXES):
+    """(roots, unread): a Root for every package variable with a fixed address
+    that can hold a pointer, runtime internals (``skip`` prefixes) left out."""
+    from .model import Root
+    roots, unread = [], []
+    for name in sorted(target.index.variables):
+        if skip and name.startswith(skip):
+            continue
+        try:
+            addr, gotype = target.variable(name)
+        except GomapError as exc:
+            unread.append(Unread(name, str(exc)))
+            continue
+        except Exception as exc:    # a DIE the type table cannot build: say so, go on
+            unread.append(Unread(name, f"{type(exc).__name__}: {exc}"))
+            continue
+        roots.append(Root(label=name, gotype=gotype, addr=addr, kind="global"))
+    return roots, unread
+
+
+class _KeyLabel:
+    """A map cell's key, rendered only when a path is asked for."""
+
+    __slots__ = ("walker", "ktype", "raw", "value", "rest")
+
+    def __init__(self, walker, ktype, raw, value, rest):
+        self.walker, self.ktype, self.raw, self.value, self.rest = \
+            walker, ktype, raw, value, rest
+
+    def text(self):
+        k = self.walker.short_key(self.ktype, self.raw)
+        return (f"[{k}]" if self.value else f"{{{k}}}") + self.rest
+
+    def pattern(self):
+        return ("[*]" if self.value else "{*}") + _INDEX.sub("[*]", self.rest)
+
+
+_INDEX = re.compile(r"\[\d+\]")
+
+
+class _Walker:
+    def __init__(self, target, budget, progress):
+        self.t = target
+        self.mem = target.memory
+        self.heap = heap_of(target)
+        self.types_base = target.binary.types_base()
+        self.budget = budget
+        self.progress = progress
+        self.sizes = array("q")
+        self.attached = array("q")
+        self.parent = array("q")
+        self.labels = []
+        self.types = array("l")
+        self.type_ids = {}
+        self.type_table = []
+        self.src = array("q")
+        self.dst = array("q")
+        self.seen = {}            # object base -> node id (>= 0) or -(first referrer + 1)
+        self.queue = deque()
+        self.maps = []
+        self.skipped = Counter()
+        self.unread = []
+        self.objects = 0
+        self.leaves = 0
+        self.bytes = 0
+        self.budget_hit = None
+        self._ptrs = {}
+        self.static = [(g.vaddr, g.vaddr + g.memsz) for g in target.binary.segments]
+        self._closures = {}
+        self._path_cache = {}
+        self._pattern_cache = {}
+        self.start = time.monotonic()
+        self.rss0 = resident_bytes()
+
+    # -- types -------------------------------------------------------------------
+
+    def has_pointers(self, t, depth=0):
+        if t is None:
+            return False
+        r = self._ptrs.get(t.offset)
+        if r is not None:
+            return r
+        if depth > 64:
+            return False
+        if t.kind in POINTER_KINDS:
+            r = True
+        elif t.kind == "struct":
+            r = any(self.has_pointers(f.type, depth + 1) for f in t.fields)
+        elif t.kind == "array":
+            r = t.count > 0 and self.has_pointers(t.elem, depth + 1)
+        else:
+            r = False
+        self._ptrs[t.offset] = r
+        return r
+
+    def type_id(self, name):
+        i = self.type_ids.get(name)
+        if i is None:
+            i = self.type_ids[name] = len(self.type_table)
+            self.type_table.append(name)
+        return i
+
+    # -- nodes -------------------------------------------------------------------
+
+    def new_node(self, size, parent, label, tname):
+        v = len(self.sizes)
+        self.sizes.append(size)
+        self.attached.append(0)
+        self.parent.append(parent)
+        self.labels.append(label)
+        self.types.append(self.type_id(tname))
+        return v
+
+    def edge(self, s, d):
+        self.src.append(s)
+        self.dst.append(d)
+
+    def ref(self, src, p, t, count, label, kind=OBJ, plain=False):
+        """``src`` points at ``p``, a ``count`` of ``t`` (None: untyped)."""
+        obj = self.heap.object_at(p)
+        if obj is None:
+            self.outside(p)
+            return
+        base, size = obj
+        v = self.seen.get(base)
+        if v is not None:
+            if v >= 0:
+                self.edge(src, v)
+                return
+            first = -v - 1
+            if first == src:
+                return
+            # a leaf with a second referrer becomes a node of its own
+            self.attached[first] -= size
+            self.leaves -= 1
+            n = self.new_node(size, first, "", "(data without pointers)")
+            self.seen[base] = n
+            self.edge(first, n)
+            self.edge(src, n)
+            return
+        self.objects += 1
+        self.bytes += size
+        if kind == OBJ and (t is None or not self.has_pointers(t) or
+                            self.heap.noscan[self.heap.span_of(p)]):
+            if t is None and not plain:
+                self.skipped["objects with no type to scan (unsafe.Pointer, interface types without DWARF)"] += 1
+            self.seen[base] = -src - 1
+            self.attached[src] += size
+            self.leaves += 1
+            return
+        tname = t.name if t is not None else "?"
+        n = self.new_node(size, src, label, tname)
+        self.seen[base] = n
+        self.edge(src, n)
+        if kind == OBJ:
+            end = base + size
+            if p + count * t.size > end:
+                self.skipped["slices or arrays longer than their heap object (cut)"] += 1
+                count = (end - p) // t.size if t.size else 0
+            self.queue.append((OBJ, n, p, t, count))
+        else:
+            self.queue.append((kind, n, p, t, count))
+
+    def outside(self, p):
+        """Count a pointer that no in-use span holds, by where it points."""
+        for lo, hi in self.static:
+            if lo <= p < hi:
+                self.skipped[OUT_STATIC] += 1
+                return
+        self.skipped[OUT_OTHER] += 1
+
+    # -- values ------------------------------------------------------------------
+
+    def scan(self, src, buf, off, t, label):
+        """Follow every pointer in the value of type ``t`` at ``buf[off:]``."""
+        todo = [(t, off, label)]
+        while todo:
+            t, off, label = todo.pop()
+            k = t.kind
+            if k == "struct":
+                for f in reversed(t.fields):
+                    ft = f.type
+                    if self.has_pointers(ft):
+                        todo.append((ft, off + f.offset, _join(label, "." + f.name)))
+            elif k == "array":
+                et = t.elem
+                if t.count and self.has_pointers(et):
+                    es = et.size
+                    for i in range(t.count - 1, -1, -1):
+                        todo.append((et, off + i * es, _join(label, f"[{i}]")))
+            elif k in ("ptr", "unsafe.Pointer"):
+                p = int.from_bytes(buf[off:off + 8], "little")
+                if p:
+                    tt = t.target if k == "ptr" else None
+                    if tt is not None and tt.size == 0:
+                        continue
+                    self.ref(src, p, tt, 1, label)
+            elif k == "func":
+                p = int.from_bytes(buf[off:off + 8], "little")
+                if p:
+                    self.ref(src, p, t, 1, label, CLOSURE)
+            elif k == "string":
+                p = int.from_bytes(buf[off:off + 8], "little")
+                n = int.from_bytes(buf[off + 8:off + 16], "little")
+                if p and n:
+                    self.ref_leaf(src, p)
+            elif k == "slice":
+                p = int.from_bytes(buf[off:off + 8], "little")
+                n = int.from_bytes(buf[off + 8:off + 16], "little", signed=True)
+                c = int.from_bytes(buf[off + 16:off + 24], "little", signed=True)
+                if p and c > 0 and 0 <= n <= c:
+                    self.ref(src, p, t.elem, n, label)
+                elif p and c:
+                    self.skipped["slices with an impossible length or capacity"] += 1
+            elif k == "map":
+                p = int.from_bytes(buf[off:off + 8], "little")
+                if p:
+                    self.ref(src, p, t, 1, label, MAP)
+            elif k == "chan":
+                p = int.from_bytes(buf[off:off + 8], "little")
+                if p:
+                    self.ref(src, p, t, 1, label, CHAN)
+            elif k == "interface":
+                self.iface(src, buf, off, t, label)
+
+    def ref_leaf(self, src, p):
+        """A string's data: bytes without pointers."""
+        self.ref(src, p, None, 1, "", plain=True)
+
+    def iface(self, src, buf, off, t, label):
+        w0 = int.from_bytes(buf[off:off + 8], "little")
+        data = int.from_bytes(buf[off + 8:off + 16], "little")
+        if not w0 or not data:
+            return
+        taddr = w0
+        if not t.empty_interface:
+            try:
+                taddr = int.from_bytes(self.mem.read(w0 + 8, 8), "little")
+            except UnreadableMemory:
+                self.skipped["interfaces whose itab is unreadable"] += 1
+                return
+        dyn = self.t.types.by_runtime_type(taddr - self.types_base)
+        if dyn is None:
+            self.skipped["interfaces whose dynamic type has no DWARF"] += 1
+            self.ref(src, data, None, 1, label)
+            return
+        lab = _join(label, f".({dyn.name})")
+        if dyn.is_pointer_shaped():
+            self.scan(src, data.to_bytes(8, "little"), 0, dyn, lab)
+        elif dyn.size:
+            self.ref(src, data, dyn, 1, lab)
+
+    # -- objects -----------------------------------------------------------------
+
+    def do_obj(self, v, p, t, count):
+        n = count * t.size
+        if n <= 0:
+            return
+        if n > MAX_SCAN_BYTES:
+            self.skipped["objects larger than 1 GiB (scanned in part)"] += 1
+            count = MAX_SCAN_BYTES // t.size
+            n = count * t.size
+        try:
+            buf = self.mem.read(p, n)
+        except UnreadableMemory:
+            self.skipped["heap objects whose memory is unreadable"] += 1
+            return
+        if count == 1:
+            self.scan(v, buf, 0, t, "")
+        else:
+            es = t.size
+            for i in range(count):
+                if i & 4095 == 4095:      # a huge array: the budget is checked inside it
+                    why = self.over_budget()
+                    if why:
+                        self.budget_hit = why
+                        self.skipped["objects scanned in part (the budget ran out)"] += 1
+                        return
+                self.scan(v, buf, i * es, t, f"[{i}]")
+
+    def do_map(self, v, h, t):
+        try:
+            lay = self.t.layout(t)
+            follow = self.has_pointers(lay.key) or self.has_pointers(lay.elem)
+            # a map of plain data: counts and bytes only, no cells kept
+            opts = DumpOptions(cells=True, sort=False) if follow else \
+                DumpOptions(entries=False, sort=False)
+            snap = self.t.dump(t, h, opts)
+        except TargetGone:
+            raise
+        except (GomapError, Exception) as exc:   # a map gomap cannot decode: say so, go on
+            self.unread.append(Unread(self.path(v), f"map not decoded: {exc}"))
+            self.maps.append(MapRecord(self.path(v), self.pattern(v), t.name, h,
+                                       self.sizes[v], 0, v))
+            return
+        own = snap.stats.get("bytes", {}).get("total", 0)
+        if own > self.sizes[v]:
+            self.bytes += own - self.sizes[v]
+            self.sizes[v] = own
+        self.maps.append(MapRecord(self.path(v), self.pattern(v), t.name, h, own, snap.count, v,
+                                   snap.layout))
+        col = snap.cells
+        if col is None:
+            return
+        lay = self.t.layout(t)
+        kt, vt = lay.key, lay.elem
+        kp, vp = self.has_pointers(kt), self.has_pointers(vt)
+        if not kp and not vp:
+            return
+        kind_k, kind_v = lay.keys.indirect, lay.elems.indirect
+        for kraw, vraw in zip(col.keys, col.vals):
+            if kp:
+                lab = _KeyLabel(self, kt, kraw, False, "")
+                if kind_k:
+                    self.ref(v, kraw, kt, 1, lab)
+                else:
+                    self.scan(v, kraw, 0, kt, lab)
+            if vp:
+                lab = _KeyLabel(self, kt, kraw, True, "")
+                if kind_v:
+                    self.ref(v, vraw, vt, 1, lab)
+                else:
+                    self.scan(v, vraw, 0, vt, lab)
+
+    def do_chan(self, v, c, t):
+        hchan = t.target
+        et = t.elem
+        if hchan is None or et is None or not self.has_pointers(et) or not et.size:
+            return
+        try:
+            raw = self.mem.read(c, hchan.size)
+        except UnreadableMemory:
+            self.skipped["channels whose header is unreadable"] += 1
+            return
+
+        def fld(name):
+            f = hchan.field(name)
+            if f is None:
+                return None
+            return int.from_bytes(raw[f.offset:f.offset + f.type.size], "little")
+        qcount, size, buf, recvx = fld("qcount"), fld("dataqsiz"), fld("buf"), fld("recvx")
+        if None in (qcount, size, buf, recvx) or not qcount or not buf:
+            return
+        if qcount > size or recvx >= size:
+            self.skipped["channels with an impossible count"] += 1
+            return
+        obj = self.heap.object_at(buf)
+        if obj is None:
+            self.skipped["channel buffers outside the heap"] += 1
+            return
+        base, osize = obj
+        if buf + size * et.size > base + osize:
+            self.skipped["channel buffers larger than their object"] += 1
+            return
+        owner = v
+        hobj = self.heap.object_at(c)
+        if hobj is None or hobj[0] != base:     # the buffer is its own object
+            if base in self.seen:
+                return
+            self.objects += 1
+            self.bytes += osize
+            owner = self.new_node(osize, v, "", f"buffer of {t.name}")
+            self.seen[base] = owner
+            self.edge(v, owner)
+        try:
+            data = self.mem.read(buf, size * et.size)
+        except UnreadableMemory:
+            self.skipped["channel buffers whose memory is unreadable"] += 1
+            return
+        for i in range(qcount):
+            j = (recvx + i) % size
+            self.scan(owner, data, j * et.size, et, f"<-[{i}]")
+
+    def captured(self, pc):
+        """[(offset, GoType, name)] of the variables a closure whose code starts at
+        ``pc`` captured, from their DW_AT_go_closure_offset (Go 1.23 and later);
+        None when DWARF does not say."""
+        if pc in self._closures:
+            return self._closures[pc]
+        out = None
+        try:
+            index = getattr(self.t, "_census_subprograms", None)
+            if index is None:
+                from .stacks import SubprogramIndex
+                index = self.t._census_subprograms = SubprogramIndex(self.t.dwarf)
+            sub = index.find(pc)
+            if sub is not None and sub.attributes.get("DW_AT_low_pc") is not None \
+                    and sub.attributes["DW_AT_low_pc"].value == pc:
+                out = []
+                for c in sub.iter_children():
+                    at = c.attributes
+                    if GO_CLOSURE_OFFSET in at and "DW_AT_type" in at:
+                        t = self.t.types.get(c.get_DIE_from_attribute("DW_AT_type").offset)
+                        name = at["DW_AT_name"].value.decode("utf-8", "replace") \
+                            if "DW_AT_name" in at else "?"
+                        out.append((at[GO_CLOSURE_OFFSET].value, t, name))
+        except Exception:          # DWARF pyelftools cannot read: the closure stays opaque
+            out = None
+        self._closures[pc] = out
+        return out
+
+    def do_closure(self, v, p, t):
+        """A func value's closure object: its captured variables, where DWARF
+        gives their offsets; otherwise its bytes count but its contents are not
+        followed (said in stats)."""
+        obj = self.heap.object_at(p)
+        try:
+            fn = int.from_bytes(self.mem.read(p, 8), "little")
+        except UnreadableMemory:
+            self.skipped["closures whose memory is unreadable"] += 1
+            return
+        vars_ = self.captured(fn)
+        if not vars_:
+            if obj is not None and obj[1] > 8:     # it captured something DWARF does not place
+                self.skipped["closures whose captured variables DWARF does not describe"] += 1
+            return
+        end = obj[0] + obj[1]
+        for off, vt, name in vars_:
+            if vt is None or p + off + vt.size > end or not self.has_pointers(vt):
+                continue
+            try:
+                buf = self.mem.read(p + off, vt.size)
+            except UnreadableMemory:
+                continue
+            self.scan(v, buf, 0, vt, "." + name)
+
+    # -- paths -------------------------------------------------------------------
+
+    def _render(self, v, cache, part):
+        """The path (or pattern) of node ``v``: its parent's, memoized (many maps
+        share a parent: a slice's backing array), then its own label's part."""
+        own = []
+        guard = 0
+        while v >= 0 and v not in cache and guard < 1_000_000:
+            own.append(v)
+            v = self.parent[v]
+            guard += 1
+        text = cache.get(v, "")
+        for i, u in enumerate(reversed(own)):
+            text += part(u)
+            if i < len(own) - 1:
+                cache[u] = text          # a parent of the node asked for
+        return text
+
+    def _path_part(self, u):
+        p = self.labels[u]
+        return p if isinstance(p, str) else p.text()
+
+    def _pattern_part(self, u):
+        if self.parent[u] < 0:
+            return self.root_patterns.get(u, self.labels[u])
+        p = self.labels[u]
+        return _INDEX.sub("[*]", p) if isinstance(p, str) else p.pattern()
+
+    def path(self, v):
+        return self._render(v, self._path_cache, self._path_part)
+
+    def pattern(self, v):
+        return self._render(v, self._pattern_cache, self._pattern_part)
+
+    def short_key(self, kt, raw):
+        try:
+            if isinstance(raw, int):                 # an indirect key: its address
+                raw = self.mem.read(raw, kt.size)
+            if kt.kind in ("int", "uint") and kt.size <= 8:
+                return str(int.from_bytes(raw[:kt.size], "little", signed=kt.kind == "int"))
+            if kt.kind == "string":
+                p = int.from_bytes(raw[0:8], "little")
+                n = int.from_bytes(raw[8:16], "little")
+                s = self.mem.read(p, min(n, SHORT_KEY)).decode("utf-8", "replace") if n else ""
+                return '"' + s.replace('"', '\\"') + ('…' if n > SHORT_KEY else '') + '"'
+            if kt.kind == "bool":
+                return "true" if raw[0] else "false"
+        except (UnreadableMemory, IndexError):
+            return "?"
+        return "*"
+
+    # -- budget ------------------------------------------------------------------
+
+    def over_budget(self):
+        b = self.budget
+        if b is None:
+            return None
+        secs = getattr(b, "seconds", None)
+        mb = getattr(b, "mb", None)
+        if secs is not None and time.monotonic() - self.start > secs:
+            return f"time budget of {secs:g} s spent"
+        if mb is not None and resident_bytes() - self.rss0 > (mb << 20):
+            return f"memory budget of {mb} MB spent"
+        return None
+
+    # -- the walk ----------------------------------------------------------------
+
+    def run(self, roots):
+        self.root_patterns = {}
+        root_ids = []
+        for r in roots:
+            v = self.new_node(0, -1, r.label, r.gotype.name if r.gotype is not None else "?")
+            self.root_patterns[v] = r.pattern
+            root_ids.append(v)
+        for r, v in zip(roots, root_ids):
+            t = r.gotype
+            if t is None or not t.size or not self.has_pointers(t):
+                continue
+            try:
+                buf = self.mem.read(r.addr, t.size)
+            except UnreadableMemory as exc:
+                self.unread.append(Unread(r.label, f"unreadable: {exc}"))
+                continue
+            self.scan(v, buf, 0, t, "")
+        done = 0
+        q = self.queue
+        while q:
+            if done & 1023 == 0:
+                why = self.over_budget()
+                if why:
+                    self.budget_hit = why
+                    break
+                if self.progress is not None:
+                    self.progress(objects=self.objects, maps=len(self.maps), queued=len(q))
+            if self.budget_hit:
+                break
+            kind, v, p, t, count = q.popleft()
+            done += 1
+            if kind == OBJ:
+                self.do_obj(v, p, t, count)
+            elif kind == MAP:
+                self.do_map(v, p, t)
+            elif kind == CHAN:
+                self.do_chan(v, p, t)
+            else:
+                self.do_closure(v, p, t)
+        left = len(q)
+        return root_ids, left
+
+    def graph(self, root_ids):
+        n = len(self.sizes)
+        offsets = array("q", bytes(8 * (n + 1)))
+        for s in self.src:
+            offsets[s + 1] += 1
+        for v in range(n):
+            offsets[v + 1] += offsets[v]
+        fill = array("q", offsets)
+        targets = array("q", bytes(8 * len(self.src)))
+        for s, d in zip(self.src, self.dst):
+            targets[fill[s]] = d
+            fill[s] += 1
+        self.src = self.dst = None
+        return Graph(n, self.sizes, self.attached, offsets, targets, root_ids, self.types,
+                     self.type_table)
+
+
+def _join(label, suffix):
+    if isinstance(label, _KeyLabel):
+        return _KeyLabel(label.walker, label.ktype, label.raw, label.value, label.rest + suffix)
+    return label + suffix
+
+
+def walk(target, roots, budget=None, progress=None):
+    """Walk the object graph from ``roots``: a :class:`CensusResult` (see the module)."""
+    w = _Walker(target, budget, progress)
+    root_ids, left = w.run(roots)
+    graph = w.graph(root_ids)
+    skipped = {k: c for k, c in w.skipped.items() if c}
+    if w.heap.unreadable_spans:
+        skipped["spans whose mspan is unreadable"] = w.heap.unreadable_spans
+    stats = {"objects": w.objects, "nodes": graph.n, "leaves": w.leaves, "bytes": w.bytes,
+             "maps": len(w.maps), "skipped": skipped, "budget_hit": w.budget_hit,
+             "left_out": left, "spans": len(w.heap),
+             "seconds": round(time.monotonic() - w.start, 3)}
+    unread = list(w.unread)
+    if w.budget_hit:
+        unread.append(Unread("heap", f"the walk stopped ({w.budget_hit}): {left:,} objects "
+                                     f"found but not walked, and what only they reach"))
+    return CensusResult(w.maps, graph, stats, unread)

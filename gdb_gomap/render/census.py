@@ -1,0 +1,192 @@
+"""The census for people and programs: the text report and the
+``gomap-census/1`` JSON document (gdb_gomap/schema/census.schema.json) of a
+:class:`gdb_gomap.census.groups.Census`."""
+
+import json
+import re
+from typing import Optional
+
+from ..census import groups as groups_mod
+
+SCHEMA = "gomap-census/1"
+
+def _stat(stats, *names, default=0):
+    for n in names:
+        if isinstance(stats, dict) and n in stats:
+            return stats[n]
+        if hasattr(stats, n):
+            return getattr(stats, n)
+    return default
+
+
+def _unread_all(c):
+    out = list(getattr(c.roots, "unread", []))
+    out.extend(getattr(c.result, "unread", []) or [])
+    return out
+
+
+def _reasons(unread):
+    """[(what, reason)] lines for people: one per reason, most frequent first.
+
+    An entry whose ``what`` is a count ("12 locals") adds to the count; any
+    other entry is one thing, named when it is alone."""
+    by_reason = {}
+    for u in unread:
+        reason = u.reason if hasattr(u, "reason") else str(u)
+        what = getattr(u, "what", "")
+        counts, names = by_reason.setdefault(reason, ({}, []))
+        m = re.match(r"^(\d+) (\S.*)$", what)
+        if m:
+            counts[m.group(2)] = counts.get(m.group(2), 0) + int(m.group(1))
+        else:
+            names.append(what)
+    lines = []
+    for reason, (counts, names) in by_reason.items():
+        weight = sum(counts.values()) + len(names)
+        parts = [f"{n:,} {noun}" for noun, n in sorted(counts.items())]
+        if len(names) == 1:
+            parts.append(names[0])
+        elif names:
+            parts.append(f"{len(names):,} more ({names[0]}, ...)" if parts else
+                         f"{len(names):,} ({names[0]}, ...)")
+        lines.append((weight, ", ".join(parts), reason))
+    lines.sort(key=lambda x: (-x[0], x[2]))
+    return [(what, reason) for _, what, reason in lines]
+
+
+def census_json(c, info, top=None, min_bytes=None, expand=None):
+    """The ``gomap-census/1`` document (gdb_gomap/schema/census.schema.json)."""
+    r = c.roots
+    stats = getattr(c.result, "stats", {}) or {}
+    rows = groups_mod.select(c.groups, top, min_bytes)
+    wanted = set()
+    if expand:
+        wanted = {g.pattern for g in groups_mod.expanded(c.groups, expand)}
+        rows = rows + [g for g in c.groups if g.pattern in wanted and g not in rows]
+    unread = _unread_all(c)
+    budget_hit = _stat(stats, "budget_hit", "stopped", default=None)
+    doc = {
+        "schema": SCHEMA,
+        "executable": info.get("executable"),
+        "core": info.get("core"),
+        "pid": info.get("pid"),
+        "go_version": info.get("go_version"),
+        "layout": info.get("layout"),
+        "warnings": list(info.get("warnings", [])),
+        "roots": {"globals": r.globals_read, "goroutines": r.goroutines,
+                  "goroutines_unwound": r.goroutines_unwound, "frames": r.frames,
+                  "locals": r.locals_read},
+        "walk": {"objects": len(c.tree.order) - 1, "heap_bytes": c.heap_bytes,
+                 "maps": sum(g.maps for g in c.groups),
+                 "maps_own": sum(g.own for g in c.groups),
+                 "maps_retained": c.map_retained,
+                 "complete": not budget_hit,
+                 "stopped_by": str(budget_hit) if budget_hit else None,
+                 "skipped": {str(k): int(v) for k, v in
+                             (_stat(stats, "skipped", default={}) or {}).items()}},
+        "unread": [{"what": getattr(u, "what", str(u)), "reason": getattr(u, "reason", "")}
+                   for u in unread],
+        "groups": [],
+        "by_type": [{"type": t.type_name, "objects": t.objects, "bytes": t.bytes}
+                    for t in c.by_type],
+    }
+    for g in rows:
+        row = {"pattern": g.pattern, "maps": g.maps, "entries": g.entries, "own": g.own,
+               "retained": g.retained, "share": round(c.share(g.retained), 6)}
+        if g.pattern in wanted:
+            row["members"] = [{"path": m.path, "type": m.type_name, "header": m.header,
+                               "entries": m.entries, "own": m.own, "retained": m.retained}
+                              for m in g.members]
+        doc["groups"].append(row)
+    return doc
+
+
+def write_json(c, info, write, **kw):
+    write(json.dumps(census_json(c, info, **kw)) + "\n")
+
+
+def write_text(c, info, write, top=None, min_bytes=None, expand=None):
+    """Header (release, layout, files, what was walked and what not), then the groups."""
+    r = c.roots
+    stats = getattr(c.result, "stats", {}) or {}
+    for w in info.get("warnings", []):
+        write(f"warning: {w}\n")
+    where = f"core {info['core']}" if info.get("core") else \
+        (f"pid {info['pid']}" if info.get("pid") is not None else "gdb")
+    write(f"{info.get('executable')}: {info.get('go_version')}, {info.get('layout')} maps; "
+          f"{where}\n")
+    write(f"roots: {r.globals_read:,} globals; {r.goroutines:,} goroutines, "
+          f"{r.goroutines_unwound:,} unwound, {r.frames:,} frames, {r.locals_read:,} locals\n")
+    nmaps = sum(g.maps for g in c.groups)
+    write(f"walked: {len(c.tree.order) - 1:,} objects, {human(c.heap_bytes)} of heap; "
+          f"{nmaps:,} maps hold {human(sum(g.own for g in c.groups))} themselves "
+          f"and retain {human(c.map_retained)} "
+          f"({100.0 * c.share(c.map_retained):.1f}% of the walked heap)\n")
+    if c.by_type:
+        top_types = ", ".join(f"{t.type_name} {human(t.bytes)} "
+                              f"({100.0 * c.share(t.bytes):.0f}%)" for t in c.by_type[:5])
+        write(f"largest types: {top_types}\n")
+    budget_hit = _stat(stats, "budget_hit", "stopped", default=None)
+    if budget_hit:
+        write(f"INCOMPLETE: the walk stopped early ({budget_hit}); what it had not reached "
+              f"is not counted\n")
+    unread = _unread_all(c)
+    if unread:
+        write("not read:\n")
+        reasons = _reasons(unread)
+        for what, reason in reasons[:12]:
+            write(f"  {what}: {reason}\n")
+        if len(reasons) > 12:
+            write(f"  ... {len(reasons) - 12:,} more reasons (--json lists everything)\n")
+    else:
+        write("not read: nothing\n")
+    skipped = _stat(stats, "skipped", default={}) or {}
+    if skipped:
+        write(f"not followed: {sum(skipped.values()):,}\n")
+        for reason, count in sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0])):
+            write(f"  {count:>7,}  {reason}\n")
+    write("\n")
+    rows = groups_mod.select(c.groups, top, min_bytes)
+    text_table(rows, c.heap_bytes, write)
+    hidden = len(c.groups) - len(rows)
+    if hidden:
+        write(f"({hidden:,} more groups not shown: --top, --min-bytes)\n")
+    if expand:
+        found = groups_mod.expanded(c.groups, expand)
+        if not found:
+            write(f"\n--expand {expand}: no group has that pattern\n")
+        for g in found:
+            members_text(g, write)
+
+
+def human(n):
+    """Bytes for people: 1,234 B, 12.3 KiB, 4.5 MiB."""
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift:
+            return f"{n / (1 << shift):.1f} {unit}"
+    return f"{n:,} B"
+
+
+def text_table(rows, heap_bytes, write, expand=None):
+    """The groups table: pattern, maps, entries, own, retained, share of heap."""
+    widths = max([len(g.pattern) for g in rows] + [7])
+    widths = min(widths, 70)
+    write(f"{'pattern':<{widths}}  {'maps':>9}  {'entries':>11}  {'own':>10}  "
+          f"{'retained':>10}  {'heap':>6}\n")
+    for g in rows:
+        share = 100.0 * g.retained / heap_bytes if heap_bytes else 0.0
+        write(f"{g.pattern:<{widths}}  {g.maps:>9,}  {g.entries:>11,}  {human(g.own):>10}  "
+              f"{human(g.retained):>10}  {share:>5.1f}%\n")
+    if not rows:
+        write("(no maps)\n")
+
+
+def members_text(group, write, limit: Optional[int] = None):
+    """The members of one group, largest retained first."""
+    write(f"\n{group.pattern}: {group.maps:,} maps\n")
+    shown = group.members if limit is None else group.members[:limit]
+    for m in shown:
+        write(f"  {m.path}  {m.type_name}  {m.entries:,} entries  own {human(m.own)}  "
+              f"retained {human(m.retained)}  @{m.header:#x}\n")
+    if len(shown) < len(group.members):
+        write(f"  ... {len(group.members) - len(shown):,} more\n")

@@ -1,0 +1,256 @@
+// census TRUTH: a process hiding maps in every way a map can hide, for the
+// census (gomap census, gomap-census).  It writes its own truth to TRUTH, as
+// JSON, then prints READY and waits:
+//
+//	{"groups": [{"name": ..., "match": REGEX, "maps": N, "entries": E, "goroutines": bool}],
+//	 "cache_value_caps": BYTES, "dead_type": "map[int32]uint16", "dead_entries": N}
+//
+// Each group says, as a regular expression, the path pattern its maps are
+// found under; its counts are computed here from the maps themselves.  The
+// cache's values are large []byte: the sum of their capacities is what the
+// cache retains beyond its own storage.  One map is dead: made by a function
+// that has returned, its memory still on the heap (the collector is off) but
+// no root points to it; the census must not count it.
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+)
+
+type L6 struct {
+	name string
+	m    map[string]int
+}
+type L5 struct{ next *L6 }
+type L4 struct{ next *L5 }
+type L3 struct{ next *L4 }
+type L2 struct{ next *L3 }
+type L1 struct{ next *L2 }
+
+type Group struct {
+	Name       string `json:"name"`
+	Match      string `json:"match"`
+	Maps       int    `json:"maps"`
+	Entries    int    `json:"entries"`
+	Goroutines bool   `json:"goroutines"`
+}
+
+var (
+	many       []map[int]int          // 100,000 maps in a slice
+	outer      map[int]map[int]string // a map whose values are maps
+	deep       *L1                    // a map six pointers deep
+	boxed      any                    // a map in an interface
+	boxes      []any                  // maps in interfaces in a slice
+	chq        chan map[int64]bool    // maps in a channel's buffer
+	counter    func() int             // a map in a closure's context
+	cache      map[string][]byte      // values much larger than the map
+	sinkDead   map[int32]uint16
+	spins      int64
+	spinnerLen int64
+)
+
+//go:noinline
+func makeDead(n int) int {
+	m := make(map[int32]uint16)
+	for i := 0; i < n; i++ {
+		m[int32(i)] = uint16(i)
+	}
+	sinkDead = m   // escapes to the heap ...
+	sinkDead = nil // ... and nothing points to it any more
+	return len(m)
+}
+
+// onHeap returns m after sending it through a channel, which makes the
+// compiler allocate it on the heap (a map local to a goroutine that does not
+// escape would live in the goroutine's stack instead).
+func onHeap[M any](m M) M {
+	c := make(chan M, 1)
+	c <- m
+	return <-c
+}
+
+//go:noinline
+func parked(i int, ready *sync.WaitGroup, release chan struct{}, count *int64) {
+	m := onHeap(make(map[uint32]int))
+	for j := 0; j < i%5+1; j++ {
+		m[uint32(j)] = j
+	}
+	atomic.AddInt64(count, int64(len(m)))
+	ready.Done()
+	<-release
+	runtime.KeepAlive(m)
+}
+
+//go:noinline
+func spinner(started chan struct{}) {
+	m := onHeap(map[uint8]int{1: 1, 2: 2, 3: 3})
+	atomic.StoreInt64(&spinnerLen, int64(len(m)))
+	close(started)
+	for {
+		atomic.AddInt64(&spins, int64(len(m)))
+	}
+}
+
+func makeCounter() func() int {
+	seen := map[string]bool{"a": true, "b": true}
+	return func() int { return len(seen) }
+}
+
+// Each hiding place is filled by its own function, so that no local of main
+// (whose frame is alive while the program waits) holds one of the maps.
+
+//go:noinline
+func fillMany() (int, int) {
+	many = make([]map[int]int, 100000)
+	n := 0
+	for i := range many {
+		m := make(map[int]int)
+		for j := 0; j < i%3; j++ {
+			m[j] = i
+		}
+		many[i] = m
+		n += len(m)
+	}
+	return len(many), n
+}
+
+//go:noinline
+func fillOuter() (int, int) {
+	outer = make(map[int]map[int]string)
+	n := 0
+	for i := 0; i < 1000; i++ {
+		inner := make(map[int]string)
+		for j := 0; j < i%4; j++ {
+			inner[j] = "v"
+		}
+		outer[i] = inner
+		n += len(inner)
+	}
+	return len(outer), n
+}
+
+//go:noinline
+func fillDeep() int {
+	m6 := map[string]int{"a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6}
+	deep = &L1{&L2{&L3{&L4{&L5{&L6{"six", m6}}}}}}
+	return len(m6)
+}
+
+//go:noinline
+func fillBoxed() int {
+	bm := map[float64]string{1.5: "x", 2.5: "y"}
+	boxed = bm
+	return len(bm)
+}
+
+//go:noinline
+func fillBoxes() (int, int) {
+	boxes = make([]any, 50)
+	n := 0
+	for i := range boxes {
+		m := map[int16]int16{}
+		for j := 0; j < i%2+1; j++ {
+			m[int16(j)] = int16(i)
+		}
+		boxes[i] = m
+		n += len(m)
+	}
+	return len(boxes), n
+}
+
+//go:noinline
+func fillChan() (int, int) {
+	chq = make(chan map[int64]bool, 16)
+	n := 0
+	for i := 0; i < 10; i++ {
+		m := map[int64]bool{}
+		for j := 0; j <= i; j++ {
+			m[int64(j)] = true
+		}
+		chq <- m
+		n += len(m)
+	}
+	return len(chq), n
+}
+
+//go:noinline
+func fillCache() (int, int) {
+	cache = make(map[string][]byte)
+	caps := 0
+	for i := 0; i < 64; i++ {
+		b := make([]byte, 1000+i*997, 65536+i*4096)
+		cache[string(rune('A'+i%26))+string(rune('a'+i/26))] = b
+		caps += cap(b)
+	}
+	return len(cache), caps
+}
+
+//go:noinline
+func writeTruth(path string, groups []Group, caps, deadEntries int) {
+	truth := map[string]any{
+		"groups":           groups,
+		"cache_value_caps": caps,
+		"dead_type":        "map[int32]uint16",
+		"dead_entries":     deadEntries,
+	}
+	data, err := json.Marshal(truth)
+	if err != nil {
+		panic(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		panic(err)
+	}
+}
+
+func main() {
+	debug.SetGCPercent(-1) // the dead map's memory stays where it is
+	var groups []Group
+	add := func(name, match string, maps, entries int, g bool) {
+		groups = append(groups, Group{name, match, maps, entries, g})
+	}
+
+	maps, n := fillMany()
+	add("slice", `^main\.many\[`, maps, n, false)
+	maps, n = fillOuter()
+	add("map", `^main\.outer$`, 1, maps, false)
+	add("map values", `^main\.outer\[`, maps, n, false)
+	add("six pointers deep", `^main\.deep\b`, 1, fillDeep(), false)
+	add("interface", `^main\.boxed\b`, 1, fillBoxed(), false)
+	maps, n = fillBoxes()
+	add("interfaces in a slice", `^main\.boxes\b`, maps, n, false)
+	maps, n = fillChan()
+	add("channel buffer", `^main\.chq\b`, maps, n, false)
+	counter = makeCounter()
+	add("closure", `^main\.counter\b`, 1, counter(), false)
+	entries, caps := fillCache()
+	add("cache", `^main\.cache$`, 1, entries, false)
+
+	deadEntries := makeDead(777)
+
+	var ready sync.WaitGroup
+	release := make(chan struct{})
+	var parkedEntries int64
+	for i := 0; i < 1000; i++ {
+		ready.Add(1)
+		go parked(i, &ready, release, &parkedEntries)
+	}
+	ready.Wait()
+	add("parked goroutines", `^goroutine .*main\.parked\b`, 1000, int(parkedEntries), true)
+
+	started := make(chan struct{})
+	go spinner(started)
+	<-started
+	for atomic.LoadInt64(&spins) == 0 {
+		runtime.Gosched()
+	}
+	add("running goroutine", `^goroutine .*main\.spinner\b`, 1, int(atomic.LoadInt64(&spinnerLen)), true)
+
+	writeTruth(os.Args[1], groups, caps, deadEntries)
+	os.Stdout.WriteString("READY\n")
+	select {}
+}

@@ -1,0 +1,3 @@
+module goroots
+
+go 1.21

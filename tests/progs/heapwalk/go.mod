@@ -1,0 +1,3 @@
+module heapwalk
+
+go 1.21
