@@ -243,3 +243,24 @@ def test_goroutines_agree_with_delve(build, tmp_path):
             assert ours[goid]["top_function"] == func, (goid, func, ours[goid])
             compared += 1
     assert compared >= len(truth["parked"])
+
+
+@pytest.mark.parametrize("build", [b for b in BUILDS if b.noopt], ids=lambda b: b.id)
+def test_census_counts_maps_kept_on_stacks(build, tmp_path):
+    """Maps that never escape live on their goroutine's stack, not in a heap object:
+    the census still walks them (every parked goroutine's map, and main.onstack's).
+    -N -l builds: an optimized build may keep no location for such a local."""
+    from gdb_gomap.census import run
+
+    exe = build_for(PROG, build)
+    with start_example(exe, tmp_path / "truth.json") as ex:
+        with StoppedProcess(ex.pid) as mem:
+            c = run.run(Target(GoBinary(str(exe)), mem), threads=mem.thread_registers())
+    truth = ex.truth
+    groups = {g.pattern: g for g in c.groups}
+    onstack = groups.get("goroutine * main.onstack m")
+    assert onstack is not None and (onstack.maps, onstack.entries) == (1, truth["on_stack_len"])
+    hold = groups["goroutine * main.hold m"]
+    assert hold.maps == len(truth["parked"])
+    assert hold.entries == sum(truth["parked"].values())
+    assert c.result.stats["stack_maps"] >= len(truth["parked"]) + 1

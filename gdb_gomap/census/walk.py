@@ -177,6 +177,7 @@ class _Walker:
         self.unread = []
         self.objects = 0
         self.leaves = 0
+        self.stack_maps = 0       # maps whose header is not in the heap (kept on a stack)
         self.bytes = 0
         self.budget_hit = None
         self._ptrs = {}
@@ -234,6 +235,19 @@ class _Walker:
         """``src`` points at ``p``, a ``count`` of ``t`` (None: untyped)."""
         obj = self.heap.object_at(p)
         if obj is None:
+            if kind == MAP and p and p not in self.seen:
+                # A map the compiler kept on a goroutine's stack (it never escaped): no
+                # heap object holds its header, but it is a map all the same, and its
+                # buckets or groups may be on the heap.
+                n = self.new_node(0, src, label, t.name if t is not None else "?")
+                self.seen[p] = n
+                self.edge(src, n)
+                self.stack_maps += 1
+                self.queue.append((kind, n, p, t, count))
+                return
+            if kind == MAP and self.seen.get(p, -1) >= 0:
+                self.edge(src, self.seen[p])
+                return
             self.outside(p)
             return
         base, size = obj
@@ -679,7 +693,8 @@ def walk(target, roots, budget=None, progress=None):
     skipped = {k: c for k, c in w.skipped.items() if c}
     if w.heap.unreadable_spans:
         skipped["spans whose mspan is unreadable"] = w.heap.unreadable_spans
-    stats = {"objects": w.objects, "nodes": graph.n, "leaves": w.leaves, "bytes": w.bytes,
+    stats = {"objects": w.objects, "nodes": graph.n, "leaves": w.leaves,
+             "stack_maps": w.stack_maps, "bytes": w.bytes,
              "maps": len(w.maps), "skipped": skipped, "budget_hit": w.budget_hit,
              "left_out": left, "spans": len(w.heap),
              "seconds": round(time.monotonic() - w.start, 3)}

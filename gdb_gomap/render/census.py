@@ -77,6 +77,7 @@ def census_json(c, info, top=None, min_bytes=None, expand=None):
                   "goroutines_unwound": r.goroutines_unwound, "frames": r.frames,
                   "locals": r.locals_read},
         "walk": {"objects": len(c.tree.order) - 1, "heap_bytes": c.heap_bytes,
+                 "stack_maps": int(_stat(stats, "stack_maps")),
                  "maps": sum(g.maps for g in c.groups),
                  "maps_own": sum(g.own for g in c.groups),
                  "maps_retained": c.map_retained,

@@ -8,6 +8,8 @@
 // prints READY.  main.deadslot parks after the block holding its map ended
 // ("dead_slot": its goid): that map is no root.  main.reader's goroutine
 // ("syscall": goid) blocks in read(2) in main.inread with a map of 33 entries.
+// main.onstack's map never escapes, so the compiler keeps it on that goroutine's
+// stack ("on_stack": goid, "on_stack_len": 5): no heap object holds its header.
 package main
 
 import (
@@ -75,6 +77,20 @@ func deadslot(out chan<- report) {
 	<-block
 }
 
+// onstack parks with a map that does not escape (a small make and no pointer to it
+// leaves the function): its header lives on this goroutine's stack.
+//
+//go:noinline
+func onstack(out chan<- report) {
+	m := make(map[int]int, 4)
+	for k := 0; k < 5; k++ {
+		m[k] = k * k
+	}
+	out <- report{goid(), int64(len(m))}
+	<-block
+	sink(len(m))
+}
+
 // inread blocks in a read(2) of a pipe nobody writes to (a blocking descriptor, so
 // the goroutine is in a system call), with its map as an argument.
 //
@@ -139,6 +155,9 @@ func main() {
 	go reader(out)
 	r = <-out
 	truth["syscall"], truth["syscall_len"] = r.id, r.n
+	go onstack(out)
+	r = <-out
+	truth["on_stack"], truth["on_stack_len"] = r.id, r.n
 	go busy(out)
 	r = <-out
 	truth["busy"], truth["busy_len"] = r.id, r.n
