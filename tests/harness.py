@@ -478,6 +478,26 @@ def kernel_core(argv, run_dir, truth_path=None):
     return None, truth, proc.returncode
 
 
+def kernel_core_or_skip(binary, tmp_path, what="the program"):
+    """(core path, truth) of ``binary`` run to READY and SIGQUIT in ``tmp_path/run``,
+    its truth written to ``tmp_path/truth.json``; the test is skipped, saying why,
+    when this machine's kernel writes no core."""
+    import pytest
+
+    problem = kernel_core_pattern_problem()
+    if problem:
+        pytest.skip(problem + " here")
+    run_dir = Path(tmp_path) / "run"
+    run_dir.mkdir()
+    truth_path = Path(tmp_path) / "truth.json"
+    core, truth, status = kernel_core([binary, truth_path], run_dir, truth_path)
+    assert truth is not None, f"{what} never got ready"
+    if core is None:
+        pytest.skip(f"the kernel wrote no core (status {status}); this machine does not "
+                    f"allow kernel cores")
+    return Path(core), truth
+
+
 def gomap(*args, timeout=300):
     """Run the ``gomap`` CLI from this checkout with no stdin; the CompletedProcess
     (text).  A run past ``timeout`` raises TimeoutExpired: a hang is a failure."""

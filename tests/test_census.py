@@ -23,18 +23,8 @@ SCHEMA = json.loads((harness.REPO / "gdb_gomap" / "schema" / "census.schema.json
 
 
 def _census_of_core(build, tmp_path, gdb=False):
-    problem = harness.kernel_core_pattern_problem()
-    if problem:
-        pytest.skip(problem + " here")
     binary = toolchains.build_for(PROG, build)
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    truth_path = tmp_path / "truth.json"
-    core, truth, status = harness.kernel_core([binary, truth_path], run_dir, truth_path)
-    assert truth is not None, "the census program never got ready"
-    if core is None:
-        pytest.skip(f"the kernel wrote no core (status {status}); this machine does not "
-                    f"allow kernel cores")
+    core, truth = harness.kernel_core_or_skip(binary, tmp_path, "the census program")
     try:
         if gdb:
             out = tmp_path / "census.json"

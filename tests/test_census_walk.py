@@ -11,7 +11,6 @@ corrupt pointer is skipped and counted, an impossible span count is one error.
 import re
 import struct
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -41,18 +40,9 @@ def _has_closure_offsets(target):
 
 
 def _core(build, tmp_path):
-    problem = harness.kernel_core_pattern_problem()
-    if problem:
-        pytest.skip(problem + " here")
     binary = toolchains.build_for(PROG, build)
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    truth_path = tmp_path / "truth.json"
-    core, truth, status = harness.kernel_core([binary, truth_path], run_dir, truth_path)
-    assert truth is not None, "the heapwalk program never got ready"
-    if core is None:
-        pytest.skip(f"the kernel wrote no core (status {status})")
-    return binary, Path(core), truth
+    core, truth = harness.kernel_core_or_skip(binary, tmp_path, "the heapwalk program")
+    return binary, core, truth
 
 
 def _core_target(binary, core):

@@ -80,18 +80,8 @@ KERNEL_BUILDS = [b for b in toolchains.MATRIX if b.opt == "opt" and b.experiment
 
 @pytest.mark.parametrize("build", KERNEL_BUILDS, ids=lambda b: b.id)
 def test_kernel_core(build, tmp_path, gdb_path):
-    problem = harness.kernel_core_pattern_problem()
-    if problem:
-        pytest.skip(problem + " here")
     binary = toolchains.build_for(EXAMPLE, build)
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    core, truth, status = harness.kernel_core([binary, tmp_path / "truth.json"], run_dir,
-                                              tmp_path / "truth.json")
-    assert truth is not None, "the example never got ready"
-    if core is None:
-        pytest.skip(f"the kernel wrote no core (status {status}); this machine does not "
-                    f"allow kernel cores")
+    core, truth = harness.kernel_core_or_skip(binary, tmp_path, "the example")
     try:
         for name in CLI_MAPS:
             r = gomap("dump", "--core", core, "--exe", binary, name, "--json")

@@ -199,6 +199,22 @@ def dominator_tree(n, offsets, targets, roots, sizes=None, attached=None):
     bucket_next = array("q", [NONE]) * m
     path = array("q")
 
+    def drain(p):
+        """Step 3 for parent ``p``: each node whose semidominator is ``p`` gets its
+        immediate dominator, or the node to take it from."""
+        v = bucket_head[p]
+        bucket_head[p] = NONE
+        while v != NONE:
+            a = ancestor[v]
+            if a == NONE:
+                u = v
+            else:
+                if ancestor[a] != NONE:
+                    _compress(v, ancestor, label, semi, path)
+                u = label[v]
+            idom[v] = u if semi[u] < semi[v] else p
+            v = bucket_next[v]
+
     for w in range(m - 1, 0, -1):
         p = parent[w]
         lo = poff[w]
@@ -208,19 +224,8 @@ def dominator_tree(n, offsets, targets, roots, sizes=None, attached=None):
             semi[w] = p
             idom[w] = p
             ancestor[w] = p
-            v = bucket_head[p]
-            if v != NONE:
-                bucket_head[p] = NONE
-                while v != NONE:
-                    a = ancestor[v]
-                    if a == NONE:
-                        u = v
-                    else:
-                        if ancestor[a] != NONE:
-                            _compress(v, ancestor, label, semi, path)
-                        u = label[v]
-                    idom[v] = u if semi[u] < semi[v] else p
-                    v = bucket_next[v]
+            if bucket_head[p] != NONE:
+                drain(p)
             continue
         sw = semi[w]
         for pos in range(lo, poff[w + 1]):
@@ -240,19 +245,8 @@ def dominator_tree(n, offsets, targets, roots, sizes=None, attached=None):
         bucket_next[w] = bucket_head[sw]
         bucket_head[sw] = w
         ancestor[w] = p                 # link(parent, w)
-        v = bucket_head[p]
-        if v != NONE:
-            bucket_head[p] = NONE
-            while v != NONE:
-                a = ancestor[v]
-                if a == NONE:
-                    u = v
-                else:
-                    if ancestor[a] != NONE:
-                        _compress(v, ancestor, label, semi, path)
-                    u = label[v]
-                idom[v] = u if semi[u] < semi[v] else p
-                v = bucket_next[v]
+        if bucket_head[p] != NONE:
+            drain(p)
     for w in range(1, m):
         if idom[w] != semi[w]:
             idom[w] = idom[idom[w]]

@@ -17,6 +17,7 @@ from collections import Counter
 
 from elftools.dwarf.locationlists import BaseAddressEntry, LocationEntry, LocationParser
 
+from ..dwarf.scan import sleb128, uleb128
 from ..errors import GomapError, UnreadableMemory
 from .goroutines import DEAD, IDLE, NoGoroutines, read_goroutines
 from .model import Root, RootReport, Unread
@@ -307,30 +308,6 @@ def _name(die):
     return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
 
 
-def _sleb(data, pos):
-    result = shift = 0
-    while True:
-        b = data[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        shift += 7
-        if b < 0x80:
-            if b & 0x40:
-                result -= 1 << shift
-            return result, pos
-
-
-def _uleb(data, pos):
-    result = shift = 0
-    while True:
-        b = data[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        shift += 7
-        if b < 0x80:
-            return result, pos
-
-
 class NotAddressable(Exception):
     """The value is not in memory at this pc (its reason is the message)."""
 
@@ -356,13 +333,13 @@ def locate(expr, frame, memory, size):
         if op == 0x9C:                        # DW_OP_call_frame_cfa
             stack.append(frame.cfa)
         elif op == 0x91:                      # DW_OP_fbreg (frame base is the CFA in Go)
-            off, pos = _sleb(expr, pos)
+            off, pos = sleb128(expr, pos)
             stack.append(frame.cfa + off)
         elif op == 0x11:                      # DW_OP_consts
-            v, pos = _sleb(expr, pos)
+            v, pos = sleb128(expr, pos)
             stack.append(v)
         elif op == 0x10:                      # DW_OP_constu
-            v, pos = _uleb(expr, pos)
+            v, pos = uleb128(expr, pos)
             stack.append(v)
         elif op == 0x22:                      # DW_OP_plus
             if len(stack) < 2:
@@ -370,7 +347,7 @@ def locate(expr, frame, memory, size):
             b, a = stack.pop(), stack.pop()
             stack.append(a + b)
         elif op == 0x23:                      # DW_OP_plus_uconst
-            v, pos = _uleb(expr, pos)
+            v, pos = uleb128(expr, pos)
             if not stack:
                 raise NotAddressable("malformed location expression")
             stack.append(stack.pop() + v)
@@ -378,12 +355,12 @@ def locate(expr, frame, memory, size):
             stack.append(int.from_bytes(bytes(expr[pos:pos + 8]), "little"))
             pos += 8
         elif 0x70 <= op <= 0x7F:              # DW_OP_bregN
-            off, pos = _sleb(expr, pos)
+            off, pos = sleb128(expr, pos)
             stack.append(_reg(frame, op - 0x70) + off)
         elif 0x50 <= op <= 0x6F:              # DW_OP_regN: the value is in a register
             reg = _reg(frame, op - 0x50)
         elif op == 0x93:                      # DW_OP_piece
-            n, pos = _uleb(expr, pos)
+            n, pos = uleb128(expr, pos)
             if memory is None:
                 raise NotAddressable("split in pieces (DW_OP_piece)")
             if reg is not None:

@@ -89,6 +89,20 @@ def uleb128(data, pos):
         shift += 7
 
 
+def sleb128(data, pos):
+    """(value, next position) of the signed LEB128 number at ``data[pos]``."""
+    value = shift = 0
+    while True:
+        b = data[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            if b & 0x40:
+                value -= 1 << shift
+            return value, pos
+
+
 def _skip_leb(data, pos):
     while data[pos] & 0x80:
         pos += 1
