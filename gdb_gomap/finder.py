@@ -11,6 +11,14 @@ SKIP_PREFIXES = ("runtime.", "internal/", "sync.", "syscall.", "os.", "reflect."
 MAX_ITEMS = 64
 MAX_DEPTH = 3
 
+# What list and report search, for their help: they are the fast view; the census
+# (gomap census) is the one that walks goroutine stacks and the whole heap.
+SEARCHED = (f"Searched: package globals of map type, and maps reached from globals "
+            f"through struct fields, pointers, arrays and slices, at most {MAX_DEPTH} "
+            f"steps deep and the first {MAX_ITEMS} items of an array or slice.  Not "
+            f"searched: goroutine stacks, map keys and values, interfaces, channels and "
+            f"the rest of the heap; 'gomap census' walks all of those.")
+
 
 @dataclass
 class FoundMap:

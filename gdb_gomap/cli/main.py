@@ -12,7 +12,7 @@ from ..backends.core_file import CoreFile
 from ..backends.process import StoppedProcess
 from ..binary import GoBinary
 from ..errors import GomapError, UsageError, WrongExecutable
-from ..finder import find_maps
+from ..finder import SEARCHED, find_maps
 from ..nogc import no_gc
 from ..render import output
 from ..resolve import resolve_map
@@ -59,7 +59,7 @@ def build_parser():
     options.add_view_options(d)
     for name, text in (("list", "list every map with its count and bytes held"),
                        ("report", "post-mortem of all the maps found")):
-        q = sub.add_parser(name, help=text, description=text)
+        q = sub.add_parser(name, help=text, description=f"{text}.\n\n{SEARCHED}")
         _source_args(q)
         q.add_argument("--json", action="store_true", help=options.JSON_HELP)
         q.add_argument("--all", action="store_true",

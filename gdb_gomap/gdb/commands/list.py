@@ -4,7 +4,7 @@ import gdb
 
 from ... import options
 from ...errors import GomapError
-from ...finder import find_maps
+from ...finder import SEARCHED, find_maps
 from ...render import output
 from ..command import Command
 from ..evaluate import is_map_name, map_of_value
@@ -17,7 +17,9 @@ Usage: gomap-list [--json] [--all] [-o FILE]
 Package globals of map type, map fields reached from globals through structs,
 pointers, arrays and slices, and the map locals of the current goroutine's
 frames (shown as 'frame N: name').  Each with its type, count and bytes held.
---all includes the runtime's and standard library's own globals."""
+--all includes the runtime's and standard library's own globals.
+
+""" + SEARCHED
 
 
 def parser():
