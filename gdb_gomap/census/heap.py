@@ -23,6 +23,7 @@ from ..errors import GomapError, UnreadableMemory
 
 PAGE_SIZE = 8192
 MSPAN_IN_USE = 1
+MSPAN_MANUAL = 2        # spans the runtime manages itself: goroutine stacks among them
 MAX_SPANS = 50_000_000           # 400 TB of 8 KiB spans: more is a corrupt slice header
 
 
@@ -114,6 +115,7 @@ class Heap:
         i_state, i_start, i_np, i_es, i_ne, i_sc = (ix[n] for n in (
             "state", "startAddr", "npages", "elemsize", "nelems", "spanclass"))
         spans = []
+        manual = []
         bad = 0
         step = 65536
         for i in range(0, n, step):
@@ -124,6 +126,11 @@ class Heap:
                     bad += 1
                     continue
                 vals = unpack(buf)
+                if vals[i_state] == MSPAN_MANUAL:
+                    start, npages = vals[i_start], vals[i_np]
+                    if start and 0 < npages <= (1 << 40) // PAGE_SIZE:
+                        manual.append((start, start + npages * PAGE_SIZE))
+                    continue
                 if vals[i_state] != MSPAN_IN_USE:
                     continue
                 start, npages, esize = vals[i_start], vals[i_np], vals[i_es]
@@ -133,6 +140,9 @@ class Heap:
                 spans.append((start, start + npages * PAGE_SIZE, esize,
                               vals[i_ne], vals[i_sc] & 1))
         spans.sort()
+        manual.sort()
+        self.manual_starts = array("Q", (s[0] for s in manual))
+        self.manual_ends = array("Q", (s[1] for s in manual))
         self.unreadable_spans = bad
         self.starts = array("Q", (s[0] for s in spans))
         self.ends = array("Q", (s[1] for s in spans))
@@ -153,6 +163,12 @@ class Heap:
         if i < 0 or addr >= self.ends[i]:
             return -1
         return i
+
+    def in_manual_span(self, addr):
+        """Whether ``addr`` lies in a span the runtime manages itself (goroutine
+        stacks are allocated from those), not in the garbage-collected heap."""
+        i = bisect_right(self.manual_starts, addr) - 1
+        return i >= 0 and addr < self.manual_ends[i]
 
     def object_at(self, addr):
         """``(base, size)`` of the heap object holding ``addr``; None when no in-use

@@ -235,10 +235,12 @@ class _Walker:
         """``src`` points at ``p``, a ``count`` of ``t`` (None: untyped)."""
         obj = self.heap.object_at(p)
         if obj is None:
-            if kind == MAP and p and p not in self.seen:
+            if kind == MAP and p not in self.seen and self.heap.in_manual_span(p):
                 # A map the compiler kept on a goroutine's stack (it never escaped): no
                 # heap object holds its header, but it is a map all the same, and its
-                # buckets or groups may be on the heap.
+                # buckets or groups may be on the heap.  Only a header inside a span
+                # the runtime keeps for stacks counts: any other pointer (freed,
+                # corrupt) is counted as not followed, never taken for a map.
                 n = self.new_node(0, src, label, t.name if t is not None else "?")
                 self.seen[p] = n
                 self.edge(src, n)
