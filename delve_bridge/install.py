@@ -10,7 +10,9 @@ in its ``pkg/goversion/compat.go`` unless started with
 ``GO_RELEASES``.  Building Delve itself needs Go ``BUILD_GO`` or newer (its
 go.mod says so, and DWARF 5 executables need a Delve built with 1.25+).
 
-dlv goes to ``${GOMAP_CACHE:-~/.cache/gomap}/bin/dlv``, installed with
+dlv goes to ``bin/dlv`` under gomap's cache directory
+(:func:`gdb_gomap.cachedir.cache_dir`: ``$GOMAP_CACHE``, else
+``$XDG_CACHE_HOME/gomap``, else ``~/.cache/gomap``), installed with
 ``go install github.com/go-delve/delve/cmd/dlv@VERSION`` (module downloads
 and build cache under the same directory, so ``install.sh --uninstall
 --purge-cache`` removes them), under a lock so parallel callers install once.
@@ -28,6 +30,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from gdb_gomap.cachedir import cache_dir
 from gdb_gomap.errors import GomapError
 
 DELVE_MODULE = "github.com/go-delve/delve"
@@ -39,10 +42,6 @@ BUILD_GO = (1, 25)
 
 class InstallError(GomapError):
     """Delve could not be installed."""
-
-
-def cache_dir():
-    return Path(os.environ.get("GOMAP_CACHE") or "~/.cache/gomap").expanduser()
 
 
 def dlv_path():
@@ -168,7 +167,8 @@ def ensure_dlv(log=None):
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m delve_bridge.install",
                                  description=f"Install Delve {DELVE_VERSION} for gomap-dlv into "
-                                             f"$GOMAP_CACHE/bin (default ~/.cache/gomap/bin).")
+                                             f"bin/ under $GOMAP_CACHE (default $XDG_CACHE_HOME/gomap, "
+                                             f"else ~/.cache/gomap).")
     ap.add_argument("--path", action="store_true", help="print only the path of dlv")
     args = ap.parse_args(argv)
     try:
