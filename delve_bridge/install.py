@@ -3,6 +3,9 @@
     python -m delve_bridge.install            # install the pinned dlv if missing
     python -m delve_bridge.install --path     # print where it is (install first)
 
+(``python`` being the interpreter gomap is installed in, e.g. install.sh's
+venv: :func:`install_command` names it by its absolute path in hints.)
+
 The pinned release is the newest on the Go module proxy when this was
 written.  Delve refuses executables built by a Go release outside the range
 in its ``pkg/goversion/compat.go`` unless started with
@@ -24,6 +27,7 @@ import fcntl
 import glob
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -42,6 +46,13 @@ BUILD_GO = (1, 25)
 
 class InstallError(GomapError):
     """Delve could not be installed."""
+
+
+def install_command():
+    """The command that installs the pinned dlv, as a user can paste it: this
+    interpreter by its absolute path (the ``python`` on PATH may be one without
+    gomap, e.g. when gomap-dlv runs from install.sh's venv)."""
+    return f"{shlex.quote(sys.executable or 'python3')} -m delve_bridge.install"
 
 
 def dlv_path():
