@@ -16,19 +16,22 @@ that is already in place; it reinstalls the package from this checkout.
   --dev           also install the test extra, the Go toolchains the tests use
                   and the pinned Delve (go install, into \$GOMAP_CACHE/bin)
   --uninstall     remove the ~/.gdbinit line, the links in \$GOMAP_BIN and \$GOMAP_HOME
-  --purge-cache   with --uninstall: also remove \$GOMAP_CACHE (Go toolchains, builds)
+  --purge-cache   with --uninstall: also remove \$GOMAP_CACHE (DWARF indexes, Delve,
+                  Go toolchains, builds)
   -h, --help      show this help
 
 Environment:
   GOMAP_HOME   where the venv lives      (now: $GOMAP_HOME)
-  GOMAP_CACHE  Go toolchains and builds  (now: $GOMAP_CACHE)
+  GOMAP_CACHE  gomap's cache             (now: $GOMAP_CACHE;
+               default \$XDG_CACHE_HOME/gomap, else ~/.cache/gomap)
   GOMAP_BIN    links to the commands     (now: $GOMAP_BIN)
 EOF
 }
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 GOMAP_HOME=${GOMAP_HOME:-$HOME/.local/share/gomap}
-GOMAP_CACHE=${GOMAP_CACHE:-$HOME/.cache/gomap}
+# The default is gdb_gomap/cachedir.py's, so --purge-cache removes what gomap wrote.
+GOMAP_CACHE=${GOMAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gomap}
 export GOMAP_CACHE
 GOMAP_BIN=${GOMAP_BIN:-$HOME/.local/bin}
 VENV=$GOMAP_HOME/venv

@@ -16,7 +16,7 @@ from gdb_gomap import options
 from gdb_gomap.errors import GomapError, UsageError
 from gdb_gomap.render import output
 
-from .install import DELVE_VERSION, accepted_releases_text
+from .install import DELVE_VERSION, accepted_releases_text, install_command
 from .rpc import CURRENT_GOROUTINE
 from .session import open_session
 
@@ -39,9 +39,10 @@ ADDRESS:TYPE (0xc000123000:map[string]int).  The program's arguments come
 last, after '--'.  A dlv started here is stopped when gomap-dlv ends (the
 exec'd program killed, an attached one detached and left running).
 
-dlv: --dlv PATH, $GOMAP_DLV, $GOMAP_CACHE/bin/dlv (python -m
-delve_bridge.install puts Delve {DELVE_VERSION} there), or PATH.  Delve
-{DELVE_VERSION} debugs executables of {accepted_releases_text()}."""
+dlv: --dlv PATH, $GOMAP_DLV, $GOMAP_CACHE/bin/dlv, or PATH.  Delve
+{DELVE_VERSION} debugs executables of {accepted_releases_text()}; this puts it
+into $GOMAP_CACHE/bin:
+  {install_command()}"""
 
 
 def _source_options(p, suppress):

@@ -3,6 +3,9 @@
     python -m delve_bridge.install            # install the pinned dlv if missing
     python -m delve_bridge.install --path     # print where it is (install first)
 
+(``python`` being the interpreter gomap is installed in, e.g. install.sh's
+venv: :func:`install_command` names it by its absolute path in hints.)
+
 The pinned release is the newest on the Go module proxy when this was
 written.  Delve refuses executables built by a Go release outside the range
 in its ``pkg/goversion/compat.go`` unless started with
@@ -10,7 +13,9 @@ in its ``pkg/goversion/compat.go`` unless started with
 ``GO_RELEASES``.  Building Delve itself needs Go ``BUILD_GO`` or newer (its
 go.mod says so, and DWARF 5 executables need a Delve built with 1.25+).
 
-dlv goes to ``${GOMAP_CACHE:-~/.cache/gomap}/bin/dlv``, installed with
+dlv goes to ``bin/dlv`` under gomap's cache directory
+(:func:`gdb_gomap.cachedir.cache_dir`: ``$GOMAP_CACHE``, else
+``$XDG_CACHE_HOME/gomap``, else ``~/.cache/gomap``), installed with
 ``go install github.com/go-delve/delve/cmd/dlv@VERSION`` (module downloads
 and build cache under the same directory, so ``install.sh --uninstall
 --purge-cache`` removes them), under a lock so parallel callers install once.
@@ -22,12 +27,14 @@ import fcntl
 import glob
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from gdb_gomap.cachedir import cache_dir
 from gdb_gomap.errors import GomapError
 
 DELVE_MODULE = "github.com/go-delve/delve"
@@ -41,8 +48,11 @@ class InstallError(GomapError):
     """Delve could not be installed."""
 
 
-def cache_dir():
-    return Path(os.environ.get("GOMAP_CACHE") or "~/.cache/gomap").expanduser()
+def install_command():
+    """The command that installs the pinned dlv, as a user can paste it: this
+    interpreter by its absolute path (the ``python`` on PATH may be one without
+    gomap, e.g. when gomap-dlv runs from install.sh's venv)."""
+    return f"{shlex.quote(sys.executable or 'python3')} -m delve_bridge.install"
 
 
 def dlv_path():
@@ -168,7 +178,8 @@ def ensure_dlv(log=None):
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m delve_bridge.install",
                                  description=f"Install Delve {DELVE_VERSION} for gomap-dlv into "
-                                             f"$GOMAP_CACHE/bin (default ~/.cache/gomap/bin).")
+                                             f"bin/ under $GOMAP_CACHE (default $XDG_CACHE_HOME/gomap, "
+                                             f"else ~/.cache/gomap).")
     ap.add_argument("--path", action="store_true", help="print only the path of dlv")
     args = ap.parse_args(argv)
     try:

@@ -282,9 +282,9 @@ def find_dlv(explicit=None):
         raise DlvNotFound(f"dlv not found at {env} ($GOMAP_DLV)")
     found = installed_dlv() or shutil.which("dlv")
     if not found:
-        from .install import DELVE_VERSION
-        raise DlvNotFound(f"dlv not found: install Delve {DELVE_VERSION} with 'python -m "
-                          f"delve_bridge.install', or put dlv on PATH, or give --dlv PATH")
+        from .install import DELVE_VERSION, install_command
+        raise DlvNotFound(f"dlv not found: install Delve {DELVE_VERSION} with "
+                          f"'{install_command()}', or put dlv on PATH, or give --dlv PATH")
     return found
 
 

@@ -475,6 +475,8 @@ def test_errors_are_one_line(dlv, newest_binary, tmp_path):
     line = one_line(gomap_dlv("--exec", newest_binary, "--break", "main.checkpoint", "dump",
                               "main.GInt", env=env))
     assert "dlv not found" in line and "delve_bridge.install" in line
+    # the hint names the interpreter that has gomap, by its absolute path
+    assert f"'{sys.executable} -m delve_bridge.install'" in line, line
     assert "is not a core file" in one_line(gomap_dlv("--dlv", dlv, "--core", newest_binary,
                                                    newest_binary, "dump", "main.GInt"))
     assert not wait_gone(str(tmp_path))

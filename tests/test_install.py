@@ -1,13 +1,15 @@
 """install.sh on a home of its own: a second run changes nothing, --uninstall
 leaves ~/.gdbinit byte for byte as it was, and nothing sets auto-load safe-path;
 gomap and gomap-dlv are linked into ~/.local/bin (never over a file that is
-not ours) and --uninstall removes exactly those links."""
+not ours) and --uninstall removes exactly those links; --purge-cache removes
+the cache gomap writes its DWARF index to, wherever XDG_CACHE_HOME puts it."""
 
 import os
 import subprocess
+import sys
 
 from gdb_gomap import __version__
-from tests import harness
+from tests import harness, toolchains
 
 ORIGINAL = b"set history save on\n# the user's own line, no newline at the end"
 
@@ -83,3 +85,37 @@ def test_uninstall_removes_a_gdbinit_it_created(tmp_path, gdb_path):
     assert not (home / ".gdbinit").exists()
     assert not os.path.lexists(bin_dir / "gomap")
     assert theirs.read_text() == "#!/bin/sh\necho theirs\n"
+
+
+def test_purge_cache_removes_the_dwarf_index_under_xdg_cache_home(tmp_path):
+    """With XDG_CACHE_HOME set and GOMAP_CACHE unset, gomap's DWARF index and
+    install.sh's --purge-cache agree on one directory: $XDG_CACHE_HOME/gomap."""
+    home = tmp_path / "home"
+    home.mkdir()
+    xdg = tmp_path / "xdg"
+    env = dict(os.environ, HOME=str(home), GOMAP_HOME=str(home / "gomap-home"),
+               XDG_CACHE_HOME=str(xdg))
+    for name in ("GOMAP_CACHE", "GOMAP_BIN", "GOMAP_NO_CACHE"):
+        env.pop(name, None)
+    build = next(b for b in toolchains.MATRIX if b.opt == "opt")
+    exe = toolchains.build_for(harness.REPO / "examples" / "mapstates", build)
+    code = ("import sys\n"
+            "from gdb_gomap.binary import GoBinary\n"
+            "from gdb_gomap.dwarf.index import DwarfIndex\n"
+            "b = GoBinary(sys.argv[1])\n"
+            "i = DwarfIndex.load(b, b.dwarf_info())\n"
+            "print(i._path)\n")
+    r = subprocess.run([sys.executable, "-c", code, str(exe)], cwd=harness.REPO, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    index_file = r.stdout.strip().splitlines()[-1]
+    assert index_file.startswith(str(xdg / "gomap" / "dwarf") + os.sep), index_file
+    assert os.path.isfile(index_file)
+    assert not (home / ".cache").exists(), "the index went to ~/.cache despite XDG_CACHE_HOME"
+    r = subprocess.run(["bash", str(harness.REPO / "install.sh"), "--uninstall", "--purge-cache"],
+                       env=env, capture_output=True, text=True, timeout=120,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"removed {xdg / 'gomap'}" in r.stdout, r.stdout
+    assert not os.path.exists(index_file)
+    assert not (xdg / "gomap").exists() and xdg.is_dir()

@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from delve_bridge.install import locked
+from gdb_gomap.cachedir import cache_dir
 
-CACHE = Path(os.environ.get("GOMAP_CACHE") or "~/.cache/gomap").expanduser()
+CACHE = cache_dir()   # $GOMAP_CACHE, else $XDG_CACHE_HOME/gomap, else ~/.cache/gomap
 
 NOOPT_FLAGS = ("-gcflags=all=-N -l",)
 

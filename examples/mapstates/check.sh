@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Build and run mapstates with every toolchain variant (20 builds), then check
 # each truth file for internal consistency. Usage: ./check.sh [OUTDIR]
-# Env: GOMAP_GO_ROOT (default ~/.cache/gomap/go), VARIANTS (override list,
+# Env: GOMAP_GO_ROOT (default $GOMAP_CACHE/go, i.e. ~/.cache/gomap/go), VARIANTS (override list,
 # entries VERSION[:GOEXPERIMENT]), NO_GDB=1 to skip the gdb step (which runs
 # each build under gdb to `break main.checkpoint` and checks that the locals
 # of main.stackMaps are visible there and hold the truth file's addresses).
 set -u
 cd "$(dirname "$0")"
-GOROOTS=${GOMAP_GO_ROOT:-$HOME/.cache/gomap/go}
+GOROOTS=${GOMAP_GO_ROOT:-${GOMAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gomap}/go}
 OUT=${1:-/tmp/mapstates-check}
 mkdir -p "$OUT"
 VARIANTS=${VARIANTS:-"1.21.13 1.22.10 1.23.9 1.24.11 1.24.11:noswissmap 1.25.5 1.25.5:noswissmap 1.26.6 1.27.3 1.27.3:mapsplitgroup"}

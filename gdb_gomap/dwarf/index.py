@@ -2,7 +2,8 @@
 
 Building it walks every DIE once (about a second for a 2 MB binary with
 pyelftools, 25 times less with the raw scanner); later sessions on the same
-binary load it from ``$GOMAP_CACHE/dwarf`` instead.
+binary load it from ``dwarf/`` under gomap's cache directory
+(:func:`gdb_gomap.cachedir.cache_dir`) instead.
 
 The cache entry is keyed by a hash of the raw bytes of the sections the index
 is built from (:attr:`gdb_gomap.dwarf.elf.Dwarf.digest`), never by a name the
@@ -24,6 +25,7 @@ import os
 import tempfile
 from itertools import chain
 
+from ..cachedir import cache_dir as gomap_cache_dir
 from . import scan
 from .attrs import GO_KIND, GO_RUNTIME_TYPE, TYPE_TAGS, name_of
 from .elf import PARSE_ERRORS, corrupt
@@ -34,9 +36,8 @@ SAMPLE = 4   # variables and types checked against the DWARF when a cache file i
 
 
 def cache_dir():
-    base = os.environ.get("GOMAP_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "gomap")
-    return os.path.join(base, "dwarf")
+    """Where index files go: ``dwarf/`` under gomap's cache directory."""
+    return os.path.join(gomap_cache_dir(), "dwarf")
 
 
 def content_digest(dwarfinfo):

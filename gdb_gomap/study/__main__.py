@@ -3,9 +3,10 @@
     python -m gdb_gomap.study --out docs/delete-report [--builds REGEX] [--jobs N]
 
 From a source checkout (it builds ``examples/scenarios`` with the toolchains
-of ``tests/toolchains.py``, cached in ~/.cache/gomap): every scenario on every
+of ``tests/toolchains.py``, cached in gomap's cache directory): every scenario on every
 optimised build of the matrix runs under ``gdb -batch``; the runs go to
-``--work`` (default ~/.cache/gomap/study) and the report (Markdown, JSON,
+``--work`` (default ``study/`` under the cache directory,
+:func:`gdb_gomap.cachedir.cache_dir`) and the report (Markdown, JSON,
 HTML and SVG pictures) to ``--out``.
 """
 
@@ -22,6 +23,7 @@ import sysconfig
 import time
 from pathlib import Path
 
+from ..cachedir import cache_dir
 from . import analyze, runs, writeup
 from .scenarios import RUN_ENV, SCENARIOS
 
@@ -73,7 +75,7 @@ def run_one(binary, scenario, out, timeout=900):
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m gdb_gomap.study", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="docs/delete-report", help="where the report goes")
-    ap.add_argument("--work", default=str(Path("~/.cache/gomap/study").expanduser()),
+    ap.add_argument("--work", default=str(cache_dir() / "study"),
                     help="where the runs (snapshots, watch logs) go")
     ap.add_argument("--builds", default="", metavar="REGEX",
                     help="only builds whose id matches, e.g. '1.23|1.26'")

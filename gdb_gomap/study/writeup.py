@@ -274,7 +274,8 @@ def write(out, results, meta):
     for build, caption, path in pics[:4]:
         md += [f"- {_short(build)}, {caption}: ![{caption}]({path})"]
     md += ["", "## Reproduce", "", "```sh", "./install.sh --dev", cmd, "```", "",
-           "Runs are kept under `~/.cache/gomap/study` (snapshots per checkpoint, watch logs); "
+           "Runs are kept under `study/` in gomap's cache directory (`$GOMAP_CACHE`, else "
+           "`$XDG_CACHE_HOME/gomap`, else `~/.cache/gomap`; snapshots per checkpoint, watch logs); "
            "`--report-only` rewrites the report from them.", ""]
     (out / "report.md").write_text("\n".join(md))
     data = {"schema": "gomap-delete-report/1", "command": cmd,
