@@ -239,7 +239,9 @@ def test_goroutines_agree_with_delve(build, tmp_path):
     assert set(ours) == set(theirs)
     compared = 0
     for goid, func in theirs.items():
-        if func.startswith("main."):
+        # the spinning goroutine is caught wherever SIGQUIT found it (main.loop or
+        # main.spin, or between them): only the parked ones have one right answer
+        if func.startswith("main.") and goid != truth["busy"]:
             assert ours[goid]["top_function"] == func, (goid, func, ours[goid])
             compared += 1
     assert compared >= len(truth["parked"])
