@@ -411,6 +411,14 @@ def test_connect_while_program_runs(dlv, newest_binary, tmp_path):
         d.stop()
 
 
+def _ctrl_c_as_in_a_terminal():
+    """SIGINT back to its default action in the child: a test run started in the
+    background (nohup, '&') ignores SIGINT, every child inherits that, and a Python
+    started with SIGINT ignored rightly keeps ignoring it.  This test is about a
+    user's Ctrl-C, so the child gets SIGINT as a terminal session would give it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGKILL"])
 def test_interrupted_leaves_nothing_running(how, dlv, newest_binary, tmp_path):
     """gomap-dlv waiting for a breakpoint that never comes (os.Exit), then stopped."""
@@ -419,7 +427,7 @@ def test_interrupted_leaves_nothing_running(how, dlv, newest_binary, tmp_path):
                              str(newest_binary), "--break", "os.Exit", "dump", "main.GInt",
                              "--", str(truth)], stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=harness.REPO)
+                            cwd=harness.REPO, preexec_fn=_ctrl_c_as_in_a_terminal)
     try:
         deadline = time.monotonic() + 60
         while not truth.exists() and time.monotonic() < deadline:
