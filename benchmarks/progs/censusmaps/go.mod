@@ -1,0 +1,3 @@
+module censusmaps
+
+go 1.21
