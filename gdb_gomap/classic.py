@@ -43,8 +43,10 @@ class _Walk:
         self.detail = opts.detail
         self.count = count
         keep = keep_at_most(ctx, count)
-        if self.detail or opts.cells:
+        if self.detail:
             self.col = Collected("raw", "raw", max_keep=keep)
+        elif opts.cells:
+            self.col = Collected(*self.scanner.cell_kinds(), max_keep=keep)
         else:
             self.col = Collected(self.scanner.kkind, self.scanner.vkind,
                                  opts.entries, keep)

@@ -33,7 +33,8 @@ class DumpOptions:
               them without making a Python str of each (see jsonout.py)
     cells:    keep the live cells undecoded in ``snap.cells`` (a slab.Collected of
               'raw' columns: each key and elem cell's bytes, an indirect cell as
-              its pointer int) instead of building entries (the census walk)
+              its pointer int; a column of strings is 'str': data pointers, their
+              lengths in klens/vlens) instead of building entries (the census walk)
     """
     entries: bool = True
     limit: Optional[int] = None

@@ -112,6 +112,11 @@ class Scanner:
         self.kkind = column_kind(key_type, key_cell)
         self.vkind = column_kind(elem_type, elem_cell)
 
+    def cell_kinds(self):
+        """(key, elem) column kinds of DumpOptions.cells: 'str' columns stay (data
+        pointer, length) pairs, every other column is 'raw'."""
+        return tuple(k if k == "str" else "raw" for k in (self.kkind, self.vkind))
+
     def tags(self, buf, n, k):
         """Slot k's tag byte of each of the n records."""
         return buf[self.tag_off + k:n * self.R:self.R]

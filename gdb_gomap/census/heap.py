@@ -11,7 +11,10 @@ one or two struct levels down, found by walking the DWARF fields).
 
 :class:`Heap` reads all spans in two bulk reads and answers
 :meth:`Heap.object_at`: the ``(base, size)`` of the object holding any
-address, by bisection over the sorted span starts.  A count the runtime
+address, from a page table (page -> span) or, for a heap spread too thin
+over the address space, by bisection over the sorted span starts; and
+:meth:`Heap.locate`: the same with the object's number, 0 .. ``objects`` - 1
+over all spans, for marks kept in an array.  A count the runtime
 could never have (a corrupt core) ends with one :class:`BadHeap` line.
 """
 
@@ -25,6 +28,8 @@ PAGE_SIZE = 8192
 MSPAN_IN_USE = 1
 MSPAN_MANUAL = 2        # spans the runtime manages itself: goroutine stacks among them
 MAX_SPANS = 50_000_000           # 400 TB of 8 KiB spans: more is a corrupt slice header
+PAGE_SHIFT = 13                  # PAGE_SIZE == 1 << PAGE_SHIFT
+MAX_PAGE_TABLE = 1 << 24         # pages of the span table (64 MB; 128 GB of address range)
 
 
 class BadHeap(GomapError):
@@ -151,6 +156,43 @@ class Heap:
         self.noscan = bytes(s[4] for s in spans)
         self.lo = self.starts[0] if spans else 0
         self.hi = max(self.ends) if spans else 0
+        self._index_objects()
+        self._page_table()
+
+    def _index_objects(self):
+        """``first[i]``: the number of the first object of span ``i``; objects are
+        numbered 0 .. ``objects`` - 1 over all spans, so that a walk can keep one
+        mark per object in an array rather than a set of addresses."""
+        first = array("q", bytes(8 * (len(self.starts) + 1)))
+        total = 0
+        for i in range(len(self.starts)):
+            first[i] = total
+            es = self.elemsizes[i]
+            # never more than fit in the span, whatever a corrupt nelems says
+            total += min(self.nelems[i], (self.ends[i] - self.starts[i] + es - 1) // es)
+        first[len(self.starts)] = total
+        self.first = first
+        self.objects = total
+
+    def _page_table(self):
+        """``pages[(addr - lo) // PAGE_SIZE]``: the span holding the page, -1 for
+        none; what bisection over the span starts answers, one array index away.
+        None when the heap's address range is too sparse for a table
+        (MAX_PAGE_TABLE pages); span_of then bisects."""
+        npages = (self.hi - self.lo + PAGE_SIZE - 1) // PAGE_SIZE
+        if not self.starts or npages > MAX_PAGE_TABLE or self.lo % PAGE_SIZE:
+            self.pages = None
+            return
+        pages = array("i", [-1]) * npages
+        starts, ends, lo, n = self.starts, self.ends, self.lo, len(self.starts)
+        for i in range(n):
+            # as bisection: span i holds [start, end) up to the next span's start
+            a = (starts[i] - lo) // PAGE_SIZE
+            nxt = starts[i + 1] if i + 1 < n else self.hi
+            b = (min(ends[i], nxt) - lo + PAGE_SIZE - 1) // PAGE_SIZE
+            if b > a:
+                pages[a:b] = array("i", [i]) * (b - a)
+        self.pages = pages
 
     def __len__(self):
         return len(self.starts)
@@ -159,6 +201,9 @@ class Heap:
         """Index of the in-use span holding ``addr``, or -1."""
         if not self.lo <= addr < self.hi:
             return -1
+        if self.pages is not None:
+            i = self.pages[(addr - self.lo) >> PAGE_SHIFT]
+            return i if i < 0 or self.starts[i] <= addr < self.ends[i] else -1
         i = bisect_right(self.starts, addr) - 1
         if i < 0 or addr >= self.ends[i]:
             return -1
@@ -181,6 +226,19 @@ class Heap:
         if k >= self.nelems[i]:
             return None                     # the span's unused tail
         return start + k * esize, esize
+
+    def locate(self, addr):
+        """``(number, base, size, span)`` of the heap object holding ``addr`` (its
+        number from 0 to ``objects`` - 1, see _index_objects), or None as for
+        :meth:`object_at`."""
+        i = self.span_of(addr)
+        if i < 0:
+            return None
+        start, esize = self.starts[i], self.elemsizes[i]
+        k = (addr - start) // esize
+        if k >= self.first[i + 1] - self.first[i]:
+            return None
+        return self.first[i] + k, start + k * esize, esize, i
 
     def is_noscan(self, addr):
         i = self.span_of(addr)

@@ -62,6 +62,7 @@ from ..decoding import DumpOptions
 from ..errors import GomapError, TargetGone, UnreadableMemory
 from .heap import heap_of
 from .model import Unread
+from .smallmap import SmallMaps
 
 # Package prefixes whose globals are runtime internals (as finder.SKIP_PREFIXES).
 SKIP_PREFIXES = ("runtime.", "internal/", "sync.", "syscall.", "os.", "reflect.",
@@ -158,6 +159,7 @@ class _Walker:
         self.t = target
         self.mem = target.memory
         self.heap = heap_of(target)
+        self.small = SmallMaps(target)
         self.types_base = target.binary.types_base()
         self.budget = budget
         self.progress = progress
@@ -170,7 +172,10 @@ class _Walker:
         self.type_table = []
         self.src = array("q")
         self.dst = array("q")
-        self.seen = {}            # object base -> node id (>= 0) or -(first referrer + 1)
+        # per heap object (its number from heap.locate): 0 not reached, node id + 1,
+        # or -(first referrer + 1) for a leaf folded into its referrer
+        self.marks = array("i", bytes(4 * self.heap.objects))
+        self.offheap = {}         # map headers kept on a stack -> node id
         self.queue = deque()
         self.maps = []
         self.skipped = Counter()
@@ -233,55 +238,42 @@ class _Walker:
 
     def ref(self, src, p, t, count, label, kind=OBJ, plain=False):
         """``src`` points at ``p``, a ``count`` of ``t`` (None: untyped)."""
-        obj = self.heap.object_at(p)
-        if obj is None:
-            if kind == MAP and p not in self.seen and self.heap.in_manual_span(p):
+        loc = self.heap.locate(p)
+        if loc is None:
+            if kind == MAP and p not in self.offheap and self.heap.in_manual_span(p):
                 # A map the compiler kept on a goroutine's stack (it never escaped): no
                 # heap object holds its header, but it is a map all the same, and its
                 # buckets or groups may be on the heap.  Only a header inside a span
                 # the runtime keeps for stacks counts: any other pointer (freed,
                 # corrupt) is counted as not followed, never taken for a map.
                 n = self.new_node(0, src, label, t.name if t is not None else "?")
-                self.seen[p] = n
+                self.offheap[p] = n
                 self.edge(src, n)
                 self.stack_maps += 1
                 self.queue.append((kind, n, p, t, count))
                 return
-            if kind == MAP and self.seen.get(p, -1) >= 0:
-                self.edge(src, self.seen[p])
+            if kind == MAP and p in self.offheap:
+                self.edge(src, self.offheap[p])
                 return
             self.outside(p)
             return
-        base, size = obj
-        v = self.seen.get(base)
-        if v is not None:
-            if v >= 0:
-                self.edge(src, v)
-                return
-            first = -v - 1
-            if first == src:
-                return
-            # a leaf with a second referrer becomes a node of its own
-            self.attached[first] -= size
-            self.leaves -= 1
-            n = self.new_node(size, first, "", "(data without pointers)")
-            self.seen[base] = n
-            self.edge(first, n)
-            self.edge(src, n)
+        i, base, size, span = loc
+        m = self.marks[i]
+        if m:
+            self.again(src, i, size, m)
             return
         self.objects += 1
         self.bytes += size
-        if kind == OBJ and (t is None or not self.has_pointers(t) or
-                            self.heap.noscan[self.heap.span_of(p)]):
+        if kind == OBJ and (t is None or not self.has_pointers(t) or self.heap.noscan[span]):
             if t is None and not plain:
                 self.skipped["objects with no type to scan (unsafe.Pointer, interface types without DWARF)"] += 1
-            self.seen[base] = -src - 1
+            self.marks[i] = -src - 1
             self.attached[src] += size
             self.leaves += 1
             return
         tname = t.name if t is not None else "?"
         n = self.new_node(size, src, label, tname)
-        self.seen[base] = n
+        self.marks[i] = n + 1
         self.edge(src, n)
         if kind == OBJ:
             end = base + size
@@ -291,6 +283,22 @@ class _Walker:
             self.queue.append((OBJ, n, p, t, count))
         else:
             self.queue.append((kind, n, p, t, count))
+
+    def again(self, src, i, size, m):
+        """``src`` points at heap object number ``i`` (``size`` bytes), marked ``m``
+        before: an edge to its node, or a leaf with a second referrer made a node."""
+        if m > 0:
+            self.edge(src, m - 1)
+            return
+        first = -m - 1
+        if first == src:
+            return
+        self.attached[first] -= size
+        self.leaves -= 1
+        n = self.new_node(size, first, "", "(data without pointers)")
+        self.marks[i] = n + 1
+        self.edge(first, n)
+        self.edge(src, n)
 
     def outside(self, p):
         """Count a pointer that no in-use span holds, by where it points."""
@@ -358,6 +366,34 @@ class _Walker:
         """A string's data: bytes without pointers."""
         self.ref(src, p, None, 1, "", plain=True)
 
+    def string_refs(self, src, ptrs, lens):
+        """``src`` holds strings (data pointers ``ptrs``, lengths ``lens``): a column
+        of a map's string keys or elems; what ``ref_leaf`` does for each, inline."""
+        locate, marks = self.heap.locate, self.marks
+        objects = nbytes = leaves = held = 0
+        leaf = -src - 1
+        for p, n in zip(ptrs, lens):
+            if not p or not n:
+                continue
+            loc = locate(p)
+            if loc is None:
+                self.outside(p)
+                continue
+            i, _, size, _ = loc
+            m = marks[i]
+            if m:
+                self.again(src, i, size, m)
+                continue
+            marks[i] = leaf
+            objects += 1
+            nbytes += size
+            leaves += 1
+            held += size
+        self.objects += objects
+        self.bytes += nbytes
+        self.leaves += leaves
+        self.attached[src] += held
+
     def iface(self, src, buf, off, t, label):
         w0 = int.from_bytes(buf[off:off + 8], "little")
         data = int.from_bytes(buf[off + 8:off + 16], "little")
@@ -413,10 +449,7 @@ class _Walker:
         try:
             lay = self.t.layout(t)
             follow = self.has_pointers(lay.key) or self.has_pointers(lay.elem)
-            # a map of plain data: counts and bytes only, no cells kept
-            opts = DumpOptions(cells=True, sort=False) if follow else \
-                DumpOptions(entries=False, sort=False)
-            snap = self.t.dump(t, h, opts)
+            count, own, col, layout = self.decode_map(lay, t, h, follow)
         except TargetGone:
             raise
         except (GomapError, Exception) as exc:   # a map gomap cannot decode: say so, go on
@@ -424,23 +457,47 @@ class _Walker:
             self.maps.append(MapRecord(self.path(v), self.pattern(v), t.name, h,
                                        self.sizes[v], 0, v))
             return
-        own = snap.stats.get("bytes", {}).get("total", 0)
         if own > self.sizes[v]:
             self.bytes += own - self.sizes[v]
             self.sizes[v] = own
-        self.maps.append(MapRecord(self.path(v), self.pattern(v), t.name, h, own, snap.count, v,
-                                   snap.layout))
-        col = snap.cells
-        if col is None:
-            return
-        lay = self.t.layout(t)
+        self.maps.append(MapRecord(self.path(v), self.pattern(v), t.name, h, own, count, v,
+                                   layout))
+        if col is not None:
+            self.follow_cells(v, lay, col)
+
+    def decode_map(self, lay, t, h, follow):
+        """(count, own bytes, live cells or None, layout name) of the map at ``h``:
+        a small map from census.smallmap, any other from gomap's decoder (its
+        cells kept only when they hold pointers to follow)."""
+        small = self.small.decode(lay, h, follow)
+        if small is not None:
+            return small + (lay.kind,)
+        # a map of plain data: counts and bytes only, no cells kept
+        opts = DumpOptions(cells=True, sort=False) if follow else \
+            DumpOptions(entries=False, sort=False)
+        snap = self.t.dump(t, h, opts)
+        own = snap.stats.get("bytes", {}).get("total", 0)
+        return snap.count, own, snap.cells, snap.layout
+
+    def follow_cells(self, v, lay, col):
+        """Follow the pointers in a map's live cells (``col``, a slab.Collected):
+        string columns as (data pointer, length) pairs, others cell by cell."""
         kt, vt = lay.key, lay.elem
         kp, vp = self.has_pointers(kt), self.has_pointers(vt)
         if not kp and not vp:
             return
+        kstr, vstr = col.kkind == "str", col.vkind == "str"
+        if kstr:
+            self.string_refs(v, col.keys, col.klens)
+        if vstr:
+            self.string_refs(v, col.vals, col.vlens)
+            vp = False
+        if not vp and (kstr or not kp):
+            return
+        keys = zip(col.keys, col.klens) if kstr else col.keys
         kind_k, kind_v = lay.keys.indirect, lay.elems.indirect
-        for kraw, vraw in zip(col.keys, col.vals):
-            if kp:
+        for kraw, vraw in zip(keys, col.vals):
+            if kp and not kstr:
                 lab = _KeyLabel(self, kt, kraw, False, "")
                 if kind_k:
                     self.ref(v, kraw, kt, 1, lab)
@@ -486,12 +543,13 @@ class _Walker:
         owner = v
         hobj = self.heap.object_at(c)
         if hobj is None or hobj[0] != base:     # the buffer is its own object
-            if base in self.seen:
+            num = self.heap.locate(buf)[0]
+            if self.marks[num]:
                 return
             self.objects += 1
             self.bytes += osize
             owner = self.new_node(osize, v, "", f"buffer of {t.name}")
-            self.seen[base] = owner
+            self.marks[num] = owner + 1
             self.edge(v, owner)
         try:
             data = self.mem.read(buf, size * et.size)
@@ -593,6 +651,8 @@ class _Walker:
         try:
             if isinstance(raw, int):                 # an indirect key: its address
                 raw = self.mem.read(raw, kt.size)
+            elif isinstance(raw, tuple):             # a string column's (pointer, length)
+                raw = raw[0].to_bytes(8, "little") + raw[1].to_bytes(8, "little")
             if kt.kind in ("int", "uint") and kt.size <= 8:
                 return str(int.from_bytes(raw[:kt.size], "little", signed=kt.kind == "int"))
             if kt.kind == "string":
