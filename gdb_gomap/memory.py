@@ -108,3 +108,37 @@ class ChunkedMemory(Memory):
 def is_plausible_pointer(addr: int) -> bool:
     """True when ``addr`` could be a user-space pointer on amd64 (non-nil, canonical)."""
     return 4096 <= addr < (1 << 47)
+
+
+class BlockCache(Memory):
+    """Serves small reads from aligned blocks of ``block`` bytes, keeping the last
+    ``blocks`` of them: thousands of reads of neighbouring small objects (map
+    headers, buckets) become a few large reads.  Only for memory that does not
+    change while it is used (a core, a stopped process).  A read that crosses a
+    block boundary, or whose block is not readable whole, goes to ``inner``."""
+
+    def __init__(self, inner: Memory, block: int = 1 << 16, blocks: int = 512) -> None:
+        if block & (block - 1):
+            raise ValueError("block must be a power of two")
+        self.inner = inner
+        self.block = block
+        self.blocks = blocks
+        self._cache: Dict[int, bytes] = {}
+
+    def read(self, addr: int, size: int) -> bytes:
+        off = addr & (self.block - 1)
+        if size <= 0 or off + size > self.block:
+            return self.inner.read(addr, size)
+        base = addr - off
+        data = self._cache.get(base)
+        if data is None:
+            try:
+                data = self.inner.read(base, self.block)
+            except UnreadableMemory:
+                data = b""              # not readable whole: this block's reads go direct
+            if len(self._cache) >= self.blocks:
+                del self._cache[next(iter(self._cache))]
+            self._cache[base] = data
+        if not data:
+            return self.inner.read(addr, size)
+        return data[off:off + size]

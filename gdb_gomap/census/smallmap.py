@@ -47,9 +47,9 @@ class _Plan:
 class SmallMaps:
     """Decodes the small maps of one target (see the module)."""
 
-    def __init__(self, target):
-        self.mem = target.memory
-        self.limits = target.limits
+    def __init__(self, memory, limits):
+        self.mem = memory
+        self.limits = limits
         self._plans = {}
 
     def plan(self, lay):

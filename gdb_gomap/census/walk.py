@@ -60,7 +60,8 @@ from typing import Any, List
 from ..budget import resident_bytes
 from ..decoding import DumpOptions
 from ..errors import GomapError, TargetGone, UnreadableMemory
-from .heap import heap_of
+from ..memory import BlockCache
+from .heap import PAGE_SHIFT, heap_of
 from .model import Unread
 from .smallmap import SmallMaps
 
@@ -157,9 +158,9 @@ _INDEX = re.compile(r"\[\d+\]")
 class _Walker:
     def __init__(self, target, budget, progress):
         self.t = target
-        self.mem = target.memory
+        self.mem = BlockCache(target.memory)
         self.heap = heap_of(target)
-        self.small = SmallMaps(target)
+        self.small = SmallMaps(self.mem, target.limits)
         self.types_base = target.binary.types_base()
         self.budget = budget
         self.progress = progress
@@ -368,31 +369,41 @@ class _Walker:
 
     def string_refs(self, src, ptrs, lens):
         """``src`` holds strings (data pointers ``ptrs``, lengths ``lens``): a column
-        of a map's string keys or elems; what ``ref_leaf`` does for each, inline."""
-        locate, marks = self.heap.locate, self.marks
-        objects = nbytes = leaves = held = 0
+        of a map's string keys or elems; what ``ref_leaf`` does for each, with
+        heap.locate inline (millions of strings)."""
+        h = self.heap
+        marks, pages = self.marks, h.pages
+        if pages is None:
+            for p, n in zip(ptrs, lens):
+                if p and n:
+                    self.ref_leaf(src, p)
+            return
+        lo, hi, starts, ends, esizes, first = h.lo, h.hi, h.starts, h.ends, h.elemsizes, h.first
+        objects = nbytes = 0
         leaf = -src - 1
         for p, n in zip(ptrs, lens):
             if not p or not n:
                 continue
-            loc = locate(p)
-            if loc is None:
-                self.outside(p)
-                continue
-            i, _, size, _ = loc
-            m = marks[i]
-            if m:
-                self.again(src, i, size, m)
-                continue
-            marks[i] = leaf
-            objects += 1
-            nbytes += size
-            leaves += 1
-            held += size
+            if lo <= p < hi:
+                s = pages[(p - lo) >> PAGE_SHIFT]
+                if s >= 0 and starts[s] <= p < ends[s]:
+                    size = esizes[s]
+                    k = (p - starts[s]) // size
+                    i = first[s] + k
+                    if i < first[s + 1]:
+                        m = marks[i]
+                        if m:
+                            self.again(src, i, size, m)
+                        else:
+                            marks[i] = leaf
+                            objects += 1
+                            nbytes += size
+                        continue
+            self.outside(p)
         self.objects += objects
         self.bytes += nbytes
-        self.leaves += leaves
-        self.attached[src] += held
+        self.leaves += objects
+        self.attached[src] += nbytes
 
     def iface(self, src, buf, off, t, label):
         w0 = int.from_bytes(buf[off:off + 8], "little")
