@@ -1,0 +1,3 @@
+module smallmaps
+
+go 1.21
