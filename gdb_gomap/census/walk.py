@@ -381,25 +381,37 @@ class _Walker:
         lo, hi, starts, ends, esizes, first = h.lo, h.hi, h.starts, h.ends, h.elemsizes, h.first
         objects = nbytes = 0
         leaf = -src - 1
+        # the span of the last string: a map's strings were mostly allocated together
+        cs = ce = size = f0 = cnt = 0
         for p, n in zip(ptrs, lens):
             if not p or not n:
                 continue
-            if lo <= p < hi:
-                s = pages[(p - lo) >> PAGE_SHIFT]
-                if s >= 0 and starts[s] <= p < ends[s]:
-                    size = esizes[s]
-                    k = (p - starts[s]) // size
-                    i = first[s] + k
-                    if i < first[s + 1]:
-                        m = marks[i]
-                        if m:
-                            self.again(src, i, size, m)
-                        else:
-                            marks[i] = leaf
-                            objects += 1
-                            nbytes += size
+            if not cs <= p < ce:
+                if lo <= p < hi:
+                    s = pages[(p - lo) >> PAGE_SHIFT]
+                    if s >= 0 and starts[s] <= p < ends[s]:
+                        cs, ce, size, f0 = starts[s], ends[s], esizes[s], first[s]
+                        cnt = first[s + 1] - f0
+                    else:
+                        self.outside(p)
                         continue
-            self.outside(p)
+                else:
+                    self.outside(p)
+                    continue
+            k = (p - cs) // size
+            if k >= cnt:
+                self.outside(p)
+                continue
+            i = f0 + k
+            m = marks[i]
+            if m == leaf:
+                continue
+            if m:
+                self.again(src, i, size, m)
+                continue
+            marks[i] = leaf
+            objects += 1
+            nbytes += size
         self.objects += objects
         self.bytes += nbytes
         self.leaves += objects
