@@ -11,8 +11,8 @@ groups (1.27.3 GOEXPERIMENT=mapsplitgroup).
 
 Then the whole census of tests/progs/census (100,000 maps in a slice, maps in
 maps, interfaces, channels, closures, 1,000 goroutines) with every fast path
-(small maps, string columns, the span page table) and with none: the same
-``gomap-census/1`` JSON, byte for byte.
+(small maps, string columns, the span page table, marks in an array) and with
+none: the same ``gomap-census/1`` JSON, byte for byte.
 """
 
 import json
@@ -25,6 +25,7 @@ from gdb_gomap.binary import GoBinary
 from gdb_gomap.census import heap as heap_mod
 from gdb_gomap.census import run as census_run
 from gdb_gomap.census import smallmap
+from gdb_gomap.census import walk as walk_mod
 from gdb_gomap.decoding import DumpOptions
 from gdb_gomap.render import census as census_view
 from gdb_gomap.slab import Scanner
@@ -117,6 +118,7 @@ def test_census_json_is_the_same_without_fast_paths(build, monkeypatch):
             monkeypatch.setattr(smallmap.SmallMaps, "decode", lambda *a: None)
             monkeypatch.setattr(Scanner, "cell_kinds", lambda self: ("raw", "raw"))
             monkeypatch.setattr(heap_mod, "MAX_PAGE_TABLE", 0)     # bisection
+            monkeypatch.setattr(walk_mod, "MAX_ARRAY_MARKS", 0)    # marks in a dict
             slow_target = Target(GoBinary(str(exe)), mem)
             slow = _census_json(slow_target, mem.thread_registers())
             assert heap_mod.heap_of(slow_target).pages is None

@@ -73,6 +73,7 @@ POINTER_KINDS = ("ptr", "unsafe.Pointer", "map", "chan", "func", "string", "slic
                  "interface")
 MAX_SCAN_BYTES = 1 << 30         # one object read at most (a corrupt length beyond it is cut)
 SHORT_KEY = 24                   # characters of a key shown in a path
+MAX_ARRAY_MARKS = 1 << 27        # objects marked in an int32 array (512 MB); past it, a dict
 
 OUT_STATIC = "pointers to the executable's own data (globals, constants): not heap objects"
 OUT_OTHER = "pointers outside any in-use heap span and the executable (stacks, freed or corrupt)"
@@ -135,6 +136,14 @@ def global_roots(target, skip=SKIP_PREFIXES):
     return roots, unread
 
 
+class _SparseMarks(dict):
+    """The marks of a heap whose spans claim more objects than an array of marks
+    should hold (MAX_ARRAY_MARKS): only the objects reached, 0 for the others."""
+
+    def __missing__(self, key):
+        return 0
+
+
 class _KeyLabel:
     """A map cell's key, rendered only when a path is asked for."""
 
@@ -175,7 +184,8 @@ class _Walker:
         self.dst = array("q")
         # per heap object (its number from heap.locate): 0 not reached, node id + 1,
         # or -(first referrer + 1) for a leaf folded into its referrer
-        self.marks = array("i", bytes(4 * self.heap.objects))
+        self.marks = array("i", bytes(4 * self.heap.objects)) \
+            if self.heap.objects <= MAX_ARRAY_MARKS else _SparseMarks()
         self.offheap = {}         # map headers kept on a stack -> node id
         self.queue = deque()
         self.maps = []
