@@ -275,7 +275,8 @@ def _world_readable_python(d):
 
 def test_unprivileged_user_is_told_what_permission_is_missing(gcore):
     """gomap run as nobody against root's Go process: before, 'process N is gone:
-    Permission denied'; now it names /proc/N/exe and what the user must be."""
+    Permission denied'; now it says gomap is not permitted, why (the uids) and what
+    the user must be (backends.process.why_denied)."""
     setpriv = shutil.which("setpriv")
     if os.geteuid() != 0 or setpriv is None:
         pytest.skip("needs root and setpriv to run gomap as another user")
@@ -299,12 +300,14 @@ def test_unprivileged_user_is_told_what_permission_is_missing(gcore):
                 return subprocess.run(as_nobody + list(map(str, args)), capture_output=True,
                                        text=True, env=env, cwd=d, timeout=60,
                                        stdin=subprocess.DEVNULL)
+            why = "it runs as uid 0 and gomap as uid 65534"
             line = one_line(run("dump", "--pid", ex.pid, "main.Big"),
-                            f"cannot read /proc/{ex.pid}/exe: permission denied",
+                            f"gomap is not permitted to read /proc/{ex.pid}/exe", why,
                             "process's user or as root")
             assert "is gone" not in line
             line = one_line(run("list", "--pid", ex.pid, "--exe", exe),
-                            f"process {ex.pid}", "run as the same user or root")
+                            f"process {ex.pid} runs, but gomap is not permitted", why,
+                            "process's user or as root")
             assert "is gone" not in line
             assert ex.alive()
     finally:
