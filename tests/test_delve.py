@@ -31,6 +31,7 @@ import pytest
 from delve_bridge import install
 from delve_bridge.session import open_session
 from gdb_gomap import options
+from gdb_gomap.binary import GoBinary
 from gdb_gomap.errors import GomapError
 from gdb_gomap.render.jsonout import write_json
 from tests import harness, toolchains
@@ -453,6 +454,35 @@ def test_interrupted_leaves_nothing_running(how, dlv, newest_binary, tmp_path):
 
 
 # --- one line for every user error ---------------------------------------------------------
+
+def test_wrong_executable_refused_unless_forced(dlv, newest_binary, tmp_path):
+    """--exe of another build (the -N -l one of the same program): refused in one line
+    naming both build IDs, through --attach and --connect; --force-exe decodes with a
+    warning.  The program is left running."""
+    other = toolchains.build_for(EXAMPLE, NEWEST._replace(opt="noopt"))
+    ours, theirs = GoBinary(str(other)).gnu_build_id(), GoBinary(str(newest_binary)).gnu_build_id()
+    assert ours and theirs and ours != theirs
+    with harness.start_example(newest_binary, tmp_path / "truth.json") as ex:
+        line = one_line(gomap_dlv("--dlv", dlv, "--attach", ex.pid, "--exe", other,
+                                  "dump", "main.GInt"))
+        assert "build ID" in line and "--force-exe" in line and str(other) in line, line
+        r = gomap_dlv("--dlv", dlv, "--attach", ex.pid, "--exe", other, "--force-exe",
+                      "list", "--json")
+        assert r.returncode == 0, r.stderr
+        assert any("maps will be wrong" in w for w in json.loads(r.stdout)["warnings"])
+        assert ex.alive() and _tracer(ex.pid) == 0
+    d = HeadlessDlv(dlv, newest_binary, tmp_path / "truth2.json")
+    try:
+        run = ["--connect", d.address, "--exe", other]
+        line = one_line(gomap_dlv(*run, "--break", "main.checkpoint", "dump", "main.GInt"))
+        assert ours in line and theirs in line and "--force-exe" in line, line
+        r = gomap_dlv(*run, "--force-exe", "list", "--json")
+        assert r.returncode == 0, r.stderr
+        assert any(ours in w and theirs in w for w in json.loads(r.stdout)["warnings"])
+        assert d.alive()
+    finally:
+        d.stop()
+
 
 def _free_port():
     with socket.socket() as s:
