@@ -232,7 +232,7 @@ def test_core_with_another_executable_is_an_error(gcore, other):
     error naming both, and --force-exe decodes anyway with the warning."""
     theirs, ours = (GoBinary(p).build_id() for p in (gcore.binary, other))
     assert theirs != ours
-    for cmd in (["dump", "main.Big"], ["list"]):
+    for cmd in (["dump", "main.Big"], ["list"], ["report"], ["census"]):
         one_line(gomap(cmd[0], "--core", gcore.core, "--exe", other, *cmd[1:]),
                  "build IDs differ", theirs, ours, str(other), str(gcore.core),
                  "--force-exe")
@@ -246,9 +246,10 @@ def test_pid_with_another_executable_is_an_error(gcore, other, tmp_path):
     same = tmp_path / "copy-of-bigmap"     # another file, the same build
     shutil.copyfile(binary, same)
     with harness.start_example(binary, args=[F.ENTRIES]) as ex:
-        one_line(gomap("dump", "--pid", ex.pid, "--exe", other, "main.Big"),
-                 f"process {ex.pid} runs {binary}", f"not {other}", "build ID",
-                 "--force-exe")
+        for cmd in (["dump", "main.Big"], ["list"], ["report"], ["census"]):
+            one_line(gomap(cmd[0], "--pid", ex.pid, "--exe", other, *cmd[1:]),
+                     f"process {ex.pid} runs {binary}", f"not {other}", "build ID",
+                     "--force-exe")
         for exe in (binary, same):
             r = gomap("dump", "--pid", ex.pid, "--exe", exe, "main.Big", "--json")
             assert r.returncode == 0 and json.loads(r.stdout)["count"] == F.ENTRIES, r.stderr
