@@ -321,11 +321,6 @@ def newest_binary():
     return toolchains.build_for(EXAMPLE, NEWEST)
 
 
-def _tracer(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return int(re.search(r"TracerPid:\s*(\d+)", f.read()).group(1))
-
-
 def test_attach_detaches_and_leaves_program_running(dlv, newest_binary, tmp_path):
     with harness.start_example(newest_binary, tmp_path / "truth.json") as ex:
         for name in ("main.GStr", "main.GDir"):
@@ -334,7 +329,8 @@ def test_attach_detaches_and_leaves_program_running(dlv, newest_binary, tmp_path
             problems = compare(ex.truth["maps"][name], json.loads(r.stdout))
             assert not problems, "\n".join(problems)
             assert ex.alive(), "gomap-dlv --attach killed the program"
-            assert _tracer(ex.pid) == 0, "the program is still traced after gomap-dlv --attach"
+            assert harness.tracer_pid(ex.pid) == 0, \
+                "the program is still traced after gomap-dlv --attach"
         r = gomap_dlv("--dlv", dlv, "--attach", ex.pid, "list")
         assert r.returncode == 0, r.stderr
         assert "main.GHuge" in r.stdout
@@ -470,7 +466,7 @@ def test_wrong_executable_refused_unless_forced(dlv, newest_binary, tmp_path):
                       "list", "--json")
         assert r.returncode == 0, r.stderr
         assert any("maps will be wrong" in w for w in json.loads(r.stdout)["warnings"])
-        assert ex.alive() and _tracer(ex.pid) == 0
+        assert ex.alive() and harness.tracer_pid(ex.pid) == 0
     d = HeadlessDlv(dlv, newest_binary, tmp_path / "truth2.json")
     try:
         run = ["--connect", d.address, "--exe", other]

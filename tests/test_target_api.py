@@ -4,7 +4,6 @@ gdb_gomap/target.py's docstring show real, working API.  gdb_gomap.attach reads 
 live process and leaves it running."""
 
 import os
-import re
 import subprocess
 import sys
 
@@ -69,19 +68,14 @@ def test_attach_reads_and_leaves_the_process_running(gcore):
     with harness.start_example(gcore.binary, args=[F.ENTRIES]) as ex:
         with gdb_gomap.attach(ex.pid) as prog:
             snap = prog.dump("main.Big", sort=True)
-            assert _tracer(ex.pid) == 0, "stopped between calls"
+            assert harness.tracer_pid(ex.pid) == 0, "stopped between calls"
             with prog.stopped():
-                assert _tracer(ex.pid) == os.getpid()
+                assert harness.tracer_pid(ex.pid) == os.getpid()
                 found = {m.expr: m.snapshot.count for m in prog.maps() if m.snapshot}
             assert prog.info == {"executable": os.path.realpath(gcore.binary), "pid": ex.pid}
         assert [k for k, _ in snap.entries] == sorted(i * 7919 for i in range(F.ENTRIES))
         assert found["main.Big"] == F.ENTRIES
-        assert ex.alive() and _tracer(ex.pid) == 0
-
-
-def _tracer(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return int(re.search(r"TracerPid:\s*(\d+)", f.read()).group(1))
+        assert ex.alive() and harness.tracer_pid(ex.pid) == 0
 
 
 def test_import_is_cheap():
