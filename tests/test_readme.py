@@ -16,8 +16,8 @@ def test_every_sample_is_in_the_readme_and_known():
 
 @pytest.mark.parametrize("name,start,end", FOUND, ids=[n for n, _, _ in FOUND])
 def test_sample_matches_the_tool(name, start, end, gdb_path):
-    shown = RS.normalize(TEXT[start:end])
-    now = RS.normalize(RS.generate(name))
+    shown = RS.normalize(TEXT[start:end], name)
+    now = RS.normalize(RS.generate(name), name)
     assert now, f"the tool printed nothing for {name}"
     assert shown == now, (f"README.md's sample {name!r} is stale: run "
                           f"'python -m tests.readme_samples'")
