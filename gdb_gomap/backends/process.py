@@ -90,6 +90,15 @@ def why_denied(pid: int) -> str:
     tells: Yama's ptrace_scope, another user, capabilities the process holds that
     gomap does not.  Ends with what to do; one line."""
     ours, theirs = _status("self"), _status(pid)
+    tracer = theirs.get("TracerPid", "0").strip()
+    if tracer not in ("0", str(os.getpid())):
+        try:
+            with open(f"/proc/{tracer}/comm") as f:
+                who = f"{f.read().strip()}, pid {tracer}"
+        except OSError:
+            who = f"pid {tracer}"
+        return (f"another process ({who}) traces it, a debugger perhaps, and a process "
+                f"has one tracer at a time; detach it first (gdb: 'detach')")
     caps = int(ours.get("CapEff", "0"), 16)
     privileged = bool(caps >> CAP_SYS_PTRACE & 1)
     reasons = []
