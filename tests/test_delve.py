@@ -480,6 +480,21 @@ def test_wrong_executable_refused_unless_forced(dlv, newest_binary, tmp_path):
         d.stop()
 
 
+def test_core_of_another_executable_refused_before_dlv(request, tmp_path):
+    """--core CORE BINARY where BINARY is another build (bigmap by another Go): gomap's
+    own build-ID check refuses it in one line naming both, before any dlv starts
+    (dlv would report the build ID of the file it was given)."""
+    from tests import fuzz_cores as F
+    base = F.make_bases(request.config.cache.mkdir("gomap-cores"), kernel=False)[0]
+    other = toolchains.build_example(F.BIGMAP, "1.25.5")
+    theirs, ours = (GoBinary(str(p)).build_id() for p in (base.binary, other))
+    assert theirs != ours
+    line = one_line(gomap_dlv("--dlv", tmp_path / "no-dlv-needed", "--core", base.core, other,
+                              "dump", "main.Big"))
+    assert "build IDs differ" in line and theirs in line and ours in line, line
+    assert "--force-exe" in line and "dlv not found" not in line, line
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
