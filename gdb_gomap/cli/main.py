@@ -22,8 +22,9 @@ gomap: decode Go maps in a core file or a live process, without a debugger.
   gomap dump --pid PID EXPR                   the same on a live process (ptrace-stopped
                                               while read, then left running)
   gomap list   --core CORE --exe BINARY       every map reachable from package globals
+                                              (or --pid PID)
   gomap report --core CORE --exe BINARY       post-mortem: largest maps, dead space, maps
-                                              caught growing or mid-write
+                                              caught growing or mid-write (or --pid PID)
   gomap census --core CORE --exe BINARY       every map from globals and goroutine stacks,
                                               grouped, with retained bytes (or --pid PID)
 
