@@ -17,6 +17,7 @@ import shutil
 
 from gdb_gomap.binary import GoBinary
 from gdb_gomap.decoding import DumpOptions
+from gdb_gomap.api import forced_check
 from gdb_gomap.backends.core_file import CoreFile
 from gdb_gomap.backends.process import StoppedProcess
 from gdb_gomap.errors import GomapError, NoSuchName, NotAMap, UsageError, WrongExecutable
@@ -305,13 +306,9 @@ def _check_executable(core, pid, exe, force_exe):
     if core is not None:
         with CoreFile(core, binary, force_exe=force_exe) as c:
             return list(c.warnings)
-    try:
-        StoppedProcess(pid).check_executable(binary)
-    except WrongExecutable as exc:
-        if not force_exe:
-            raise
-        return [f"{exc}; decoded maps will be wrong"]
-    return []
+    warnings: list = []
+    forced_check(StoppedProcess(pid).check_executable, binary, force_exe, warnings)
+    return warnings
 
 
 @contextlib.contextmanager

@@ -114,6 +114,19 @@ class Program:
         self.close()
 
 
+def forced_check(check: Callable[[GoBinary], Any], binary: GoBinary, force_exe: bool,
+                 warnings: List[str]) -> Any:
+    """``check(binary)``, a build-ID check that raises WrongExecutable; with
+    ``force_exe`` the error becomes a line of ``warnings`` instead (and True)."""
+    try:
+        return check(binary)
+    except WrongExecutable as exc:
+        if not force_exe:
+            raise
+        warnings.append(f"{exc}; decoded maps will be wrong")
+        return True
+
+
 def open_core(core: str, exe: str, force_exe: bool = False) -> Program:
     """A core file and the executable it came from.  A core of another build is
     refused (WrongExecutable naming both build IDs) unless ``force_exe``."""
@@ -132,20 +145,11 @@ def attach(pid: int, exe: Optional[str] = None, force_exe: bool = False) -> Prog
     proc = StoppedProcess(pid)
     binary = GoBinary(exe or proc.exe_path())
     warnings: List[str] = []
-
-    def check(how: Callable[[GoBinary], Any]) -> Any:
-        try:
-            return how(binary)
-        except WrongExecutable as exc:
-            if not force_exe:
-                raise
-            warnings.append(f"{exc}; decoded maps will be wrong")
-            return True
-
     # The executable's own problems (no DWARF, say) first, and its DWARF read
     # before the process is stopped.
     target = Target(binary, proc)
-    checked = check(proc.check_executable)
-    later = None if checked else (lambda: check(proc.check_executable_in_memory))
+    checked = forced_check(proc.check_executable, binary, force_exe, warnings)
+    later = None if checked else (
+        lambda: forced_check(proc.check_executable_in_memory, binary, force_exe, warnings))
     return Program(target, {"executable": binary.path, "pid": pid}, warnings,
                    close=lambda: None, stop=lambda: proc, first_stop=later)
