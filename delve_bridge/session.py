@@ -101,8 +101,8 @@ class DelveSession:
             msg = (f"dlv debugs a program with build ID {theirs}, {binary.path} has build "
                    f"ID {ours}")
             if not self.force_exe:
-                raise WrongExecutable(f"{msg}: give the program's executable with --exe, or "
-                                      f"--force-exe to decode anyway")
+                raise WrongExecutable(msg, "give the program's executable with --exe, or "
+                                           "--force-exe to decode anyway")
             self.warnings.append(f"{msg}; decoded maps will be wrong")
         return False
 

@@ -123,7 +123,7 @@ def forced_check(check: Callable[[GoBinary], Any], binary: GoBinary, force_exe: 
     except WrongExecutable as exc:
         if not force_exe:
             raise
-        warnings.append(f"{exc}; decoded maps will be wrong")
+        warnings.append(f"{exc.detail}; decoded maps will be wrong")
         return True
 
 

@@ -241,6 +241,28 @@ def test_core_with_another_executable_is_an_error(gcore, other):
     assert "build IDs differ" in r.stdout + r.stderr
 
 
+def test_gdb_with_another_executable_is_an_error(gcore, other, gdb_path):
+    """In gdb too: the core (or the process) with another build's executable loaded.
+    Before, 'cannot read 48 bytes at 0x104'; now every gomap command names both build
+    IDs and says to load the right executable.  The right one decodes."""
+    theirs, ours = (GoBinary(p).build_id() for p in (gcore.binary, other))
+    cmds = ["gomap dump main.Big", "gomap list", "gomap census", "gomap snap s main.Big"]
+    r = harness.gdb_batch([other, gcore.core], cmds)
+    errs = [line for line in r.stderr.splitlines() if line.startswith("gomap:")]
+    assert len(errs) == len(cmds), r.stderr
+    for line in errs:
+        assert "build IDs differ" in line and theirs in line and ours in line, line
+        assert "'file BINARY'" in line and "cannot read" not in line, line
+    r = harness.gdb_batch([gcore.binary, gcore.core], ["gomap dump main.Big --json"])
+    assert json.loads(r.stdout.strip().splitlines()[-1])["count"] == F.ENTRIES, r.stderr
+    with harness.start_example(gcore.binary, args=[F.ENTRIES]) as ex:
+        r = harness.gdb_batch(["-p", ex.pid], [f"file {other}", "gomap dump main.Big"])
+        line = next(l for l in r.stderr.splitlines() if l.startswith("gomap:"))
+        assert f"process {ex.pid} runs" in line and f"not {other}" in line, line
+        assert f"load the executable of process {ex.pid} with 'file BINARY'" in line, line
+        assert ex.alive()
+
+
 def test_pid_with_another_executable_is_an_error(gcore, other, tmp_path):
     binary = gcore.binary
     same = tmp_path / "copy-of-bigmap"     # another file, the same build

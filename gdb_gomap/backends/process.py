@@ -67,6 +67,8 @@ def _reap(tids, wait=2.0):
             time.sleep(0.005)
 
 
+_FORCE = ("give its executable with --exe or leave --exe out, or --force-exe to decode "
+          "anyway")
 CAP_SYS_PTRACE = 19
 _SCOPE = {
     1: "kernel.yama.ptrace_scope is 1: only a parent may trace its children without "
@@ -180,8 +182,9 @@ class StoppedProcess(Memory):
         if path.endswith(" (deleted)"):
             raise WrongExecutable(
                 f"the executable of process {self.pid} was deleted or replaced since it "
-                f"started ({path}); save the one it runs (cp /proc/{self.pid}/exe FILE) "
-                f"and give it with --exe FILE")
+                f"started ({path})",
+                f"save the one it runs (cp /proc/{self.pid}/exe FILE) and give it with "
+                f"--exe FILE")
         return path
 
     def check_executable(self, binary: GoBinary) -> bool:
@@ -215,8 +218,7 @@ class StoppedProcess(Memory):
             runs = exe
         raise WrongExecutable(
             f"process {self.pid} runs {runs} (build ID {note_text(name, notes[name][1])}), "
-            f"not {binary.path} (build ID {note_text(name, ours[name][1])}): give its "
-            f"executable with --exe or leave --exe out, or --force-exe to decode anyway")
+            f"not {binary.path} (build ID {note_text(name, ours[name][1])})", _FORCE)
 
     def check_executable_in_memory(self, binary: GoBinary) -> None:
         """The same check from the process's memory (attached): the build-ID notes
@@ -236,8 +238,7 @@ class StoppedProcess(Memory):
             raise WrongExecutable(
                 f"process {self.pid} does not run {binary.path}: where that executable has "
                 f"its build ID {note_text(name, want)} (at {addr:#x}) the process has "
-                f"{found}; give its executable with --exe or leave --exe out, or "
-                f"--force-exe to decode anyway")
+                f"{found}", _FORCE)
 
     def _unattached_threads(self):
         """Every thread not attached yet, listed again until a listing finds no new
