@@ -67,6 +67,10 @@ def _source_options(p, suppress):
                    help="evaluate in frame N of the goroutine (default 0)")
     o.add_argument("--exe", metavar="BINARY", default=d,
                    help="the executable, when gomap-dlv cannot tell (with --connect)")
+    o.add_argument("--force-exe", action="store_true",
+                   default=False if not suppress else argparse.SUPPRESS,
+                   help="decode even when the executable's build ID is not the core's or "
+                        "the process's (the maps will be wrong; a warning says so)")
     o.add_argument("--dlv", metavar="PATH", default=d, help="the dlv to start")
     o.add_argument("--no-check-go-version", dest="check_go_version", action="store_false",
                    default=True if not suppress else argparse.SUPPRESS,
@@ -121,7 +125,7 @@ def _open(args, program_args):
     return open_session(connect_to=args.connect, exec_path=args.exec_path, args=program_args,
                         attach=args.attach, core=core, exe=exe or args.exe,
                         break_at=args.break_at, dlv=args.dlv,
-                        check_go_version=args.check_go_version)
+                        check_go_version=args.check_go_version, force_exe=args.force_exe)
 
 
 def _scope(args):

@@ -17,7 +17,10 @@ import shutil
 
 from gdb_gomap.binary import GoBinary
 from gdb_gomap.decoding import DumpOptions
-from gdb_gomap.errors import GomapError, NoSuchName, NotAMap, UsageError
+from gdb_gomap.api import forced_check
+from gdb_gomap.backends.core_file import CoreFile
+from gdb_gomap.backends.process import StoppedProcess
+from gdb_gomap.errors import GomapError, NoSuchName, NotAMap, UsageError, WrongExecutable
 from gdb_gomap.exprcheck import check as check_expression
 from gdb_gomap.finder import SKIP_PREFIXES, find_maps
 from gdb_gomap.resolve import split_addr_type
@@ -36,10 +39,11 @@ MAX_FRAMES = 64
 class DelveSession:
     """A connected DelveClient, the executable's Target over Delve's memory."""
 
-    def __init__(self, client, exe=None, server=None):
+    def __init__(self, client, exe=None, server=None, force_exe=False, warnings=()):
         self.client = client
         self.server = server
-        self.warnings = []
+        self.force_exe = force_exe
+        self.warnings = list(warnings)
         self.binary = self._open_binary(exe)
         self.memory = DelveMemory(client)
         self.target = Target(self.binary, self.memory)
@@ -94,8 +98,12 @@ class DelveSession:
         if not theirs or not ours or theirs == ours:
             return True
         if warn:
-            self.warnings.append(f"build IDs differ: dlv debugs {theirs}, {binary.path} is "
-                                 f"{ours}; decoding with the wrong DWARF gives garbage")
+            msg = (f"dlv debugs a program with build ID {theirs}, {binary.path} has build "
+                   f"ID {ours}")
+            if not self.force_exe:
+                raise WrongExecutable(msg, "give the program's executable with --exe, or "
+                                           "--force-exe to decode anyway")
+            self.warnings.append(f"{msg}; decoded maps will be wrong")
         return False
 
     # --- state ------------------------------------------------------------------------
@@ -288,13 +296,30 @@ def find_dlv(explicit=None):
     return found
 
 
+def _check_executable(core, pid, exe, force_exe):
+    """gomap's own build-ID check of ``exe`` against a core or a process (the ones
+    the gomap command makes), before dlv loads it: dlv reports the build ID of the
+    executable it was given, not the core's.  The warnings to show."""
+    if not exe or (core is None and pid is None):
+        return []
+    binary = GoBinary(exe)
+    if core is not None:
+        with CoreFile(core, binary, force_exe=force_exe) as c:
+            return list(c.warnings)
+    warnings: list = []
+    forced_check(StoppedProcess(pid).check_executable, binary, force_exe, warnings)
+    return warnings
+
+
 @contextlib.contextmanager
 def open_session(connect_to=None, exec_path=None, args=(), attach=None, core=None,
-                 exe=None, break_at=None, dlv=None, check_go_version=True):
+                 exe=None, break_at=None, dlv=None, check_go_version=True, force_exe=False):
     """A DelveSession over a dlv: ``connect_to`` 'HOST:PORT' of a running one, or one
     started here for ``exec_path`` (+ ``args``), ``attach`` (a pid) or ``core`` (with
     ``exe``).  ``break_at`` runs to that location first.  A dlv started here is
-    stopped on the way out (an exec'd program killed, an attached one left running)."""
+    stopped on the way out (an exec'd program killed, an attached one left running).
+    An executable that is not the core's or the process's (build IDs) is refused
+    before dlv starts, unless ``force_exe`` (then a warning says so)."""
     given = [x is not None for x in (connect_to, exec_path, attach, core)]
     if sum(given) != 1:
         raise UsageError("say where the program is: one of --connect, --exec, --attach, --core")
@@ -304,6 +329,7 @@ def open_session(connect_to=None, exec_path=None, args=(), attach=None, core=Non
     client = None
     session = None
     try:
+        warnings = []
         if connect_to is not None:
             client = connect(connect_to)
             # Most requests wait for a running target to stop: look first, without waiting.
@@ -312,12 +338,13 @@ def open_session(connect_to=None, exec_path=None, args=(), attach=None, core=Non
             if core is not None and not exe:
                 raise UsageError("--core needs the executable too: --core CORE BINARY")
             mode = "exec" if exec_path else "attach" if attach is not None else "core"
+            warnings = _check_executable(core, attach, exe, force_exe)
             server = DlvServer(find_dlv(dlv), mode, binary=exec_path or exe, args=args,
                                pid=attach, core=core, check_go_version=check_go_version)
             server.start()
             client = server.client
         session = DelveSession(client, exe=exe if connect_to is not None or attach else None,
-                               server=server)
+                               server=server, force_exe=force_exe, warnings=warnings)
         if connect_to is not None and not client.is_multiclient():
             session.warnings.append(f"the dlv at {connect_to} was started without "
                                     f"--accept-multiclient: it ends its session when "

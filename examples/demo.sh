@@ -2,12 +2,19 @@
 # Build examples/mapstates, run it under gdb to its checkpoint, and show its maps
 # with gomap-dump.  Needs ./install.sh first (it puts gomap into ~/.gdbinit).
 #   GO=/path/to/go examples/demo.sh      # pick the Go toolchain (default: go on PATH)
+#   GO=~/.cache/gomap/go/1.23.9/go/bin/go examples/demo.sh   # classic maps; this toolchain
+#                                        # comes with ./install.sh --dev
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 GO=${GO:-$(command -v go || true)}
 if [ -z "$GO" ]; then
     echo "demo: no 'go' on PATH; set GO=/path/to/go (./install.sh --dev caches toolchains" \
          "under ~/.cache/gomap/go)" >&2
+    exit 1
+fi
+if ! command -v "$GO" > /dev/null || ! "$GO" version > /dev/null 2>&1; then
+    echo "demo: GO=$GO is not a working go; give the path of one (the toolchains of" \
+         "GO=~/.cache/gomap/go/VERSION/go/bin/go come with ./install.sh --dev)" >&2
     exit 1
 fi
 work=$(mktemp -d)

@@ -154,7 +154,12 @@ class BadCoreFile(GomapError):
 
 class WrongExecutable(GomapError):
     """The executable given is not the one the core or the process was made from
-    (their build IDs differ)."""
+    (their build IDs differ).  ``detail`` says what differs, ``advice`` what to do
+    (a front end without --exe or --force-exe gives its own)."""
+
+    def __init__(self, detail: str, advice: str) -> None:
+        self.detail, self.advice = detail, advice
+        super().__init__(f"{detail}: {advice}")
 
 
 class NotPermitted(GomapError):

@@ -111,6 +111,9 @@ def add_view_options(p):
     v.add_argument("--range", dest="window", type=_window, metavar="FIRST:LAST",
                    help="with --buckets (or --svg): only buckets (classic) or groups "
                         "(swiss, counted across tables) FIRST..LAST; an error without them")
+    v.add_argument("--tables", action="store_true",
+                   help="one line per swiss table however many (by default a map of more "
+                        "than 64 tables shows their fill histogram, fullest and emptiest)")
     v.add_argument("--limit", type=_positive, metavar="N",
                    help="decode at most N entries (the first N in memory order)")
     v.add_argument("--json", action="store_true",

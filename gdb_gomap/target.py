@@ -1,7 +1,8 @@
 """A target: one Go executable's DWARF plus one source of memory.
 
-This is the library entry point for scripts and every front end; a core file,
-say (tests/test_target_api.py runs this example)::
+Every front end builds on it; scripts start from gdb_gomap.api (``open_core``,
+``attach``), which builds one.  A core file by hand, say (tests/test_target_api.py
+runs this example)::
 
     from gdb_gomap.backends.core_file import CoreFile
     from gdb_gomap.binary import GoBinary

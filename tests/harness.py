@@ -254,6 +254,12 @@ class _Running:
             kill_tree(self.pid)
 
 
+def tracer_pid(pid):
+    """The pid that ptrace-holds ``pid`` (0: none), from /proc/PID/status."""
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(r"TracerPid:\s*(\d+)", f.read()).group(1))
+
+
 def _tracer_of(pid):
     """Who ptrace-holds ``pid``, from /proc (for the error of a zombie nobody may reap)."""
     try:

@@ -31,6 +31,7 @@ import pytest
 from delve_bridge import install
 from delve_bridge.session import open_session
 from gdb_gomap import options
+from gdb_gomap.binary import GoBinary
 from gdb_gomap.errors import GomapError
 from gdb_gomap.render.jsonout import write_json
 from tests import harness, toolchains
@@ -320,11 +321,6 @@ def newest_binary():
     return toolchains.build_for(EXAMPLE, NEWEST)
 
 
-def _tracer(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return int(re.search(r"TracerPid:\s*(\d+)", f.read()).group(1))
-
-
 def test_attach_detaches_and_leaves_program_running(dlv, newest_binary, tmp_path):
     with harness.start_example(newest_binary, tmp_path / "truth.json") as ex:
         for name in ("main.GStr", "main.GDir"):
@@ -333,7 +329,8 @@ def test_attach_detaches_and_leaves_program_running(dlv, newest_binary, tmp_path
             problems = compare(ex.truth["maps"][name], json.loads(r.stdout))
             assert not problems, "\n".join(problems)
             assert ex.alive(), "gomap-dlv --attach killed the program"
-            assert _tracer(ex.pid) == 0, "the program is still traced after gomap-dlv --attach"
+            assert harness.tracer_pid(ex.pid) == 0, \
+                "the program is still traced after gomap-dlv --attach"
         r = gomap_dlv("--dlv", dlv, "--attach", ex.pid, "list")
         assert r.returncode == 0, r.stderr
         assert "main.GHuge" in r.stdout
@@ -453,6 +450,50 @@ def test_interrupted_leaves_nothing_running(how, dlv, newest_binary, tmp_path):
 
 
 # --- one line for every user error ---------------------------------------------------------
+
+def test_wrong_executable_refused_unless_forced(dlv, newest_binary, tmp_path):
+    """--exe of another build (the -N -l one of the same program): refused in one line
+    naming both build IDs, through --attach and --connect; --force-exe decodes with a
+    warning.  The program is left running."""
+    other = toolchains.build_for(EXAMPLE, NEWEST._replace(opt="noopt"))
+    ours, theirs = GoBinary(str(other)).gnu_build_id(), GoBinary(str(newest_binary)).gnu_build_id()
+    assert ours and theirs and ours != theirs
+    with harness.start_example(newest_binary, tmp_path / "truth.json") as ex:
+        line = one_line(gomap_dlv("--dlv", dlv, "--attach", ex.pid, "--exe", other,
+                                  "dump", "main.GInt"))
+        assert "build ID" in line and "--force-exe" in line and str(other) in line, line
+        r = gomap_dlv("--dlv", dlv, "--attach", ex.pid, "--exe", other, "--force-exe",
+                      "list", "--json")
+        assert r.returncode == 0, r.stderr
+        assert any("maps will be wrong" in w for w in json.loads(r.stdout)["warnings"])
+        assert ex.alive() and harness.tracer_pid(ex.pid) == 0
+    d = HeadlessDlv(dlv, newest_binary, tmp_path / "truth2.json")
+    try:
+        run = ["--connect", d.address, "--exe", other]
+        line = one_line(gomap_dlv(*run, "--break", "main.checkpoint", "dump", "main.GInt"))
+        assert ours in line and theirs in line and "--force-exe" in line, line
+        r = gomap_dlv(*run, "--force-exe", "list", "--json")
+        assert r.returncode == 0, r.stderr
+        assert any(ours in w and theirs in w for w in json.loads(r.stdout)["warnings"])
+        assert d.alive()
+    finally:
+        d.stop()
+
+
+def test_core_of_another_executable_refused_before_dlv(request, tmp_path):
+    """--core CORE BINARY where BINARY is another build (bigmap by another Go): gomap's
+    own build-ID check refuses it in one line naming both, before any dlv starts
+    (dlv would report the build ID of the file it was given)."""
+    from tests import fuzz_cores as F
+    base = F.make_bases(request.config.cache.mkdir("gomap-cores"), kernel=False)[0]
+    other = toolchains.build_example(F.BIGMAP, "1.25.5")
+    theirs, ours = (GoBinary(str(p)).build_id() for p in (base.binary, other))
+    assert theirs != ours
+    line = one_line(gomap_dlv("--dlv", tmp_path / "no-dlv-needed", "--core", base.core, other,
+                              "dump", "main.Big"))
+    assert "build IDs differ" in line and theirs in line and ours in line, line
+    assert "--force-exe" in line and "dlv not found" not in line, line
+
 
 def _free_port():
     with socket.socket() as s:

@@ -204,3 +204,18 @@ def test_every_json_is_one_line(session):
     assert json.loads(outs["dump"])["count"] == session.truth["maps"]["main.GSmall"]["len"]
     rows = {r["expr"]: r for r in json.loads(outs["list"])["maps"]}
     assert rows["main.GSmall"]["count"] == session.truth["maps"]["main.GSmall"]["len"]
+
+
+def test_demo_with_a_go_that_does_not_exist(tmp_path):
+    """examples/demo.sh with a GO that is not there: one line naming it and where the
+    toolchains come from, nothing on stdout (before: a blank path, then 'No such
+    file or directory')."""
+    import subprocess
+    gone = tmp_path / "no" / "go"
+    r = subprocess.run([str(harness.REPO / "examples" / "demo.sh")], capture_output=True,
+                       text=True, timeout=60, env={"PATH": "/usr/bin:/bin", "GO": str(gone)},
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 1 and r.stdout == "", (r.stdout, r.stderr)
+    err = r.stderr.strip()
+    assert len(err.splitlines()) == 1, err
+    assert f"GO={gone} is not a working go" in err and "./install.sh --dev" in err, err

@@ -232,7 +232,7 @@ def test_core_with_another_executable_is_an_error(gcore, other):
     error naming both, and --force-exe decodes anyway with the warning."""
     theirs, ours = (GoBinary(p).build_id() for p in (gcore.binary, other))
     assert theirs != ours
-    for cmd in (["dump", "main.Big"], ["list"]):
+    for cmd in (["dump", "main.Big"], ["list"], ["report"], ["census"]):
         one_line(gomap(cmd[0], "--core", gcore.core, "--exe", other, *cmd[1:]),
                  "build IDs differ", theirs, ours, str(other), str(gcore.core),
                  "--force-exe")
@@ -241,14 +241,37 @@ def test_core_with_another_executable_is_an_error(gcore, other):
     assert "build IDs differ" in r.stdout + r.stderr
 
 
+def test_gdb_with_another_executable_is_an_error(gcore, other, gdb_path):
+    """In gdb too: the core (or the process) with another build's executable loaded.
+    Before, 'cannot read 48 bytes at 0x104'; now every gomap command names both build
+    IDs and says to load the right executable.  The right one decodes."""
+    theirs, ours = (GoBinary(p).build_id() for p in (gcore.binary, other))
+    cmds = ["gomap dump main.Big", "gomap list", "gomap census", "gomap snap s main.Big"]
+    r = harness.gdb_batch([other, gcore.core], cmds)
+    errs = [line for line in r.stderr.splitlines() if line.startswith("gomap:")]
+    assert len(errs) == len(cmds), r.stderr
+    for line in errs:
+        assert "build IDs differ" in line and theirs in line and ours in line, line
+        assert "'file BINARY'" in line and "cannot read" not in line, line
+    r = harness.gdb_batch([gcore.binary, gcore.core], ["gomap dump main.Big --json"])
+    assert json.loads(r.stdout.strip().splitlines()[-1])["count"] == F.ENTRIES, r.stderr
+    with harness.start_example(gcore.binary, args=[F.ENTRIES]) as ex:
+        r = harness.gdb_batch(["-p", ex.pid], [f"file {other}", "gomap dump main.Big"])
+        line = next(l for l in r.stderr.splitlines() if l.startswith("gomap:"))
+        assert f"process {ex.pid} runs" in line and f"not {other}" in line, line
+        assert f"load the executable of process {ex.pid} with 'file BINARY'" in line, line
+        assert ex.alive()
+
+
 def test_pid_with_another_executable_is_an_error(gcore, other, tmp_path):
     binary = gcore.binary
     same = tmp_path / "copy-of-bigmap"     # another file, the same build
     shutil.copyfile(binary, same)
     with harness.start_example(binary, args=[F.ENTRIES]) as ex:
-        one_line(gomap("dump", "--pid", ex.pid, "--exe", other, "main.Big"),
-                 f"process {ex.pid} runs {binary}", f"not {other}", "build ID",
-                 "--force-exe")
+        for cmd in (["dump", "main.Big"], ["list"], ["report"], ["census"]):
+            one_line(gomap(cmd[0], "--pid", ex.pid, "--exe", other, *cmd[1:]),
+                     f"process {ex.pid} runs {binary}", f"not {other}", "build ID",
+                     "--force-exe")
         for exe in (binary, same):
             r = gomap("dump", "--pid", ex.pid, "--exe", exe, "main.Big", "--json")
             assert r.returncode == 0 and json.loads(r.stdout)["count"] == F.ENTRIES, r.stderr
@@ -275,7 +298,8 @@ def _world_readable_python(d):
 
 def test_unprivileged_user_is_told_what_permission_is_missing(gcore):
     """gomap run as nobody against root's Go process: before, 'process N is gone:
-    Permission denied'; now it names /proc/N/exe and what the user must be."""
+    Permission denied'; now it says gomap is not permitted, why (the uids) and what
+    the user must be (backends.process.why_denied)."""
     setpriv = shutil.which("setpriv")
     if os.geteuid() != 0 or setpriv is None:
         pytest.skip("needs root and setpriv to run gomap as another user")
@@ -299,12 +323,14 @@ def test_unprivileged_user_is_told_what_permission_is_missing(gcore):
                 return subprocess.run(as_nobody + list(map(str, args)), capture_output=True,
                                        text=True, env=env, cwd=d, timeout=60,
                                        stdin=subprocess.DEVNULL)
+            why = "it runs as uid 0 and gomap as uid 65534"
             line = one_line(run("dump", "--pid", ex.pid, "main.Big"),
-                            f"cannot read /proc/{ex.pid}/exe: permission denied",
+                            f"gomap is not permitted to read /proc/{ex.pid}/exe", why,
                             "process's user or as root")
             assert "is gone" not in line
             line = one_line(run("list", "--pid", ex.pid, "--exe", exe),
-                            f"process {ex.pid}", "run as the same user or root")
+                            f"process {ex.pid} runs, but gomap is not permitted", why,
+                            "process's user or as root")
             assert "is gone" not in line
             assert ex.alive()
     finally:

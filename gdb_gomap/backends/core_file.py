@@ -274,8 +274,8 @@ class CoreFile(Memory):
             if not force_exe:
                 raise WrongExecutable(
                     f"core file {self.path} was not written by {self.binary.path} (build "
-                    f"IDs differ: {ids}): give the matching executable, or --force-exe to "
-                    f"decode anyway")
+                    f"IDs differ: {ids})",
+                    "give the matching executable, or --force-exe to decode anyway")
             self.warnings.append(
                 f"core file {self.path} was not written by {self.binary.path} (build IDs "
                 f"differ: {ids}); decoded maps will be wrong: give the matching executable")

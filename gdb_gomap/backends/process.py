@@ -67,6 +67,77 @@ def _reap(tids, wait=2.0):
             time.sleep(0.005)
 
 
+_FORCE = ("give its executable with --exe or leave --exe out, or --force-exe to decode "
+          "anyway")
+CAP_SYS_PTRACE = 19
+_SCOPE = {
+    1: "kernel.yama.ptrace_scope is 1: only a parent may trace its children without "
+       "CAP_SYS_PTRACE",
+    2: "kernel.yama.ptrace_scope is 2: only a process with CAP_SYS_PTRACE may trace",
+    3: "kernel.yama.ptrace_scope is 3: no process may trace another until the next boot",
+}
+
+
+def _status(pid):
+    """{field: value} of /proc/PID/status ('self' for gomap), {} if unreadable."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+    except OSError:
+        return {}
+
+
+def why_denied(pid: int) -> str:
+    """Why the kernel does not let gomap trace or read ``pid``, as far as /proc
+    tells: Yama's ptrace_scope, another user, capabilities the process holds that
+    gomap does not.  Ends with what to do; one line."""
+    ours, theirs = _status("self"), _status(pid)
+    tracer = theirs.get("TracerPid", "0").strip()
+    if tracer not in ("0", str(os.getpid())):
+        try:
+            with open(f"/proc/{tracer}/comm") as f:
+                who = f"{f.read().strip()}, pid {tracer}"
+        except OSError:
+            who = f"pid {tracer}"
+        return (f"another process ({who}) traces it, a debugger perhaps, and a process "
+                f"has one tracer at a time; detach it first (gdb: 'detach')")
+    caps = int(ours.get("CapEff", "0"), 16)
+    privileged = bool(caps >> CAP_SYS_PTRACE & 1)
+    reasons = []
+    try:
+        with open("/proc/sys/kernel/yama/ptrace_scope") as f:
+            scope = int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        scope = 0
+    if scope >= 3 or (scope == 2 and not privileged) or (scope == 1 and not privileged):
+        reasons.append(_SCOPE[scope])
+    uid = os.geteuid()
+    their_uids = {int(u) for u in theirs.get("Uid", "").split()[:2] if u.isdigit()}
+    if their_uids and their_uids != {uid}:
+        reasons.append(f"it runs as uid {'/'.join(map(str, sorted(their_uids)))} and gomap "
+                       f"as uid {uid}")
+    if not privileged:
+        reasons.append("gomap lacks CAP_SYS_PTRACE")
+    extra = int(theirs.get("CapPrm", "0"), 16) & ~int(ours.get("CapPrm", "0"), 16)
+    if extra:
+        reasons.append(f"it holds capabilities gomap does not (CapPrm bits {extra:#x})")
+    if not reasons:
+        reasons.append("it may be non-dumpable (setuid, prctl) or a security module "
+                       "(SELinux, AppArmor) or container may forbid it")
+    do = ("set kernel.yama.ptrace_scope to 0 (sysctl) or run gomap as root"
+          if scope in (1, 2) else "run gomap as the process's user or as root"
+          + (", with the capabilities the process holds" if extra else ""))
+    if scope >= 3:
+        do = "reboot with kernel.yama.ptrace_scope below 3"
+    return f"{'; '.join(reasons)}; {do}"
+
+
+def not_permitted(pid: int, what: str) -> NotPermitted:
+    """The NotPermitted error for ``what`` (e.g. 'read /proc/N/exe') on ``pid``."""
+    return NotPermitted(f"process {pid} runs, but gomap is not permitted to {what}: "
+                        f"{why_denied(pid)}")
+
+
 def _ptrace(req, tid):
     if _libc.ptrace(req, tid, None, None) == -1:
         return ctypes.get_errno()
@@ -94,9 +165,7 @@ class StoppedProcess(Memory):
     def _proc_error(self, name, exc):
         """The error for a failed access to /proc/PID/NAME: not permitted, or gone."""
         if exc.errno in DENIED:
-            return NotPermitted(
-                f"cannot read /proc/{self.pid}/{name}: permission denied: gomap must run as "
-                f"the process's user or as root (ptrace access mode)")
+            return not_permitted(self.pid, f"read /proc/{self.pid}/{name}")
         if process_gone(self.pid):
             return TargetGone(self.pid, "no such process")
         if name == "exe" and exc.errno == errno.ENOENT:
@@ -113,8 +182,9 @@ class StoppedProcess(Memory):
         if path.endswith(" (deleted)"):
             raise WrongExecutable(
                 f"the executable of process {self.pid} was deleted or replaced since it "
-                f"started ({path}); save the one it runs (cp /proc/{self.pid}/exe FILE) "
-                f"and give it with --exe FILE")
+                f"started ({path})",
+                f"save the one it runs (cp /proc/{self.pid}/exe FILE) and give it with "
+                f"--exe FILE")
         return path
 
     def check_executable(self, binary: GoBinary) -> bool:
@@ -148,8 +218,7 @@ class StoppedProcess(Memory):
             runs = exe
         raise WrongExecutable(
             f"process {self.pid} runs {runs} (build ID {note_text(name, notes[name][1])}), "
-            f"not {binary.path} (build ID {note_text(name, ours[name][1])}): give its "
-            f"executable with --exe or leave --exe out, or --force-exe to decode anyway")
+            f"not {binary.path} (build ID {note_text(name, ours[name][1])})", _FORCE)
 
     def check_executable_in_memory(self, binary: GoBinary) -> None:
         """The same check from the process's memory (attached): the build-ID notes
@@ -169,8 +238,7 @@ class StoppedProcess(Memory):
             raise WrongExecutable(
                 f"process {self.pid} does not run {binary.path}: where that executable has "
                 f"its build ID {note_text(name, want)} (at {addr:#x}) the process has "
-                f"{found}; give its executable with --exe or leave --exe out, or "
-                f"--force-exe to decode anyway")
+                f"{found}", _FORCE)
 
     def _unattached_threads(self):
         """Every thread not attached yet, listed again until a listing finds no new
@@ -195,11 +263,11 @@ class StoppedProcess(Memory):
                     continue  # the thread exited meanwhile
                 if err and process_gone(self.pid):
                     raise TargetGone(self.pid, "it exited while gomap attached")
+                if err in DENIED:
+                    raise not_permitted(self.pid, "attach to it with ptrace")
                 if err:
-                    raise GomapError(
-                        f"ptrace may not attach to process {self.pid} "
-                        f"({os.strerror(err)}); run as the same user or root, or set "
-                        f"/proc/sys/kernel/yama/ptrace_scope to 0")
+                    raise GomapError(f"ptrace cannot attach to process {self.pid}: "
+                                     f"{os.strerror(err)}")
                 self._attached.append(tid)
                 os.waitpid(tid, WALL)
             try:

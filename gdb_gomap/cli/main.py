@@ -7,16 +7,12 @@ import sys
 import traceback
 from typing import List, Optional
 
-from .. import options
-from ..backends.core_file import CoreFile
-from ..backends.process import StoppedProcess
-from ..binary import GoBinary
-from ..errors import GomapError, UsageError, WrongExecutable
+from .. import api, options
+from ..errors import GomapError, UsageError
 from ..finder import SEARCHED, find_maps
 from ..nogc import no_gc
 from ..render import output
 from ..resolve import resolve_map
-from ..target import Target
 from . import census as census_cli
 
 DESCRIPTION = """\
@@ -26,8 +22,9 @@ gomap: decode Go maps in a core file or a live process, without a debugger.
   gomap dump --pid PID EXPR                   the same on a live process (ptrace-stopped
                                               while read, then left running)
   gomap list   --core CORE --exe BINARY       every map reachable from package globals
+                                              (or --pid PID)
   gomap report --core CORE --exe BINARY       post-mortem: largest maps, dead space, maps
-                                              caught growing or mid-write
+                                              caught growing or mid-write (or --pid PID)
   gomap census --core CORE --exe BINARY       every map from globals and goroutine stacks,
                                               grouped, with retained bytes (or --pid PID)
 
@@ -71,43 +68,18 @@ def build_parser():
 
 @contextlib.contextmanager
 def open_target(args):
-    """Yield (Target, header info dict) for --core/--exe or --pid."""
+    """Yield (Target, header info dict) for --core/--exe or --pid (a process stays
+    stopped for the block)."""
     if args.pid is not None and args.core:
         raise UsageError("give either --pid or --core/--exe, not both")
     if args.pid is not None:
-        proc = StoppedProcess(args.pid)
-        exe = args.exe or proc.exe_path()
-        binary = GoBinary(exe)
-        warnings = []
-
-        def check(how):
-            try:
-                return how(binary)
-            except WrongExecutable as exc:
-                if not args.force_exe:
-                    raise
-                warnings.append(f"{exc}; decoded maps will be wrong")
-                return True
-
-        # The executable's own problems (no DWARF, say) first, and its DWARF read
-        # before the process is stopped.
-        target = Target(binary, proc)
-        checked = check(proc.check_executable)
-        with proc:
-            if not checked:
-                check(proc.check_executable_in_memory)
-            yield target, {"executable": binary.path, "pid": args.pid, "warnings": warnings}
-        return
-    if not args.core or not args.exe:
+        prog = api.attach(args.pid, args.exe, force_exe=args.force_exe)
+    elif not args.core or not args.exe:
         raise UsageError("say where the map lives: --core CORE --exe BINARY, or --pid PID")
-    binary = GoBinary(args.exe)
-    target = Target(binary, None)       # the executable's problems before the core's
-    target.memory = core = CoreFile(args.core, binary, force_exe=args.force_exe)
-    try:
-        yield target, {"executable": binary.path, "core": args.core,
-                       "warnings": list(core.warnings)}
-    finally:
-        core.close()
+    else:
+        prog = api.open_core(args.core, args.exe, force_exe=args.force_exe)
+    with prog, prog.stopped():
+        yield prog.target, dict(prog.info, warnings=prog.warnings)
 
 
 def cmd_dump(args):

@@ -34,11 +34,67 @@ def current_target():
 
 
 def target_with_memory():
-    """The current Target, once there is a process or a core to read."""
+    """The current Target, once there is a process or a core to read, and once its
+    executable is known to be the core's or the process's (WrongExecutable)."""
     if not _has_memory():
         raise GomapError("the program is not running and no core file is loaded; "
                          "'run', 'attach PID' or 'core FILE' first")
-    return current_target()
+    target = current_target()
+    _check_executable(target)
+    return target
+
+
+def core_file():
+    """The core file gdb has loaded ('info files' names it under 'Local core dump file:')."""
+    try:
+        text = gdb.execute("info files", to_string=True)
+    except gdb.error:
+        return None
+    lines = text.splitlines()
+    for i, line in enumerate(lines[:-1]):
+        if line.startswith("Local core dump file:") and "`" in lines[i + 1]:
+            return lines[i + 1].split("`", 1)[1].rsplit("'", 1)[0]
+    return None
+
+
+_checked = {}
+
+
+def _check_executable(target):
+    """Refuse gdb's executable when its build ID is not the core's (from the core
+    file's own bytes: gdb would read the note from the executable) or the local
+    process's (/proc/PID/exe).  Once per executable and core or process."""
+    from ..backends.core_file import CoreFile
+    from ..backends.process import StoppedProcess
+    from ..errors import WrongExecutable
+    inf = gdb.selected_inferior()
+    kind = getattr(getattr(inf, "connection", None), "type", None)
+    core = core_file() if kind in (None, "core") else None
+    binary = target.binary
+    if core:
+        try:
+            key = (binary.path, binary.file_identity(), core, os.stat(core).st_mtime_ns)
+        except OSError:
+            return
+        check = lambda: CoreFile(core, binary).close()   # noqa: E731
+        came = f"the core file {core}"
+    elif inf.pid and kind == "native":
+        key = (binary.path, binary.file_identity(), inf.pid)
+        check = lambda: StoppedProcess(inf.pid).check_executable(binary)  # noqa: E731
+        came = f"process {inf.pid}"
+    else:
+        return      # a remote target: its pids are not this machine's
+    if key not in _checked:
+        try:
+            check()
+            _checked[key] = None
+        except WrongExecutable as exc:
+            _checked[key] = WrongExecutable(
+                exc.detail, f"load the executable of {came} with 'file BINARY'")
+        except GomapError:      # what else gomap dislikes in it, gdb reads its own way
+            _checked[key] = None
+    if _checked[key] is not None:
+        raise _checked[key]
 
 
 def _has_memory():

@@ -99,7 +99,7 @@ def emit_snapshot(snap, args, screen, terminal, default_color="auto", say=None):
                 cw = ColorWriter(write)
             try:
                 text_view.render(snap, cw or write, entries=args.entries,
-                                 buckets=args.buckets)
+                                 buckets=args.buckets, tables=args.tables)
             except KeyboardInterrupt:   # Ctrl-C, or 'q' at gdb's pager: nothing more
                 if cw is not None:
                     cw.discard()

@@ -30,9 +30,16 @@ def _bytes(b):
     return f"{_n(b['total'])} bytes" + (f"  ({', '.join(parts)})" if parts else "")
 
 
-def render(snap, write, entries=False, buckets=False):
-    """Write the summary, then the entries and/or bucket views asked for."""
-    summary(snap, write)
+# A swiss map with more tables than this gets a summary of its tables instead of
+# one line each (a 10M-entry map has 16,384); --tables lists them all.
+TABLE_LINES = 64
+FILL_BINS = 10      # the fill histogram's bins: 0-10%, ..., 90-100%
+
+
+def render(snap, write, entries=False, buckets=False, tables=False):
+    """Write the summary, then the entries and/or bucket views asked for.
+    ``tables``: one line per swiss table however many there are."""
+    summary(snap, write, tables)
     if buckets:
         (classic_buckets if snap.layout == "classic" else swiss_groups)(snap, write)
     if entries:
@@ -40,7 +47,7 @@ def render(snap, write, entries=False, buckets=False):
     warnings(snap, write)
 
 
-def summary(snap, write):
+def summary(snap, write, tables=False):
     where = "nil map" if snap.nil else f"at {snap.address:#x}"
     extra = ""
     if snap.layout == "swiss" and snap.split_groups is not None:
@@ -52,7 +59,7 @@ def summary(snap, write):
     if snap.layout == "classic":
         _classic_summary(snap, write)
     else:
-        _swiss_summary(snap, write)
+        _swiss_summary(snap, write, tables)
 
 
 def _classic_summary(snap, write):
@@ -100,7 +107,50 @@ def _classic_summary(snap, write):
     write(f"  held       {_bytes(s['bytes'])}\n")
 
 
-def _swiss_summary(snap, write):
+def _table_line(i, t):
+    slots = t.directory_slots
+    d = f"dir[{slots[0]}]" if len(slots) == 1 else f"dir[{slots[0]}..{slots[-1]}]"
+    return (f"table {i:<4} {t.address:#x} {d:<12} used {t.used} capacity {t.capacity} "
+            f"growthLeft {t.growthLeft} localDepth {t.localDepth} index {t.index} "
+            f"groups {t.lengthMask + 1} at {t.groups_address:#x} tombstones {t.tombstones}")
+
+
+def _fill(t):
+    return t.used / t.capacity if t.capacity else 0.0
+
+
+def fill_histogram(tables):
+    """How many tables are 0-10%, 10-20%, ... 90-100% full (used / capacity; a
+    corrupt table over 100% counts in the last bin)."""
+    bins = [0] * FILL_BINS
+    for t in tables:
+        bins[min(int(_fill(t) * FILL_BINS), FILL_BINS - 1)] += 1
+    return bins
+
+
+def _tables_summary(tables, write):
+    """The tables of a map with many: the fill histogram, the fullest and the
+    emptiest table, the tombstones."""
+    bins = fill_histogram(tables)
+    write(f"  tables     {_n(len(tables))} (more than {TABLE_LINES}: summarized; --tables "
+          f"lists each), fill = used / capacity:\n")
+    width = 40
+    top = max(bins)
+    step = 100 // FILL_BINS
+    for b, n in enumerate(bins):
+        bar = "#" * (-(-n * width // top) if n else 0)
+        label = f"{b * step}-{b * step + step}%"
+        write(f"    {label:>7} {_n(n):>9}" + (f"  {bar}" if bar else "") + "\n")
+    by_fill = range(len(tables))
+    fullest = max(by_fill, key=lambda i: _fill(tables[i]))    # the first of equals
+    emptiest = min(by_fill, key=lambda i: _fill(tables[i]))
+    for name, i in (("fullest", fullest), ("emptiest", emptiest)):
+        write(f"  {name:<10} {_table_line(i, tables[i])}\n")
+    tomb = [t.tombstones for t in tables if t.tombstones]
+    write(f"  tombstones {_n(sum(tomb))} in {_n(len(tomb))} tables\n")
+
+
+def _swiss_summary(snap, write, list_tables=False):
     h, s = snap.header, snap.stats
     write(f"  used       {_n(h['used'])}\n")
     write(f"  seed       {h['seed']:#018x}\n")
@@ -125,13 +175,12 @@ def _swiss_summary(snap, write):
     write(f"  layout     {lay}, key {s['key_cell']}"
           f"{' (indirect)' if s['indirect_key'] else ''}, elem {s['elem_cell']}"
           f"{' (indirect)' if s['indirect_elem'] else ''}\n")
-    for i, t in enumerate(snap.tables or []):
-        slots = t.directory_slots
-        d = f"dir[{slots[0]}]" if len(slots) == 1 else f"dir[{slots[0]}..{slots[-1]}]"
-        write(f"  table {i:<4} {t.address:#x} {d:<12} used {t.used} capacity {t.capacity} "
-              f"growthLeft {t.growthLeft} localDepth {t.localDepth} index {t.index} "
-              f"groups {t.lengthMask + 1} at {t.groups_address:#x} tombstones {t.tombstones}"
-              f"\n")
+    tables = snap.tables or []
+    if len(tables) > TABLE_LINES and not list_tables:
+        _tables_summary(tables, write)
+    else:
+        for i, t in enumerate(tables):
+            write(f"  {_table_line(i, t)}\n")
     write(f"  held       {_bytes(s['bytes'])}\n")
 
 

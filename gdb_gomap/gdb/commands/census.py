@@ -10,24 +10,11 @@ from ...census import run as census_run
 from ...cli.census import DESCRIPTION, add_census_options, budget_from, emit
 from ...render import output
 from ..command import Command
-from ..program import target_with_memory
+from ..program import core_file, target_with_memory
 from ..threads import thread_registers
 
 DOC = (DESCRIPTION + "\n\nUsage: gomap-census [--top N] [--min-bytes BYTES] [--expand PATTERN] "
        "[--json] [-o FILE] [--budget-seconds S] [--budget-mb MB]")
-
-
-def core_file():
-    """The core file gdb has loaded ('info files' names it under 'Local core dump file:')."""
-    try:
-        text = gdb.execute("info files", to_string=True)
-    except gdb.error:
-        return None
-    lines = text.splitlines()
-    for i, line in enumerate(lines[:-1]):
-        if line.startswith("Local core dump file:") and "`" in lines[i + 1]:
-            return lines[i + 1].split("`", 1)[1].rsplit("'", 1)[0]
-    return None
 
 
 def parser():

@@ -1,0 +1,3 @@
+module manytables
+
+go 1.24
