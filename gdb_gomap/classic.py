@@ -9,7 +9,7 @@ per-cell path.
 """
 
 from .budget import Budget, BudgetSpent
-from .decoding import Tally, finish, keep_at_most, raw_cells
+from .decoding import STREAM_READ, Tally, finish, flush, keep_at_most, raw_cells
 from .errors import UnreadableMemory
 from .fields import header_keys
 from .slab import Collected, Scanner, tag_translation
@@ -184,6 +184,8 @@ class _Walk:
         per = max(1, self.ctx.limits.max_read // bs)
         if self.detail:   # a SlotBlock per bucket kept: see the budget more often
             per = min(per, 1024)
+        elif self.opts.streams:   # entries handed on a run of buckets at a time
+            per = max(1, min(per, STREAM_READ // bs))
         for start in range(0, n, per):
             cnt = min(per, n - start)
             try:
@@ -198,6 +200,7 @@ class _Walk:
                 self._chunk_detail(base, start, cnt, buf, old)
             else:
                 self._chunk_bulk(cnt, buf, old)
+                flush(self.ctx, self.snap, self.L, self.col, self.opts)
             self.checkpoint(f"{'old ' if old else ''}bucket {start + cnt:,} of {n:,}")
 
     def checkpoint(self, where):
@@ -213,7 +216,7 @@ def decode(ctx, layout, addr, opts):
     """Decode the classic map whose header is at ``addr`` into a MapSnapshot."""
     L = layout
     snap = MapSnapshot("classic", L.map_type.name, L.key.name, L.elem.name, addr,
-                       ctx.go_version, 0)
+                       ctx.go_version, 0, key_kind=L.key.kind, elem_kind=L.elem.kind)
     hdr = ctx.mem.read(addr, L.header.size)
     h = L.header.read_all(hdr)
     snap.header = {k: h[n] for n, k in HEADER if n in h}

@@ -11,7 +11,7 @@ import struct
 from bisect import bisect_left
 
 from .budget import Budget, BudgetSpent
-from .decoding import Tally, finish, keep_at_most, raw_cells
+from .decoding import Tally, finish, flush, keep_at_most, raw_cells
 from .errors import UnreadableMemory
 from .fields import header_keys, of_role
 from .slab import Collected, Scanner, tag_translation
@@ -104,6 +104,7 @@ class _Walk:
             else:
                 any_full = self.scanner.scan(buf, cnt, None, self.col, counts, CLASSES)
                 self.empty_groups += any_full.count(0)
+                flush(self.ctx, self.snap, self.L, self.col, self.opts)
             self.groups_seen += cnt
 
     def table(self, t):
@@ -156,7 +157,8 @@ def decode(ctx, layout, addr, opts):
     """Decode the swiss map whose header is at ``addr`` into a MapSnapshot."""
     L = layout
     snap = MapSnapshot("swiss", L.map_type.name, L.key.name, L.elem.name, addr,
-                       ctx.go_version, 0, split_groups=L.split)
+                       ctx.go_version, 0, split_groups=L.split, key_kind=L.key.kind,
+                       elem_kind=L.elem.kind)
     h = L.header.read_all(ctx.mem.read(addr, L.header.size))
     snap.header = {k: h[n] for n, k in HEADER if n in h}
     used, dir_ptr, dir_len = h["used"], h["dirPtr"], h["dirLen"]
