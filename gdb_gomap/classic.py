@@ -184,7 +184,8 @@ class _Walk:
         per = max(1, self.ctx.limits.max_read // bs)
         if self.detail:   # a SlotBlock per bucket kept: see the budget more often
             per = min(per, 1024)
-        elif self.opts.streams:   # entries handed on a run of buckets at a time
+        else:   # runs of buckets: a streamed decode hands on entries after each, and
+            # the walk order (see slab.Collected) is the same with a sink or without
             per = max(1, min(per, STREAM_READ // bs))
         for start in range(0, n, per):
             cnt = min(per, n - start)

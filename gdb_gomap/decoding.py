@@ -213,7 +213,8 @@ def build_entries(ctx, snap, layout, col, opts, want_order=False):
 
 
 # A streamed decode (DumpOptions.sink) hands on its entries once this many cells
-# are collected, and reads bucket arrays at most STREAM_READ bytes at a time.
+# are collected; the bulk walk of a classic bucket array reads at most
+# STREAM_READ bytes at a time, with a sink or without (the same walk order).
 STREAM_BATCH = 1 << 16
 STREAM_READ = 4 << 20
 
