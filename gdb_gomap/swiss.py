@@ -11,7 +11,7 @@ import struct
 from bisect import bisect_left
 
 from .budget import Budget, BudgetSpent
-from .decoding import Tally, finish, flush, keep_at_most, raw_cells
+from .decoding import STREAM_READ, Tally, finish, flush, keep_at_most, raw_cells
 from .errors import UnreadableMemory
 from .fields import header_keys, of_role
 from .slab import Collected, Scanner, tag_translation
@@ -107,11 +107,10 @@ class _Walk:
                 flush(self.ctx, self.snap, self.L, self.col, self.opts)
             self.groups_seen += cnt
 
-    def table(self, t):
-        """Walk every group of the plausible table ``t`` (a Table), filling its
-        counters, unless its groups overlap a table walked before."""
-        ngroups = t.lengthMask + 1
-        span = (t.groups_address, t.groups_address + ngroups * self.L.group_size)
+    def claim(self, t):
+        """Whether the plausible table ``t`` (a Table) may be walked: not when its
+        groups overlap a table walked before (then a warning says so)."""
+        span = (t.groups_address, t.groups_address + (t.lengthMask + 1) * self.L.group_size)
         i = bisect_left(self.spans, span)
         if (i and self.spans[i - 1][1] > span[0]) or \
                 (i < len(self.spans) and self.spans[i][0] < span[1]):
@@ -121,14 +120,81 @@ class _Walk:
             return False
         self.spans.insert(i, span)
         self.budget.check(f"table {t.address:#x}")
+        return True
+
+    def table(self, t):
+        """Walk every group of the table ``t`` slot by slot (the --buckets path),
+        filling its counters, if it may be walked (:meth:`claim`)."""
+        if not self.claim(t):
+            return False
         counts = {"full": 0, "empty": 0, "deleted": 0}
-        kept = [] if self.detail else None
-        self.groups(t.groups_address, ngroups, counts, kept)
+        kept = []
+        self.groups(t.groups_address, t.lengthMask + 1, counts, kept)
         t.full, t.empty, t.tombstones = counts["full"], counts["empty"], counts["deleted"]
         t.groups = kept
+        self.distrust_excess()
+        return True
+
+    def distrust_excess(self):
         if self.col.count > self.used:
             self.budget.distrust(f"{self.col.count:,} full slots but used is {self.used:,}")
-        return True
+
+    def tables(self, tables):
+        """Walk the tables' groups in bulk: the group arrays of as many tables as
+        fill STREAM_READ bytes are read together and scanned as one array, and each
+        table's counters come from its control bytes.  Returns the tables walked
+        (an unreadable one too, with no slots counted, as the --buckets path does)."""
+        if self.detail:
+            return [t for t in tables if self.table(t)]
+        gs = self.L.group_size
+        walked = []
+        batch = []
+        size = 0
+        for n, t in enumerate(tables):
+            if self.claim(t):
+                batch.append(t)
+                size += (t.lengthMask + 1) * gs
+            if batch and (size >= STREAM_READ or n == len(tables) - 1):
+                walked += self._bulk(batch)
+                batch, size = [], 0
+        return walked
+
+    def _bulk(self, batch):
+        gs, L = self.L.group_size, self.L
+        reads = self.ctx.mem.read_many([(t.groups_address, (t.lengthMask + 1) * gs)
+                                        for t in batch])
+        good, bufs = [], []
+        for t, data in zip(batch, reads):
+            if isinstance(data, Exception):
+                self.tally.warn("unreadable pieces of group arrays",
+                                f"groups 0..{t.lengthMask} at {t.groups_address:#x} "
+                                f"unreadable: {data}")
+                continue
+            good.append(t)
+            bufs.append(data)
+        if not good:
+            return batch
+        buf = b"".join(bufs)
+        del bufs, reads
+        n = len(buf) // gs
+        counts = {"full": 0, "empty": 0, "deleted": 0}
+        any_full = self.scanner.scan(buf, n, None, self.col, counts, CLASSES)
+        self.empty_groups += any_full.count(0)
+        self.groups_seen += n
+        ctrl = b"".join(buf[j * gs + L.ctrl_off:j * gs + L.ctrl_off + 8] for j in range(n)) \
+            if gs % 8 or L.ctrl_off % 8 else \
+            memoryview(buf).cast("Q")[L.ctrl_off // 8::gs // 8].tobytes()
+        at = 0
+        for t in good:
+            end = at + (t.lengthMask + 1) * 8
+            piece = ctrl[at:end]
+            t.full = piece.translate(FULL).count(1)
+            t.tombstones = piece.count(CTRL_DELETED)
+            t.empty = len(piece) - t.full - t.tombstones
+            at = end
+        self.distrust_excess()
+        flush(self.ctx, self.snap, self.L, self.col, self.opts)
+        return batch
 
 
 def implausible(f, g, global_depth, limits):
@@ -193,10 +259,10 @@ def decode(ctx, layout, addr, opts):
                                            snap, walk)
             if sum(t.used for t in tables) != used:
                 walk.budget.distrust("the tables' used disagree with the map's")
+            for t in walk.tables(tables):
+                groups_bytes += (t.lengthMask + 1) * gs
+                _check_table(t, walk.tally)
             for t in tables:
-                if walk.table(t):
-                    groups_bytes += (t.lengthMask + 1) * gs
-                    _check_table(t, walk.tally)
                 slots["full"] += t.full
                 slots["empty"] += t.empty
                 slots["deleted"] += t.tombstones

@@ -278,6 +278,26 @@ class JsonStream:
         self.write("], " + json.dumps(_tail_json(snap))[1:] + "\n")
 
 
+_INT_ENTRY = '{"key": %d, "value": %d}'
+_INT_FORMATS: Dict[int, str] = {}
+
+
+def _int_entries(ks, vs):
+    """Entries of integer keys and values as JSON text: one ``%`` over a format
+    made of one entry's format per entry, so that no Python bytecode runs per
+    entry (the format of a whole CHUNK is kept)."""
+    n = len(ks)
+    fmt = _INT_FORMATS.get(n)
+    if fmt is None:
+        fmt = ", ".join([_INT_ENTRY] * n)
+        if n == CHUNK:
+            _INT_FORMATS[n] = fmt
+    flat = [0] * (2 * n)
+    flat[::2] = ks
+    flat[1::2] = vs
+    return fmt % tuple(flat)
+
+
 def _write_entries(snap, keys, vals, write, first):
     """Write the entries of ``keys`` and ``vals``, CHUNK at a time, comma-separated
     (a comma first unless ``first``)."""
@@ -289,8 +309,8 @@ def _write_entries(snap, keys, vals, write, first):
     for start in range(0, len(keys), CHUNK):
         ks, vs = keys[start:start + CHUNK], vals[start:start + CHUNK]
         part = None
-        if ints:   # the common case, one f-string per entry (ints are exact already)
-            part = ", ".join([f'{{"key": {k}, "value": {v}}}' for k, v in zip(ks, vs)])
+        if ints:   # the common case: one % of a format with a %d per key and value
+            part = _int_entries(ks, vs)
         elif joined and type((ks if kq else vs)[0]) is bytes:
             part = _bytes_chunk(ks, vs, kq, vq)
         if part is None:
