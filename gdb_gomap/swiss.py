@@ -177,20 +177,24 @@ class _Walk:
         buf = b"".join(bufs)
         del bufs, reads
         n = len(buf) // gs
-        counts = {"full": 0, "empty": 0, "deleted": 0}
-        any_full = self.scanner.scan(buf, n, None, self.col, counts, CLASSES)
-        self.empty_groups += any_full.count(0)
-        self.groups_seen += n
         ctrl = b"".join(buf[j * gs + L.ctrl_off:j * gs + L.ctrl_off + 8] for j in range(n)) \
             if gs % 8 or L.ctrl_off % 8 else \
             memoryview(buf).cast("Q")[L.ctrl_off // 8::gs // 8].tobytes()
+        full = ctrl.translate(FULL)     # 1 per full slot, 8 bytes a group
+        if self.col.want_cells:
+            counts = {"full": 0, "empty": 0, "deleted": 0}
+            self.scanner.scan(buf, n, None, self.col, counts, CLASSES)
+        else:           # the summary: the control bytes say it all
+            self.col.count += full.count(1)
+        del buf
+        self.empty_groups += memoryview(full).cast("Q").tolist().count(0)
+        self.groups_seen += n
         at = 0
         for t in good:
             end = at + (t.lengthMask + 1) * 8
-            piece = ctrl[at:end]
-            t.full = piece.translate(FULL).count(1)
-            t.tombstones = piece.count(CTRL_DELETED)
-            t.empty = len(piece) - t.full - t.tombstones
+            t.full = full.count(1, at, end)
+            t.tombstones = ctrl.count(CTRL_DELETED, at, end)
+            t.empty = end - at - t.full - t.tombstones
             at = end
         self.distrust_excess()
         flush(self.ctx, self.snap, self.L, self.col, self.opts)
