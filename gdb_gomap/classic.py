@@ -20,6 +20,7 @@ TOPHASH_STATE = {EMPTY_REST: "emptyRest", EMPTY_ONE: "emptyOne", EVAC_X: "evacua
                  EVAC_Y: "evacuatedY", EVAC_EMPTY: "evacuatedEmpty"}
 FLAG_HASH_WRITING, FLAG_SAME_SIZE = 4, 8
 MAX_B = 40
+OVERFLOW_GAP = 32 << 10
 HEADER = header_keys("classic")   # the header fields a snapshot keeps, in order
 
 LIVE = tag_translation(lambda b: b >= MIN_TOPHASH)
@@ -143,7 +144,10 @@ class _Walk:
                     continue
                 self.visited.add(p[0])
                 fresh.append(p)
-            reads = self.ctx.mem.read_many([(p[0], bs) for p in fresh])
+            # Overflow buckets come from the heap's spans, close to one another:
+            # a wider gap makes fewer reads (a debugger's read costs far more than
+            # the bytes between them).
+            reads = self.ctx.mem.read_many([(p[0], bs) for p in fresh], gap=OVERFLOW_GAP)
             good, bufs = [], []
             for p, data in zip(fresh, reads):
                 if isinstance(data, Exception):
