@@ -72,6 +72,7 @@ class Context:
         self.go_version = go_version
         self.limits = limits
         self.map_count = None  # set by the target: callable(map GoType, addr) -> int
+        self.string_blocks = {}  # strread's cache of string data between batches
 
     def value_decoder(self, warn):
         return ValueDecoder(self.mem, self.types, self.types_base, self.limits, warn,
@@ -144,37 +145,38 @@ def _sort_key(v):
 SORTABLE = ("int", "uint", "float", "string", "bool")
 
 
-def _finish(ctx, snap, kind, items, lens, gotype, cell, what, as_bytes=False):
+def _finish(ctx, snap, kind, items, lens, gotype, cell, what, as_bytes=False, cache=None):
     """Turn one collected column into decoded values; also say if all are readable.
     ``lens`` holds the string lengths of a 'str' column (``items`` the pointers);
-    ``as_bytes`` leaves its strings as bytes (DumpOptions.json_bytes)."""
+    ``as_bytes`` leaves its strings as bytes (DumpOptions.json_bytes); ``cache``
+    keeps string data between batches (see strread.decode_strings)."""
     if kind in ("prim", "zero"):
         return items, True
     if kind == "str":
         return decode_strings(ctx.mem, items, lens, ctx.limits.max_string, snap.warn,
-                              as_bytes)
+                              as_bytes, cache)
     if cell.indirect:
         items = resolve_indirect(ctx, items, gotype.size, what, snap.warn)
     vals = ctx.value_decoder(snap.warn).decode_many(gotype, items)
     return vals, not any(isinstance(v, Unreadable) for v in vals)
 
 
-def _decode_cells(ctx, snap, layout, col, cells, as_bytes):
+def _decode_cells(ctx, snap, layout, col, cells, as_bytes, cache=None):
     """(keys, vals, clean) from raw cells ``(keys, vals, klens, vlens)`` of ``col``'s
-    kinds; clean is False when a key could not be read."""
+    kinds; clean is False when a key could not be read.  ``cache``: see _finish."""
     ks, vs, kl, vl = cells
     if col.kkind == "str" and col.vkind == "str":   # one bulk read for both columns
         both, clean = decode_strings(ctx.mem, ks + vs, kl + vl, ctx.limits.max_string,
-                                     snap.warn, as_bytes)
+                                     snap.warn, as_bytes, cache)
         keys, vals = both[:len(ks)], both[len(ks):]
         if not clean:
             clean = not any(isinstance(k, Unreadable) for k in keys)
         return keys, vals, clean
     keys, clean = _finish(ctx, snap, col.kkind, ks, kl, layout.key, layout.keys, "key",
-                          as_bytes)
+                          as_bytes, cache)
     del ks, kl
     vals, _ = _finish(ctx, snap, col.vkind, vs, vl, layout.elem, layout.elems, "elem",
-                      as_bytes)
+                      as_bytes, cache)
     return keys, vals, clean
 
 
@@ -233,7 +235,8 @@ def flush(ctx, snap, layout, col, opts, last=False):
         snap.entries_complete = False
     if not cells[0]:
         return
-    keys, vals, _ = _decode_cells(ctx, snap, layout, col, cells, opts.json_bytes)
+    keys, vals, _ = _decode_cells(ctx, snap, layout, col, cells, opts.json_bytes,
+                                  ctx.string_blocks)
     del cells
     opts.sink(snap, keys, vals)
 
