@@ -26,7 +26,7 @@ HEADER = header_keys("classic")   # the header fields a snapshot keeps, in order
 LIVE = tag_translation(lambda b: b >= MIN_TOPHASH)
 EVACUATED = tag_translation(lambda b: EVAC_X <= b <= EVAC_EMPTY)
 NOT_EVACUATED = tag_translation(lambda b: not EVAC_X <= b <= EVAC_EMPTY)
-CLASSES = [("live", LIVE)] + [(name, tag_translation(lambda b, v=v: b == v))
+CLASSES = [("live", LIVE)] + [(name, v)
                               for v, name in TOPHASH_STATE.items()]
 
 

@@ -177,14 +177,16 @@ class Scanner:
 
         take:          bytes of 0/1 per record (None: every record)
         state_counts:  dict updated with counts per tag class name
-        classes:       list of (name, translate table) classifying tag bytes
+        classes:       list of (name, translate table) classifying tag bytes, or
+                       (name, byte value) for a class of one tag value
         Returns a bytes mask of records that hold at least one live cell.
         """
         any_live = bytes(n)
         for k in range(8):
             tags = self.tags(buf, n, k)
             for name, table in classes:
-                state_counts[name] += tags.translate(table).count(1)
+                state_counts[name] += tags.count(table) if type(table) is int else \
+                    tags.translate(table).count(1)
             mask = tags.translate(self.live_table)
             any_live = _or(any_live, mask, n)
             if take is not None:

@@ -25,7 +25,7 @@ TABLE = tuple(f.name for f in of_role("swiss.table") if f.kind == "int")  # Tabl
 GROUPREF = tuple(f.name for f in of_role("swiss.groupref"))                # data, lengthMask
 
 FULL = tag_translation(lambda b: b & 0x80 == 0)
-CLASSES = [("full", FULL), ("deleted", tag_translation(lambda b: b == CTRL_DELETED)),
+CLASSES = [("full", FULL), ("deleted", CTRL_DELETED),
            ("empty", tag_translation(lambda b: b & 0x80 and b != CTRL_DELETED))]
 
 
@@ -190,10 +190,11 @@ class _Walk:
         self.empty_groups += memoryview(full).cast("Q").tolist().count(0)
         self.groups_seen += n
         at = 0
+        tombstones = ctrl.count(CTRL_DELETED) > 0
         for t in good:
             end = at + (t.lengthMask + 1) * 8
             t.full = full.count(1, at, end)
-            t.tombstones = ctrl.count(CTRL_DELETED, at, end)
+            t.tombstones = ctrl.count(CTRL_DELETED, at, end) if tombstones else 0
             t.empty = end - at - t.full - t.tombstones
             at = end
         self.distrust_excess()
