@@ -5,7 +5,9 @@
 Builds benchmarks/progs with Go 1.23.9 (classic maps) and 1.26.6 (swiss
 maps), runs each under gdb to main.checkpoint and times, in the same gdb
 session, gomap-dump and runtime-gdb.py's printer on the same maps.  Then the
-gomap CLI on a core of the same process (time and peak memory), the DWARF
+gomap CLI on a core of the same process (time and peak memory) and, for the
+Go releases Delve debugs (1.25 and later), Delve's own ``print`` of the
+100k map on that core with its limits raised (time, peak memory, ratio); the DWARF
 index of a large binary (cmd/go, cold and from the cache), and gdb's start-up
 with and without gomap.  Prints medians, min-max and ratios as a table.
 Timings are measured here, never asserted in tests.
@@ -15,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -56,20 +59,40 @@ def gdb_session_times(binary, goroot, repeats, work):
     return json.loads(out_file.read_text())
 
 
+def timed_peak(argv, stdin=None):
+    """(seconds, peak RSS in MB of the command alone, CompletedProcess) of ``argv``
+    run in a fresh process (harness.PEAK_LAUNCHER: its own high-water mark, not
+    this process's); the seconds include the launcher's start (about 20 ms)."""
+    t = time.perf_counter()
+    r = subprocess.run(harness.peak_argv(argv, limit=32 << 30), capture_output=True,
+                       text=True, cwd=harness.REPO, input=stdin)
+    secs = time.perf_counter() - t
+    err, peak = harness.split_peak(r.stderr)
+    r.stderr = err
+    return secs, (peak or 0) / 1024, r
+
+
 def cli_on_core(binary, core, expr, out):
     """(seconds, peak RSS in MB) of `gomap dump --core ... --json` in a fresh process."""
-    code = ("import resource, subprocess, sys, time\n"
-            "t = time.perf_counter()\n"
-            "r = subprocess.run(sys.argv[1:])\n"
-            "print(time.perf_counter() - t, "
-            "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)")
-    argv = [sys.executable, "-c", code, sys.executable, "-m", "gdb_gomap.cli.main", "dump",
-            "--core", str(core), "--exe", str(binary), expr, "--json", "-o", str(out)]
-    r = subprocess.run(argv, capture_output=True, text=True, cwd=harness.REPO)
-    secs, rss, rc = r.stdout.split()
-    if rc != "0":
+    secs, peak, r = timed_peak([sys.executable, "-m", "gdb_gomap.cli.main", "dump", "--core",
+                                str(core), "--exe", str(binary), expr, "--json", "-o",
+                                str(out)])
+    if r.returncode != 0:
         raise RuntimeError(r.stderr)
-    return float(secs), int(rss) / 1024
+    return secs, peak
+
+
+DLV = toolchains.CACHE / "bin" / "dlv"
+
+
+def delve_print(binary, core, expr):
+    """(seconds, peak MB, entries printed) of Delve's own ``print EXPR`` on a core,
+    with its limits raised so that it prints every entry (Delve debugs Go >= 1.25)."""
+    cmds = "config max-array-values 1000000000\nconfig max-string-len 1000000\n" \
+           f"print {expr}\nexit\n"
+    secs, peak, r = timed_peak([str(DLV), "core", "--allow-non-terminal-interactive=true",
+                                str(binary), str(core)], stdin=cmds)
+    return secs, peak, len(re.findall(r"(?m)^\t-?\d+: -?\d+,", r.stdout))
 
 
 def dwarf_index_times(repeats):
@@ -137,14 +160,21 @@ def main(argv=None):
                          f"{theirs['entries_printed']} entries, {theirs['errors']} errors: "
                          f"{'correct' if ok else 'WRONG output'})"))
             core = work / "bench.core"
-            for expr in ("main.GBig", "main.GStrs"):
+            cli = {}
+            for expr in ("main.GBig", "main.GStrs", "main.GMid"):
                 secs, rss = [], []
                 for _ in range(args.repeats):
                     s, m = cli_on_core(binary, core, expr, work / "cli.json")
                     secs.append(s)
                     rss.append(m)
+                cli[expr] = statistics.median(secs)
                 rows.append((tag, f"gomap CLI --core --json {expr} (peak {max(rss):.0f} MB)",
                              secs))
+            if DLV.exists() and tuple(map(int, version.split("."))) >= (1, 25):
+                s, m, n = delve_print(binary, core, "main.GMid")
+                rows.append((tag, f"Delve print, 100k map[int64]int64 (peak {m:.0f} MB)", [s]))
+                rows.append((tag, "  ratio Delve / gomap CLI --core (100k)",
+                             f"{s / cli['main.GMid']:8.1f}x  (Delve printed {n} entries)"))
             core.unlink()
     size, cold, warm = dwarf_index_times(args.repeats)
     rows.append((f"cmd/go {size / 1e6:.0f} MB", "DWARF index + lookup, cold", cold))

@@ -135,12 +135,11 @@ def _scope(args):
 
 def cmd_dump(args, program_args):
     opts = options.dump_options_from(args)     # a usage error before Delve is started
-    with _open(args, program_args) as s:
+    with output.dump_view(args, opts, sys.stdout.write, sys.stdout.isatty) as (opts, show), \
+            _open(args, program_args) as s:
         gid, frame = _scope(args)
-        snap = s.dump(" ".join(args.expr), opts,
-                      options.limits_from(args), goroutine=gid, frame=frame,
-                      type_name=args.type)
-        output.emit_snapshot(snap, args, sys.stdout.write, sys.stdout.isatty)
+        show(s.dump(" ".join(args.expr), opts, options.limits_from(args), goroutine=gid,
+                    frame=frame, type_name=args.type))
 
 
 def cmd_list(args, program_args):

@@ -9,7 +9,7 @@ per-cell path.
 """
 
 from .budget import Budget, BudgetSpent
-from .decoding import Tally, finish, keep_at_most, raw_cells
+from .decoding import STREAM_READ, Tally, finish, flush, keep_at_most, raw_cells
 from .errors import UnreadableMemory
 from .fields import header_keys
 from .slab import Collected, Scanner, tag_translation
@@ -20,12 +20,13 @@ TOPHASH_STATE = {EMPTY_REST: "emptyRest", EMPTY_ONE: "emptyOne", EVAC_X: "evacua
                  EVAC_Y: "evacuatedY", EVAC_EMPTY: "evacuatedEmpty"}
 FLAG_HASH_WRITING, FLAG_SAME_SIZE = 4, 8
 MAX_B = 40
+OVERFLOW_GAP = 32 << 10
 HEADER = header_keys("classic")   # the header fields a snapshot keeps, in order
 
 LIVE = tag_translation(lambda b: b >= MIN_TOPHASH)
 EVACUATED = tag_translation(lambda b: EVAC_X <= b <= EVAC_EMPTY)
 NOT_EVACUATED = tag_translation(lambda b: not EVAC_X <= b <= EVAC_EMPTY)
-CLASSES = [("live", LIVE)] + [(name, tag_translation(lambda b, v=v: b == v))
+CLASSES = [("live", LIVE)] + [(name, v)
                               for v, name in TOPHASH_STATE.items()]
 
 
@@ -145,7 +146,10 @@ class _Walk:
                     continue
                 self.visited.add(p[0])
                 fresh.append(p)
-            reads = self.ctx.mem.read_many([(p[0], bs) for p in fresh])
+            # Overflow buckets come from the heap's spans, close to one another:
+            # a wider gap makes fewer reads (a debugger's read costs far more than
+            # the bytes between them).
+            reads = self.ctx.mem.read_many([(p[0], bs) for p in fresh], gap=OVERFLOW_GAP)
             good, bufs = [], []
             for p, data in zip(fresh, reads):
                 if isinstance(data, Exception):
@@ -186,6 +190,9 @@ class _Walk:
         per = max(1, self.ctx.limits.max_read // bs)
         if self.detail:   # a SlotBlock per bucket kept: see the budget more often
             per = min(per, 1024)
+        else:   # runs of buckets: a streamed decode hands on entries after each, and
+            # the walk order (see slab.Collected) is the same with a sink or without
+            per = max(1, min(per, STREAM_READ // bs))
         for start in range(0, n, per):
             cnt = min(per, n - start)
             try:
@@ -200,6 +207,7 @@ class _Walk:
                 self._chunk_detail(base, start, cnt, buf, old)
             else:
                 self._chunk_bulk(cnt, buf, old)
+                flush(self.ctx, self.snap, self.L, self.col, self.opts)
             self.checkpoint(f"{'old ' if old else ''}bucket {start + cnt:,} of {n:,}")
 
     def checkpoint(self, where):
@@ -215,7 +223,7 @@ def decode(ctx, layout, addr, opts):
     """Decode the classic map whose header is at ``addr`` into a MapSnapshot."""
     L = layout
     snap = MapSnapshot("classic", L.map_type.name, L.key.name, L.elem.name, addr,
-                       ctx.go_version, 0)
+                       ctx.go_version, 0, key_kind=L.key.kind, elem_kind=L.elem.kind)
     hdr = ctx.mem.read(addr, L.header.size)
     h = L.header.read_all(hdr)
     snap.header = {k: h[n] for n, k in HEADER if n in h}

@@ -5,7 +5,7 @@ cells a walk collected into typed, sorted entries, and the ending of a decode
 import math
 from operator import itemgetter
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Any, Callable, Optional, Tuple
 
 from .errors import BadPointer
 from .limits import DEFAULT_LIMITS, Limits
@@ -35,6 +35,13 @@ class DumpOptions:
               'raw' columns: each key and elem cell's bytes, an indirect cell as
               its pointer int; a column of strings is 'str': data pointers, their
               lengths in klens/vlens) instead of building entries (the census walk)
+    sink:     stream the entries instead of keeping them: the walk decodes the live
+              cells a batch at a time (about STREAM_BATCH, once a table or a run of
+              buckets is scanned) and calls ``sink(snap, keys, vals)`` with each
+              batch, in walk order; ``snap.entries`` stays empty, so memory does not
+              grow with the map.  Only without ``sort``, ``detail`` and ``cells``
+              (``streams``; else the entries are kept as usual).  The sink of
+              ``--json`` is render.jsonout.JsonStream
     """
     entries: bool = True
     limit: Optional[int] = None
@@ -44,6 +51,13 @@ class DumpOptions:
     raw: bool = False
     json_bytes: bool = False
     cells: bool = False
+    sink: Optional[Callable[[Any, list, list], Any]] = None
+
+    @property
+    def streams(self):
+        """Whether a decode hands its entries to ``sink`` (else it keeps them)."""
+        return (self.sink is not None and self.entries and not self.sort and
+                not self.detail and not self.cells)
 
     def in_window(self, i):
         return self.window is None or self.window[0] <= i <= self.window[1]
@@ -59,6 +73,7 @@ class Context:
         self.go_version = go_version
         self.limits = limits
         self.map_count = None  # set by the target: callable(map GoType, addr) -> int
+        self.string_blocks = {}  # strread's cache of string data between batches
 
     def value_decoder(self, warn):
         return ValueDecoder(self.mem, self.types, self.types_base, self.limits, warn,
@@ -131,19 +146,39 @@ def _sort_key(v):
 SORTABLE = ("int", "uint", "float", "string", "bool")
 
 
-def _finish(ctx, snap, kind, items, lens, gotype, cell, what, as_bytes=False):
+def _finish(ctx, snap, kind, items, lens, gotype, cell, what, as_bytes=False, cache=None):
     """Turn one collected column into decoded values; also say if all are readable.
     ``lens`` holds the string lengths of a 'str' column (``items`` the pointers);
-    ``as_bytes`` leaves its strings as bytes (DumpOptions.json_bytes)."""
+    ``as_bytes`` leaves its strings as bytes (DumpOptions.json_bytes); ``cache``
+    keeps string data between batches (see strread.decode_strings)."""
     if kind in ("prim", "zero"):
         return items, True
     if kind == "str":
         return decode_strings(ctx.mem, items, lens, ctx.limits.max_string, snap.warn,
-                              as_bytes)
+                              as_bytes, cache)
     if cell.indirect:
         items = resolve_indirect(ctx, items, gotype.size, what, snap.warn)
     vals = ctx.value_decoder(snap.warn).decode_many(gotype, items)
     return vals, not any(isinstance(v, Unreadable) for v in vals)
+
+
+def _decode_cells(ctx, snap, layout, col, cells, as_bytes, cache=None):
+    """(keys, vals, clean) from raw cells ``(keys, vals, klens, vlens)`` of ``col``'s
+    kinds; clean is False when a key could not be read.  ``cache``: see _finish."""
+    ks, vs, kl, vl = cells
+    if col.kkind == "str" and col.vkind == "str":   # one bulk read for both columns
+        both, clean = decode_strings(ctx.mem, ks + vs, kl + vl, ctx.limits.max_string,
+                                     snap.warn, as_bytes, cache)
+        keys, vals = both[:len(ks)], both[len(ks):]
+        if not clean:
+            clean = not any(isinstance(k, Unreadable) for k in keys)
+        return keys, vals, clean
+    keys, clean = _finish(ctx, snap, col.kkind, ks, kl, layout.key, layout.keys, "key",
+                          as_bytes, cache)
+    del ks, kl
+    vals, _ = _finish(ctx, snap, col.vkind, vs, vl, layout.elem, layout.elems, "elem",
+                      as_bytes, cache)
+    return keys, vals, clean
 
 
 def build_entries(ctx, snap, layout, col, opts, want_order=False):
@@ -155,27 +190,14 @@ def build_entries(ctx, snap, layout, col, opts, want_order=False):
     slots of the --buckets view; else None.
     """
     n = len(col.keys)
-    ks, vs, kl, vl = col.keys, col.vals, col.klens, col.vlens
+    cells = col.keys, col.vals, col.klens, col.vlens
     if opts.limit is not None and n > opts.limit:
-        ks, vs = ks[:opts.limit], vs[:opts.limit]
-        kl, vl = kl[:opts.limit], vl[:opts.limit]
+        cells = tuple(c[:opts.limit] for c in cells)
         snap.entries_complete = False
     col.keys = col.vals = col.klens = col.vlens = None   # raw cells: no longer needed
     as_bytes = opts.json_bytes and not opts.sort and not want_order
-    if col.kkind == "str" and col.vkind == "str":   # one bulk read for both columns
-        both, clean = decode_strings(ctx.mem, ks + vs, kl + vl, ctx.limits.max_string,
-                                     snap.warn, as_bytes)
-        keys, vals = both[:len(ks)], both[len(ks):]
-        if not clean:
-            clean = not any(isinstance(k, Unreadable) for k in keys)
-        del both, ks, kl, vs, vl
-    else:
-        keys, clean = _finish(ctx, snap, col.kkind, ks, kl, layout.key, layout.keys, "key",
-                              as_bytes)
-        del ks, kl
-        vals, _ = _finish(ctx, snap, col.vkind, vs, vl, layout.elem, layout.elems, "elem",
-                          as_bytes)
-        del vs, vl
+    keys, vals, clean = _decode_cells(ctx, snap, layout, col, cells, as_bytes)
+    del cells
     order = list(range(len(keys))) if want_order else None
     if opts.sort and layout.key.kind in SORTABLE and clean:
         if want_order:
@@ -191,6 +213,33 @@ def build_entries(ctx, snap, layout, col, opts, want_order=False):
         return None
     snap.entries = list(zip(keys, vals))
     return order
+
+
+# A streamed decode (DumpOptions.sink) hands on its entries once this many cells
+# are collected; the bulk walk of a classic bucket array reads at most
+# STREAM_READ bytes at a time, with a sink or without (the same walk order).
+STREAM_BATCH = 1 << 16
+STREAM_READ = 4 << 20
+
+
+def flush(ctx, snap, layout, col, opts, last=False):
+    """With ``opts.sink``: decode the cells collected since the last flush and hand
+    them to the sink, once there are STREAM_BATCH of them (every one when ``last``).
+    The walks call it after each table or run of buckets; without a sink it does
+    nothing."""
+    if not opts.streams or not col.want_cells or (not last and len(col.keys) < STREAM_BATCH):
+        return
+    before = col.drained
+    cells = col.drain(layout)
+    if opts.limit is not None and before + len(cells[0]) > opts.limit:
+        cells = tuple(c[:max(0, opts.limit - before)] for c in cells)
+        snap.entries_complete = False
+    if not cells[0]:
+        return
+    keys, vals, _ = _decode_cells(ctx, snap, layout, col, cells, opts.json_bytes,
+                                  ctx.string_blocks)
+    del cells
+    opts.sink(snap, keys, vals)
 
 
 def raw_cells(slots, buf, off, kc, vc):
@@ -234,17 +283,22 @@ def finish(ctx, snap, layout, walk, opts, count, blocks, stats, held, checks=())
     col, L = walk.col, layout
     live = col.count
     if col.capped:
-        snap.warn(f"only the first {len(col.keys):,} of {live:,} {cells} are kept "
+        snap.warn(f"only the first {col.kept:,} of {live:,} {cells} are kept "
                   f"(no more than {what} allows, nor max_entries): corrupt memory?")
     if live != count:
         snap.warn(f"MISMATCH: found {live} {cells} but {what} is {count}; the map is "
                   f"corrupt, mid-write, or the decode was cut short (see other warnings)")
     for text in checks:
         snap.warn(text)
+    if opts.streams:
+        flush(ctx, snap, L, col, opts, last=True)
     ik, iv = indirect_counts(col, L)
     if opts.cells:      # the census: the live cells as they are, no entries
         snap.cells = col
         snap.entries_complete = not col.capped
+    elif opts.streams:
+        if col.capped:
+            snap.entries_complete = False
     elif opts.entries:
         capped = col.capped
         order = build_entries(ctx, snap, L, col, opts, want_order=opts.detail)

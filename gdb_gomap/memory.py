@@ -23,11 +23,11 @@ class Memory:
         """Return exactly ``size`` bytes at ``addr`` or raise UnreadableMemory."""
         raise NotImplementedError
 
-    def read_many(self, requests: Sequence[Tuple[int, int]]
+    def read_many(self, requests: Sequence[Tuple[int, int]], gap: int = COALESCE_GAP
                   ) -> List[Union[bytes, UnreadableMemory]]:
         """Read many ``(addr, size)`` ranges; return a list of bytes or exceptions.
 
-        Requests close to each other are served by one read.  A request that
+        Requests less than ``gap`` bytes apart are served by one read.  A request that
         cannot be read yields its :class:`UnreadableMemory` in its place, so
         one bad pointer never spoils a batch.
         """
@@ -42,7 +42,7 @@ class Memory:
             j = i + 1
             while j < n:
                 a, s = requests[order[j]]
-                if a - end > COALESCE_GAP or max(end, a + s) - start > COALESCE_MAX:
+                if a - end > gap or max(end, a + s) - start > COALESCE_MAX:
                     break
                 end = max(end, a + s)
                 j += 1

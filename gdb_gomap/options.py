@@ -23,7 +23,8 @@ Views: the default is the header and a summary (counts, growth, bytes held);
 --entries lists the live entries sorted by key; --buckets shows every bucket
 (classic) or group (swiss) slot by slot; --json prints the whole snapshot as
 JSON (schema: gdb_gomap/schema/snapshot.schema.json), its entries in walk
-order unless --sort is given."""
+order unless --sort is given.  That --json is written while the map is read,
+a batch of entries at a time, so its memory does not grow with the map."""
 
 DUMP_EPILOG = """\
 classic cell states: L live (tophash >= 5), 1 emptyOne, 0 emptyRest,
@@ -124,7 +125,9 @@ def add_view_options(p):
                    help="also draw the buckets (classic) or groups (swiss) as an SVG picture, "
                         "one square per slot coloured by its state")
     v.add_argument("--sort", dest="sort", action="store_true", default=None,
-                   help="sort entries by key (the default for the text views)")
+                   help="sort entries by key (the default for the text views); with "
+                        "--json it keeps every entry in memory to sort them (about 150 "
+                        "bytes an entry) instead of writing them as they are read")
     v.add_argument("--no-sort", dest="sort", action="store_false",
                    help="keep entries in walk order (the default for --json, where "
                         "sorting a million keys would double the time)")

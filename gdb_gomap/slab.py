@@ -40,7 +40,9 @@ class Collected:
     within one bulk read, slot 0 of every bucket or group, then slot 1, ...).
     keys/vals hold: final values ('prim', 'zero'), the data pointers of string
     headers ('str', their lengths in the parallel klens/vlens), bytes or
-    pointer ints ('raw').
+    pointer ints ('raw').  A streamed decode (DumpOptions.sink) hands them on
+    a batch at a time (:meth:`drain`); ``drained`` counts the cells handed on
+    and ``indirect`` the non-nil indirect keys and elems among them.
     """
 
     def __init__(self, kkind, vkind, want_cells=True, max_keep=None):
@@ -49,6 +51,8 @@ class Collected:
         self.klens, self.vlens = [], []   # string lengths ('str' columns only)
         self.want_cells = want_cells   # False: only count (the summary view)
         self.count = 0
+        self.drained = 0
+        self.indirect = [0, 0]
         # Cells kept at most (Limits.max_entries); live cells past it are only counted.
         self.max_keep = max_keep if max_keep is not None else float("inf")
 
@@ -57,7 +61,7 @@ class Collected:
         key and elem cells (an indirect cell as its pointer int, else the bytes)
         while there is room.  Returns the cell's index in keys/vals, or None."""
         self.count += 1
-        if len(self.keys) >= self.max_keep:
+        if len(self.keys) + self.drained >= self.max_keep:
             return None
         ko = off + kc.offset + i * kc.stride
         vo = off + vc.offset + i * vc.stride
@@ -69,12 +73,28 @@ class Collected:
 
     def room(self):
         """How many more cells may be kept."""
-        return self.max_keep - len(self.keys)
+        return self.max_keep - len(self.keys) - self.drained
+
+    @property
+    def kept(self):
+        """Cells kept so far, handed on or not."""
+        return len(self.keys) + self.drained
 
     @property
     def capped(self):
         """True when live cells were counted but not kept for want of room."""
-        return self.want_cells and self.count > len(self.keys)
+        return self.want_cells and self.count > self.kept
+
+    def drain(self, layout):
+        """The cells kept since the last drain, as (keys, vals, klens, vlens); the
+        lists start empty again."""
+        out = self.keys, self.vals, self.klens, self.vlens
+        self.keys, self.vals, self.klens, self.vlens = [], [], [], []
+        self.drained += len(out[0])
+        ik, iv = _indirect(out[0], out[1], layout)
+        self.indirect[0] += ik
+        self.indirect[1] += iv
+        return out
 
 
 def indirect_counts(col, layout):
@@ -82,8 +102,14 @@ def indirect_counts(col, layout):
     if not col.want_cells or col.capped:   # every live indirect cell holds a pointer
         n = col.count
         return (n if layout.keys.indirect else 0), (n if layout.elems.indirect else 0)
-    ik = sum(1 for k in col.keys if k) if layout.keys.indirect else 0
-    iv = sum(1 for v in col.vals if v) if layout.elems.indirect else 0
+    ik, iv = _indirect(col.keys, col.vals, layout)
+    return ik + col.indirect[0], iv + col.indirect[1]
+
+
+def _indirect(keys, vals, layout):
+    """Non-nil pointers among indirect key and elem cells (ints)."""
+    ik = sum(1 for k in keys if k) if layout.keys.indirect else 0
+    iv = sum(1 for v in vals if v) if layout.elems.indirect else 0
     return ik, iv
 
 
@@ -156,14 +182,16 @@ class Scanner:
 
         take:          bytes of 0/1 per record (None: every record)
         state_counts:  dict updated with counts per tag class name
-        classes:       list of (name, translate table) classifying tag bytes
+        classes:       list of (name, translate table) classifying tag bytes, or
+                       (name, byte value) for a class of one tag value
         Returns a bytes mask of records that hold at least one live cell.
         """
         any_live = bytes(n)
         for k in range(8):
             tags = self.tags(buf, n, k)
             for name, table in classes:
-                state_counts[name] += tags.translate(table).count(1)
+                state_counts[name] += tags.count(table) if type(table) is int else \
+                    tags.translate(table).count(1)
             mask = tags.translate(self.live_table)
             any_live = _or(any_live, mask, n)
             if take is not None:

@@ -7,7 +7,7 @@ memory read, nor any Python bytecode, per string.
 
 from itertools import repeat
 from operator import add, itemgetter, rshift, sub
-from typing import Any, Callable, List, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 from .errors import UnreadableMemory
 from .memory import Memory
@@ -50,8 +50,8 @@ BULK_MAX = 256 << 20      # never more than this in one bulk buffer (corrupt poi
 
 
 def decode_strings(mem: Memory, ptrs: List[int], lens: List[int], max_string: int,
-                   warn: Callable[[str], None], as_bytes: bool = False
-                   ) -> Tuple[List[Any], bool]:
+                   warn: Callable[[str], None], as_bytes: bool = False,
+                   cache: Optional[dict] = None) -> Tuple[List[Any], bool]:
     """Decode many Go strings, given as parallel lists of data pointers and lengths.
 
     The string data is read in bulk and laid in one bytes object ``data``:
@@ -65,6 +65,11 @@ def decode_strings(mem: Memory, ptrs: List[int], lens: List[int], max_string: in
     the slow path.  Returns (strings, clean); clean is False if any string
     came back Unreadable.  With ``as_bytes`` the strings stay bytes, except
     the ones cut at ``max_string`` (a GoStr) and the unreadable ones.
+
+    ``cache`` (a dict kept by the caller between calls) keeps the blocks read,
+    up to CACHE_MAX bytes, for the next call: a streamed decode calls this
+    once per batch of entries, whose strings lie all over the same heap range,
+    and would otherwise read that range again for every batch.
     """
     n = len(ptrs)
     if not n:
@@ -82,7 +87,7 @@ def decode_strings(mem: Memory, ptrs: List[int], lens: List[int], max_string: in
         good = ptrs[next(i for i in range(n) if i not in bad)]
         for i in slow:   # an empty slice for now, decoded one by one below
             ptrs[i], lens[i] = good, 0
-    data, where = _bulk_data(mem, ptrs, lens, max_string)
+    data, where = _bulk_data(mem, ptrs, lens, max_string, cache)
     missing = []
     out = []
     for c in range(0, n, STRING_CHUNK):
@@ -110,7 +115,7 @@ def decode_strings(mem: Memory, ptrs: List[int], lens: List[int], max_string: in
     return _slow_strings(mem, optrs, olens, slow, out, max_string, warn, as_bytes)
 
 
-def _bulk_data(mem, ptrs, lens, max_string):
+def _bulk_data(mem, ptrs, lens, max_string, cache=None):
     """Read the data of every string into one buffer.
 
     Returns (data, where): ``where(pointers)`` gives the list of their
@@ -121,6 +126,12 @@ def _bulk_data(mem, ptrs, lens, max_string):
     lo, hi, total = min(ptrs), max(ptrs), sum(lens)
     margin = max(lens)
     span = hi - lo + margin
+    if cache is not None:
+        need = set(map(rshift, ptrs, repeat(BLOCK_SHIFT, n)))
+        fresh = len(need - cache.get("delta", {}).keys())
+        # Worth keeping: blocks shared by many strings (this batch's and the next ones')
+        if fresh << BLOCK_SHIFT <= CACHE_MAX and fresh * CACHE_DENSITY <= n:
+            return _cached_blocks(mem, need, min(margin, max_string), cache)
     if span <= BULK_MAX and (span <= DENSE_FLOOR or span <= DENSE_FACTOR * total):
         try:
             data = mem.read(lo, span)
@@ -133,7 +144,12 @@ def _bulk_data(mem, ptrs, lens, max_string):
     if size > BULK_MAX or size > max(SPARSE_FLOOR, SPARSE_FACTOR * total):
         blocks = []   # strings scattered over a huge heap: read them one by one
     data, delta = _runs_data(mem, blocks, min(margin, max_string))
+    return data, _where(delta)
 
+
+def _where(delta):
+    """``where`` for data laid out by blocks: ``delta[block]`` is what to add to a
+    pointer into that block."""
     def where(pc):
         try:   # one pass in C: pointer + what its block adds
             return list(map(add, pc, map(delta.__getitem__,
@@ -142,7 +158,37 @@ def _bulk_data(mem, ptrs, lens, max_string):
             get = delta.get
             return [None if (d := get(p >> BLOCK_SHIFT)) is None else p + d for p in pc]
 
-    return data, where
+    return where
+
+
+CACHE_MAX = 128 << 20     # bytes of string blocks a cache keeps between calls
+CACHE_DENSITY = 8         # strings per new block, at least, for the cache to read it
+
+
+def _cached_blocks(mem, need, margin, cache):
+    """_bulk_data's block path for the blocks ``need`` (a set), with the blocks of
+    earlier calls kept in ``cache`` (``data``: the runs read so far end to end,
+    ``delta``: per block what to add to a pointer, ``margin``: the bytes read past
+    each run, which a string starting in it may not outgrow)."""
+    fresh = len(need - cache.get("delta", {}).keys()) << BLOCK_SHIFT
+    if margin > cache.get("margin", margin) or \
+            len(cache.get("data", b"")) + fresh > CACHE_MAX:
+        cache.clear()   # a longer string, or a heap larger than the cache: start again
+    cache["margin"] = margin = cache.get("margin", margin)
+    delta = cache.get("delta", {})
+    failed = cache.setdefault("failed", set())   # runs that could not be read: not again
+    missing = sorted(need - delta.keys() - failed)
+    if missing:
+        new, new_delta = _runs_data(mem, missing, margin)
+        failed.update(b for b in missing if b not in new_delta)
+        old = cache.get("data", b"")
+        cache["data"] = old + new if old else new
+        shift = len(old)
+        delta = dict(delta)
+        for b, d in new_delta.items():
+            delta[b] = d + shift
+        cache["delta"] = delta
+    return cache["data"], _where(delta)
 
 
 def _as_bytes(data):

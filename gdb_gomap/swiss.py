@@ -11,7 +11,7 @@ import struct
 from bisect import bisect_left
 
 from .budget import Budget, BudgetSpent
-from .decoding import Tally, finish, keep_at_most, raw_cells
+from .decoding import STREAM_READ, Tally, finish, flush, keep_at_most, raw_cells
 from .errors import UnreadableMemory
 from .fields import header_keys, of_role
 from .slab import Collected, Scanner, tag_translation
@@ -25,7 +25,7 @@ TABLE = tuple(f.name for f in of_role("swiss.table") if f.kind == "int")  # Tabl
 GROUPREF = tuple(f.name for f in of_role("swiss.groupref"))                # data, lengthMask
 
 FULL = tag_translation(lambda b: b & 0x80 == 0)
-CLASSES = [("full", FULL), ("deleted", tag_translation(lambda b: b == CTRL_DELETED)),
+CLASSES = [("full", FULL), ("deleted", CTRL_DELETED),
            ("empty", tag_translation(lambda b: b & 0x80 and b != CTRL_DELETED))]
 
 
@@ -106,13 +106,13 @@ class _Walk:
             else:
                 any_full = self.scanner.scan(buf, cnt, None, self.col, counts, CLASSES)
                 self.empty_groups += any_full.count(0)
+                flush(self.ctx, self.snap, self.L, self.col, self.opts)
             self.groups_seen += cnt
 
-    def table(self, t):
-        """Walk every group of the plausible table ``t`` (a Table), filling its
-        counters, unless its groups overlap a table walked before."""
-        ngroups = t.lengthMask + 1
-        span = (t.groups_address, t.groups_address + ngroups * self.L.group_size)
+    def claim(self, t):
+        """Whether the plausible table ``t`` (a Table) may be walked: not when its
+        groups overlap a table walked before (then a warning says so)."""
+        span = (t.groups_address, t.groups_address + (t.lengthMask + 1) * self.L.group_size)
         i = bisect_left(self.spans, span)
         if (i and self.spans[i - 1][1] > span[0]) or \
                 (i < len(self.spans) and self.spans[i][0] < span[1]):
@@ -122,14 +122,86 @@ class _Walk:
             return False
         self.spans.insert(i, span)
         self.budget.check(f"table {t.address:#x}")
+        return True
+
+    def table(self, t):
+        """Walk every group of the table ``t`` slot by slot (the --buckets path),
+        filling its counters, if it may be walked (:meth:`claim`)."""
+        if not self.claim(t):
+            return False
         counts = {"full": 0, "empty": 0, "deleted": 0}
-        kept = [] if self.detail else None
-        self.groups(t.groups_address, ngroups, counts, kept)
+        kept = []
+        self.groups(t.groups_address, t.lengthMask + 1, counts, kept)
         t.full, t.empty, t.tombstones = counts["full"], counts["empty"], counts["deleted"]
         t.groups = kept
+        self.distrust_excess()
+        return True
+
+    def distrust_excess(self):
         if self.col.count > self.used:
             self.budget.distrust(f"{self.col.count:,} full slots but used is {self.used:,}")
-        return True
+
+    def tables(self, tables):
+        """Walk the tables' groups in bulk: the group arrays of as many tables as
+        fill STREAM_READ bytes are read together and scanned as one array, and each
+        table's counters come from its control bytes.  Returns the tables walked
+        (an unreadable one too, with no slots counted, as the --buckets path does)."""
+        if self.detail:
+            return [t for t in tables if self.table(t)]
+        gs = self.L.group_size
+        walked = []
+        batch = []
+        size = 0
+        for n, t in enumerate(tables):
+            if self.claim(t):
+                batch.append(t)
+                size += (t.lengthMask + 1) * gs
+            if batch and (size >= STREAM_READ or n == len(tables) - 1):
+                walked += self._bulk(batch)
+                batch, size = [], 0
+        return walked
+
+    def _bulk(self, batch):
+        gs, L = self.L.group_size, self.L
+        reads = self.ctx.mem.read_many([(t.groups_address, (t.lengthMask + 1) * gs)
+                                        for t in batch])
+        good, bufs = [], []
+        for t, data in zip(batch, reads):
+            if isinstance(data, Exception):
+                self.tally.warn("unreadable pieces of group arrays",
+                                f"groups 0..{t.lengthMask} at {t.groups_address:#x} "
+                                f"unreadable: {data}")
+                continue
+            good.append(t)
+            bufs.append(data)
+        if not good:
+            return batch
+        buf = b"".join(bufs)
+        del bufs, reads
+        n = len(buf) // gs
+        ctrl = b"".join(buf[j * gs + L.ctrl_off:j * gs + L.ctrl_off + 8] for j in range(n)) \
+            if gs % 8 or L.ctrl_off % 8 else \
+            memoryview(buf).cast("Q")[L.ctrl_off // 8::gs // 8].tobytes()
+        full = ctrl.translate(FULL)     # 1 per full slot, 8 bytes a group
+        if self.col.want_cells:
+            counts = {"full": 0, "empty": 0, "deleted": 0}
+            self.scanner.scan(buf, n, None, self.col, counts, CLASSES)
+        else:           # the summary: the control bytes say it all
+            self.col.count += full.count(1)
+        del buf
+        self.empty_groups += memoryview(full).cast("Q").tolist().count(0)
+        self.groups_seen += n
+        at = 0
+        tombstones = ctrl.count(CTRL_DELETED) > 0
+        for t in good:
+            end = at + (t.lengthMask + 1) * 8
+            t.full = full.count(1, at, end)
+            t.tombstones = ctrl.count(CTRL_DELETED, at, end) if tombstones else 0
+            t.empty = end - at - t.full - t.tombstones
+            at = end
+        self.distrust_excess()
+        flush(self.ctx, self.snap, self.L, self.col, self.opts)
+        return batch
 
 
 def implausible(f, g, global_depth, limits):
@@ -158,7 +230,8 @@ def decode(ctx, layout, addr, opts):
     """Decode the swiss map whose header is at ``addr`` into a MapSnapshot."""
     L = layout
     snap = MapSnapshot("swiss", L.map_type.name, L.key.name, L.elem.name, addr,
-                       ctx.go_version, 0, split_groups=L.split)
+                       ctx.go_version, 0, split_groups=L.split, key_kind=L.key.kind,
+                       elem_kind=L.elem.kind)
     h = L.header.read_all(ctx.mem.read(addr, L.header.size))
     snap.header = {k: h[n] for n, k in HEADER if n in h}
     used, dir_ptr, dir_len = h["used"], h["dirPtr"], h["dirLen"]
@@ -193,10 +266,10 @@ def decode(ctx, layout, addr, opts):
                                            snap, walk)
             if sum(t.used for t in tables) != used:
                 walk.budget.distrust("the tables' used disagree with the map's")
+            for t in walk.tables(tables):
+                groups_bytes += (t.lengthMask + 1) * gs
+                _check_table(t, walk.tally)
             for t in tables:
-                if walk.table(t):
-                    groups_bytes += (t.lengthMask + 1) * gs
-                    _check_table(t, walk.tally)
                 slots["full"] += t.full
                 slots["empty"] += t.empty
                 slots["deleted"] += t.tombstones

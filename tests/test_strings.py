@@ -89,15 +89,19 @@ def test_bytes_chunks():
     """The bytes path writes what the per-entry encoders write, and gives way to
     them (None) on a string JSON must escape or on a value that is not bytes."""
     from gdb_gomap.render import jsonout
+
+    def bytes_chunk(chunk, kq, vq):   # _bytes_chunk takes the keys and the values apart
+        return jsonout._bytes_chunk([k for k, _ in chunk], [v for _, v in chunk], kq, vq)
+
     chunk = [(b"k1", b"v 1"), (b"", b"x/y:z"), (b"~!@#", b"")]
     want = ", ".join('{"key": %s, "value": %s}' % (json.dumps(k.decode()), json.dumps(v.decode()))
                      for k, v in chunk)
-    assert jsonout._bytes_chunk(chunk, b'"', b'"') == want
-    assert jsonout._bytes_chunk([(b"a", -5), (b"b", 7)], b'"', b"") == \
+    assert bytes_chunk(chunk, b'"', b'"') == want
+    assert bytes_chunk([(b"a", -5), (b"b", 7)], b'"', b"") == \
         '{"key": "a", "value": -5}, {"key": "b", "value": 7}'
-    assert jsonout._bytes_chunk([(3, b"x")], b"", b'"') == '{"key": 3, "value": "x"}'
+    assert bytes_chunk([(3, b"x")], b"", b'"') == '{"key": 3, "value": "x"}'
     for odd in (b'q"', b"b\\s", b"\n", b"\x7f", "é".encode(), b"\xff", "str"):
-        assert jsonout._bytes_chunk([(b"k", b"v"), (b"k2", odd)], b'"', b'"') is None, odd
+        assert bytes_chunk([(b"k", b"v"), (b"k2", odd)], b'"', b'"') is None, odd
 
 
 def test_text_view_shows_strings_as_go_does(strmaps, gdb_path):

@@ -84,14 +84,17 @@ def open_target(args):
 
 def cmd_dump(args):
     # The snapshot holds everything the views need: a live process goes on
-    # (threads detached) before a byte is written, however slow the reader.
+    # (threads detached) before a byte is written, however slow the reader;
+    # but a streamed --json (render/output.dump_view) writes its entries while
+    # the process is stopped, so that memory does not grow with the map.
     opts = options.dump_options_from(args)     # a usage error before the target is opened
-    with open_target(args) as (target, info):
-        mt, addr = resolve_map(target, args.expr)
-        snap = target.dump(mt, addr, opts, options.limits_from(args))
-    for w in info["warnings"]:
-        snap.warnings.insert(0, w)
-    output.emit_snapshot(snap, args, sys.stdout.write, sys.stdout.isatty)
+    with output.dump_view(args, opts, sys.stdout.write, sys.stdout.isatty) as (opts, show):
+        with open_target(args) as (target, info):
+            mt, addr = resolve_map(target, args.expr)
+            snap = target.dump(mt, addr, opts, options.limits_from(args))
+        for w in info["warnings"]:
+            snap.warnings.insert(0, w)
+        show(snap)
 
 
 def cmd_list(args, report=False):

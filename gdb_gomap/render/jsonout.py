@@ -3,7 +3,9 @@
 The data model (snapshot.py, values.py) knows nothing of JSON; this module
 makes its JSON form: :func:`to_json` for one decoded value,
 :func:`snapshot_json` for a whole snapshot as a JSON-ready dict, and
-:func:`write_json` for the same text written in pieces (entries stream).
+:func:`write_json` for the same text written in pieces, and
+:class:`JsonStream`, which writes it while the decode goes (``--json``: the
+entries never all sit in memory).
 The shape is described by ``schema/snapshot.schema.json``; change both
 together and bump ``SCHEMA_ID`` when a change is not backward compatible.
 
@@ -79,9 +81,22 @@ def entry_json(k: Any, v: Any) -> Dict[str, Any]:
 
 
 # -- a snapshot as a dict ----------------------------------------------------------
+#
+# The fields a decode knows before its walk (the header) come before the
+# entries; what the walk finds (statistics, tables, warnings) comes after them,
+# so that a streamed --json (JsonStream) writes each entry as it is decoded.
 
 def snapshot_json(snap: MapSnapshot, entries: bool = True) -> Dict[str, Any]:
     """The snapshot as a JSON-ready dict (entries may be streamed separately)."""
+    out = _head_json(snap)
+    if entries:
+        out["entries"] = [entry_json(k, v) for k, v in snap.entries]
+    out.update(_tail_json(snap))
+    return out
+
+
+def _head_json(snap):
+    """The fields before the entries: what the map's header says."""
     out: Dict[str, Any] = {
         "schema": SCHEMA_ID,
         "layout": snap.layout,
@@ -103,21 +118,23 @@ def snapshot_json(snap: MapSnapshot, entries: bool = True) -> Dict[str, Any]:
         out["tombstonePossible"] = bool(snap.header["tombstonePossible"])
     if snap.split_groups is not None:
         out["split_groups"] = snap.split_groups
-    out["stats"] = snap.stats
+    if snap.layout == "swiss":
+        out["group"] = hexaddr(snap.group_address)
+    return out
+
+
+def _tail_json(snap):
+    """The fields after the entries: what the walk found."""
+    out: Dict[str, Any] = {"entries_complete": snap.entries_complete, "stats": snap.stats}
     if snap.layout == "classic":
         out["growth"] = snap.growth
     if snap.tables is not None:
         out["tables"] = [_table_json(snap, t) for t in snap.tables]
-    if snap.layout == "swiss":
-        out["group"] = hexaddr(snap.group_address)
-        if snap.group is not None:
-            out["group_detail"] = _bucket_json(snap, snap.group, 0)
+    if snap.group is not None:
+        out["group_detail"] = _bucket_json(snap, snap.group, 0)
     if snap.chains is not None:
         out["buckets_detail"] = [_chain_json(snap, c) for c in snap.chains if not c.old]
         out["old_buckets_detail"] = [_chain_json(snap, c) for c in snap.chains if c.old]
-    out["entries_complete"] = snap.entries_complete
-    if entries:
-        out["entries"] = [entry_json(k, v) for k, v in snap.entries]
     out["warnings"] = list(snap.warnings)
     return out
 
@@ -205,13 +222,11 @@ def _str(v):
     return encode_basestring_ascii(v) if isinstance(v, str) else _generic(v)
 
 
-def _bytes_chunk(chunk, kq, vq):
-    """The entries of ``chunk`` as JSON text made by joining bytes, or None when
-    a string in it needs escaping or is not bytes (then the caller encodes it).
-    kq, vq: b'"' for a string side, b"" for an integer side."""
+def _bytes_chunk(ks, vs, kq, vq):
+    """The entries of keys ``ks`` and values ``vs`` as JSON text made by joining
+    bytes, or None when a string in it needs escaping or is not bytes (then the
+    caller encodes it).  kq, vq: b'"' for a string side, b"" for an integer side."""
     try:
-        ks = list(map(_first, chunk))
-        vs = list(map(_second, chunk))
         if not kq:
             ks = list(map(b"%d".__mod__, ks))
         if not vq:
@@ -220,7 +235,7 @@ def _bytes_chunk(chunk, kq, vq):
         text = head + (tail + b", " + head).join(map(mid.join, zip(ks, vs))) + tail
     except TypeError:   # a str, an Unreadable or a non-int among them
         return None
-    quotes = len(chunk) * (4 + 2 * len(kq) + 2 * len(vq))   # the ones written above
+    quotes = len(ks) * (4 + 2 * len(kq) + 2 * len(vq))   # the ones written above
     odd = text.translate(None, _PLAIN)
     if len(odd) != quotes or odd.count(34) != quotes:
         return None
@@ -231,33 +246,74 @@ INT_KINDS = ("int", "uint")
 ENCODERS = {"int": _int, "uint": _int, "float": _float, "bool": _bool, "string": _str}
 
 
-def write_json(snap: MapSnapshot, write: Callable[[str], Any],
-               indent: Optional[int] = None) -> None:
+def write_json(snap: MapSnapshot, write: Callable[[str], Any]) -> None:
     """Write ``snap`` as one JSON object; entries are written CHUNK at a time."""
     with no_gc():
-        _write_json(snap, write, indent)
+        JsonStream(write).close(snap)
 
 
-def _write_json(snap, write, indent):
-    head = snapshot_json(snap, entries=False)
-    text = json.dumps(head, indent=indent)
-    write(text[:-1].rstrip())
-    write(', "entries": [')
-    ek = ENCODERS.get(snap.key_kind, _generic)
-    ev = ENCODERS.get(snap.elem_kind, _generic)
-    ints = snap.key_kind in INT_KINDS and snap.elem_kind in INT_KINDS
-    kq, vq = _QUOTE.get(snap.key_kind), _QUOTE.get(snap.elem_kind)
+class JsonStream:
+    """``--json`` written as the decode goes: the sink of a streamed decode
+    (``DumpOptions.sink``).  Each call writes a batch of entries (the header's
+    fields first, once); :meth:`close` writes the entries the snapshot kept, if
+    any, then the fields the walk found.  The text is the same as
+    :func:`write_json` of the whole snapshot, byte for byte."""
+
+    def __init__(self, write: Callable[[str], Any]) -> None:
+        self.write = write
+        self.opened = False
+        self.written = 0     # entries written so far
+
+    def __call__(self, snap: MapSnapshot, keys: list, vals: list) -> None:
+        if not self.opened:
+            self.write(json.dumps(_head_json(snap))[:-1] + ', "entries": [')
+            self.opened = True
+        _write_entries(snap, keys, vals, self.write, self.written == 0)
+        self.written += len(keys)
+
+    def close(self, snap: MapSnapshot) -> None:
+        """The entries ``snap`` holds (none when streamed), then the tail."""
+        entries = snap.entries
+        self(snap, list(map(_first, entries)), list(map(_second, entries)))
+        self.write("], " + json.dumps(_tail_json(snap))[1:] + "\n")
+
+
+_INT_ENTRY = '{"key": %d, "value": %d}'
+_INT_FORMATS: Dict[int, str] = {}
+
+
+def _int_entries(ks, vs):
+    """Entries of integer keys and values as JSON text: one ``%`` over a format
+    made of one entry's format per entry, so that no Python bytecode runs per
+    entry (the format of a whole CHUNK is kept)."""
+    n = len(ks)
+    fmt = _INT_FORMATS.get(n)
+    if fmt is None:
+        fmt = ", ".join([_INT_ENTRY] * n)
+        if n == CHUNK:
+            _INT_FORMATS[n] = fmt
+    flat = [0] * (2 * n)
+    flat[::2] = ks
+    flat[1::2] = vs
+    return fmt % tuple(flat)
+
+
+def _write_entries(snap, keys, vals, write, first):
+    """Write the entries of ``keys`` and ``vals``, CHUNK at a time, comma-separated
+    (a comma first unless ``first``)."""
+    kk, vk = snap.key_kind, snap.elem_kind
+    ek, ev = ENCODERS.get(kk, _generic), ENCODERS.get(vk, _generic)
+    ints = kk in INT_KINDS and vk in INT_KINDS
+    kq, vq = _QUOTE.get(kk), _QUOTE.get(vk)
     joined = not ints and kq is not None and vq is not None
-    entries = snap.entries
-    for start in range(0, len(entries), CHUNK):
-        chunk = entries[start:start + CHUNK]
+    for start in range(0, len(keys), CHUNK):
+        ks, vs = keys[start:start + CHUNK], vals[start:start + CHUNK]
         part = None
-        if ints:   # the common case, one f-string per entry (ints are exact already)
-            part = ", ".join([f'{{"key": {k}, "value": {v}}}' for k, v in chunk])
-        elif joined and type(chunk[0][0 if kq else 1]) is bytes:
-            part = _bytes_chunk(chunk, kq, vq)
+        if ints:   # the common case: one % of a format with a %d per key and value
+            part = _int_entries(ks, vs)
+        elif joined and type((ks if kq else vs)[0]) is bytes:
+            part = _bytes_chunk(ks, vs, kq, vq)
         if part is None:
             part = ", ".join(['{"key": ' + ek(k) + ', "value": ' + ev(v) + "}"
-                              for k, v in chunk])
-        write(part if start == 0 else ", " + part)
-    write("]}\n")
+                              for k, v in zip(ks, vs)])
+        write(part if first and start == 0 else ", " + part)

@@ -16,16 +16,20 @@ is here:
 - ``--svg FILE`` is drawn after the view;
 - JSON, whatever the command (a snapshot, a listing, a diff, a watch log), is
   one document on one line, ended by a newline (``jq`` or
-  ``python3 -m json.tool`` indent it).
+  ``python3 -m json.tool`` indent it);
+- a dump's ``--json`` in walk order (no ``--sort``, ``--buckets`` or ``--svg``)
+  is streamed: :func:`dump_view` gives the decode a sink that writes each batch
+  of entries as it is decoded, so memory does not grow with the map.
 """
 
 import contextlib
+import dataclasses
 import json
 import os
 
 from ..errors import UsageError
 from . import text as text_view
-from .jsonout import snapshot_json, write_json
+from .jsonout import JsonStream, snapshot_json, write_json
 from .listing import list_json, list_text, report_markdown
 
 
@@ -114,6 +118,32 @@ def emit_snapshot(snap, args, screen, terminal, default_color="auto", say=None):
         write_file(args.svg, snapshot_svg(snapshot_json(snap)))
         if say:
             say(f"gomap: wrote the picture to {args.svg}\n")
+
+
+@contextlib.contextmanager
+def dump_view(args, opts, screen, terminal, default_color="auto", say=None):
+    """The view of one dump, around its decode: yields (the DumpOptions to decode
+    with, ``show(snap)`` to call with the snapshot).
+
+    A ``--json`` that streams (``DumpOptions.streams``: walk order, no bucket
+    detail, no picture) opens its destination first and writes entries while
+    the decode runs; ``show`` then writes the rest.  Every other view is made
+    by :func:`emit_snapshot` from the whole snapshot.
+    """
+    sink_opts = dataclasses.replace(opts, sink=True)
+    if not (args.json and not args.svg and sink_opts.streams):
+        yield opts, lambda snap: emit_snapshot(snap, args, screen, terminal,
+                                               default_color, say)
+        return
+    with destination(args.output, screen) as write:
+        stream = JsonStream(write)
+
+        def show(snap):
+            stream.close(snap)
+            if args.output and say:
+                say(f"gomap: wrote {snap.type} ({snap.count} entries) to {args.output}\n")
+
+        yield dataclasses.replace(opts, sink=stream), show
 
 
 def emit_listing(found, args, screen, header, intro=False, markdown=False):

@@ -16,9 +16,9 @@ HEADING = ("Decode a Go map: header, buckets or swiss tables, slots and entries.
 def run(args):
     target = target_with_memory()
     mt, addr = resolve(target, args.expr, args.type)
-    snap = target.dump(mt, addr, options.dump_options_from(args), options.limits_from(args))
-    output.emit_snapshot(snap, args, gdb.write, settings.styled,
-                         default_color=settings.color(), say=gdb.write)
+    with output.dump_view(args, options.dump_options_from(args), gdb.write, settings.styled,
+                          default_color=settings.color(), say=gdb.write) as (opts, show):
+        show(target.dump(mt, addr, opts, options.limits_from(args)))
 
 
 def declare():

@@ -1,0 +1,3 @@
+module scalemaps
+
+go 1.21
