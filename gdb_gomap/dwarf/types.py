@@ -148,6 +148,8 @@ class TypeTable:
         self.path = getattr(dwarfinfo, "path", None)
         self._by_offset = {}
         self._by_rtype = {}
+        self._constants = {}   # type name -> {value: constant name}
+        self._units = None     # package path -> its compile units
 
     def die(self, offset):
         """The pyelftools DIE at ``offset``.  When the index names a package
@@ -279,6 +281,51 @@ class TypeTable:
                 off = self.index.runtime_types.get(rtype_off)
         t = self._by_rtype[rtype_off] = None if off is None else self.get(off)
         return t
+
+    def constants(self, t):
+        """{value: name} of the constants the DWARF declares with the named integer
+        type ``t`` (``AttrStrideSize`` for ``main.AttrStrideSize``); empty for an
+        unnamed type.  The compiler writes a package's typed integer constants as
+        DW_TAG_constant children of the package's unit; the first of two constants
+        with one value keeps it."""
+        if t.kind not in ("int", "uint") or "." not in t.name or "[" in t.name:
+            return {}
+        got = self._constants.get(t.name)
+        if got is None:
+            got = self._constants[t.name] = self._read_constants(t)
+        return got
+
+    def _read_constants(self, t):
+        slash = t.name.rfind("/")
+        pkg = t.name[:t.name.index(".", slash + 1)]
+        mask = (1 << (8 * t.size)) - 1
+        out = {}
+        for cu in self._package_units().get(pkg, ()):
+            top = cu.get_top_DIE()
+            for die in self._children(top):
+                if die.tag != "DW_TAG_constant" or "DW_AT_type" not in die.attributes:
+                    continue
+                value = attr(die, "DW_AT_const_value")
+                name = name_of(die)
+                if type(value) is not int or not name or \
+                        name_of(self._ref(die, "DW_AT_type")) != t.name:
+                    continue
+                if t.kind == "uint":
+                    value &= mask
+                out.setdefault(value, name[len(pkg) + 1:] if name.startswith(pkg + ".")
+                               else name)
+        return out
+
+    def _package_units(self):
+        if self._units is None:
+            units = {}
+            with corrupt_at(self.dwarf, ".debug_info", 0):
+                for cu in self.dwarf.iter_CUs():
+                    name = name_of(cu.get_top_DIE())
+                    if name:
+                        units.setdefault(name, []).append(cu)
+            self._units = units
+        return self._units
 
     def _build(self, offset):
         die = self._parse(offset)
