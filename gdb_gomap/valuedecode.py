@@ -10,7 +10,8 @@ million.
 """
 
 import struct
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence,
+                    Set, Tuple, Union)
 
 from .errors import UnreadableMemory
 from .limits import Limits
@@ -280,8 +281,9 @@ def _spell(k):
     return text if len(text) <= 60 else text[:60] + "..."
 
 
-def _cut_len(v, depth):
+def _cut_len(v: Any, depth: int) -> int:
     """The length of the first cut slice in ``v`` (0 if none), looked for a few levels down."""
+    items: Iterable[Any]
     if isinstance(v, Slice):
         if v.cut:
             return v.len

@@ -74,10 +74,14 @@ def _items(items, total, cut=False):
 
 
 _PRINTABLE = bytes(range(0x20, 0x7F))
+TEXT_BYTES = 64   # bytes of a [N]byte shown as hex in text; JSON keeps them all
 
 
 def byte_array(data):
-    """A [N]byte as text: quoted when every byte is printable ASCII, else 0x and hex."""
-    if data and not data.translate(None, _PRINTABLE):
+    """A [N]byte as text: quoted when every byte is printable ASCII, else 0x and hex
+    (the first TEXT_BYTES, then its length)."""
+    if not data.translate(None, _PRINTABLE):
         return go_quote(data.decode("ascii"))
+    if len(data) > TEXT_BYTES:
+        return f"0x{data[:TEXT_BYTES].hex()}...({len(data)} bytes)"
     return "0x" + data.hex()
