@@ -144,17 +144,18 @@ func main() {
 	truth["values"] = map[string]int{"AttrName": int(AttrName), "AttrByteSize": int(AttrByteSize),
 		"AttrStrideSize": int(AttrStrideSize), "AttrGoKind": int(AttrGoKind),
 		"LevelDebug": int(LevelDebug), "LevelInfo": int(LevelInfo), "LevelError": int(LevelError)}
-	out, err := json.Marshal(truth)
+	f, err := os.Create(os.Args[1])
+	if err == nil {
+		err = json.NewEncoder(f).Encode(truth)
+	}
+	if err == nil {
+		err = f.Close()
+	}
 	if err != nil {
 		panic(err)
 	}
-	if err := os.WriteFile(os.Args[1], out, 0o644); err != nil {
-		panic(err)
-	}
 	os.Stdout.WriteString("READY\n")
-	checkpoint()
-	runtime.KeepAlive(c)
-	for {
-		time.Sleep(time.Hour)
+	for checkpoint(); ; time.Sleep(time.Hour) {
+		runtime.KeepAlive(c)
 	}
 }
