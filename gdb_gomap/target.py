@@ -49,7 +49,6 @@ class Target:
         self.limits = limits
         self._layouts: Dict[int, Any] = {}
         self._pclntab: Optional[Pclntab] = None
-        self._no_pclntab = False
 
     def _memory(self) -> Memory:
         if self.memory is None:
@@ -134,19 +133,18 @@ class Target:
         """t's kind as the snapshot records it for the fast renderers."""
         return NAMED_INT if self.types.constants(t) else t.kind
 
-    def func_name(self, pc: int) -> Optional[str]:
-        """The name of the function whose code holds ``pc`` (from the binary's
-        .gopclntab), or None: outside the text, or no table to read."""
+    def pclntab(self) -> Pclntab:
+        """The binary's function table (.gopclntab), read once; BadPclntab if it
+        has none gomap can read."""
         if self._pclntab is None:
-            if self._no_pclntab:
-                return None
-            try:
-                self._pclntab = Pclntab(self.binary)
-            except BadPclntab:
-                self._no_pclntab = True
-                return None
+            self._pclntab = Pclntab(self.binary)
+        return self._pclntab
+
+    def func_name(self, pc: int) -> Optional[str]:
+        """The name of the function whose code holds ``pc``, or None: outside the
+        text, or no function table to read."""
         try:
-            f = self._pclntab.find(pc)
+            f = self.pclntab().find(pc)
         except BadPclntab:
             return None
         return None if f is None else f.name
