@@ -296,11 +296,15 @@ class TypeTable:
         return got
 
     def _read_constants(self, t):
-        slash = t.name.rfind("/")
-        pkg = t.name[:t.name.index(".", slash + 1)]
+        units = self._package_units()
+        # the package is the longest unit name the type's name starts with
+        # (a path may hold dots: gopkg.in/yaml.v3.Kind)
+        pkg = max((p for p in units if t.name.startswith(p + ".")), key=len, default=None)
+        if pkg is None:
+            return {}
         mask = (1 << (8 * t.size)) - 1
         out = {}
-        for cu in self._package_units().get(pkg, ()):
+        for cu in units[pkg]:
             top = cu.get_top_DIE()
             for die in self._children(top):
                 if die.tag != "DW_TAG_constant" or "DW_AT_type" not in die.attributes:
