@@ -12,7 +12,7 @@ from .limits import DEFAULT_LIMITS, Limits
 from .memory import is_plausible_pointer
 from .slab import indirect_counts
 from .strread import decode_strings
-from .valuedecode import ValueDecoder
+from .valuedecode import ValueDecoder, cut_values
 from .values import Unreadable
 
 
@@ -74,10 +74,11 @@ class Context:
         self.limits = limits
         self.map_count = None  # set by the target: callable(map GoType, addr) -> int
         self.string_blocks = {}  # strread's cache of string data between batches
+        self.func_name = None  # set by the target: callable(code address) -> name or None
 
     def value_decoder(self, warn):
         return ValueDecoder(self.mem, self.types, self.types_base, self.limits, warn,
-                            self.map_count)
+                            self.map_count, self.func_name)
 
 
 class Tally:
@@ -151,7 +152,9 @@ def _finish(ctx, snap, kind, items, lens, gotype, cell, what, as_bytes=False, ca
     ``lens`` holds the string lengths of a 'str' column (``items`` the pointers);
     ``as_bytes`` leaves its strings as bytes (DumpOptions.json_bytes); ``cache``
     keeps string data between batches (see strread.decode_strings)."""
-    if kind in ("prim", "zero"):
+    if kind == "prim":   # plain ints; those equal to a constant of their type get its name
+        return ctx.value_decoder(snap.warn).name_constants(gotype, items), True
+    if kind == "zero":
         return items, True
     if kind == "str":
         return decode_strings(ctx.mem, items, lens, ctx.limits.max_string, snap.warn,
@@ -198,6 +201,9 @@ def build_entries(ctx, snap, layout, col, opts, want_order=False):
     as_bytes = opts.json_bytes and not opts.sort and not want_order
     keys, vals, clean = _decode_cells(ctx, snap, layout, col, cells, as_bytes)
     del cells
+    cut = cut_values(layout.elem, keys, vals, ctx.limits.max_items)
+    if cut:
+        snap.warn(cut)
     order = list(range(len(keys))) if want_order else None
     if opts.sort and layout.key.kind in SORTABLE and clean:
         if want_order:
@@ -239,6 +245,9 @@ def flush(ctx, snap, layout, col, opts, last=False):
     keys, vals, _ = _decode_cells(ctx, snap, layout, col, cells, opts.json_bytes,
                                   ctx.string_blocks)
     del cells
+    cut = cut_values(layout.elem, keys, vals, ctx.limits.max_items)
+    if cut:     # one warning per batch: a batch names its own cut values
+        snap.warn(cut)
     opts.sink(snap, keys, vals)
 
 

@@ -138,7 +138,8 @@ def add_view_options(p):
     b.add_argument("--max-string", type=_positive, default=d.max_string, metavar="N",
                    help=f"bytes shown of one string (default {d.max_string})")
     b.add_argument("--max-items", type=_positive, default=d.max_items, metavar="N",
-                   help=f"items shown of one slice (default {d.max_items})")
+                   help=f"items decoded of one slice (default {d.max_items}); a longer "
+                        f"one keeps its len and the warning names it")
     b.add_argument("--max-chain", type=_positive, default=d.max_chain, metavar="N",
                    help=f"overflow buckets followed per chain (default {d.max_chain})")
     b.add_argument("--max-buckets", type=_positive, default=d.max_buckets, metavar="N",

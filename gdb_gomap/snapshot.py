@@ -13,6 +13,7 @@ CLASSIC_FLAGS = ((1, "iterator"), (2, "oldIterator"), (4, "hashWriting"), (8, "s
 
 # Header fields that are addresses (shown in hex).
 POINTER_FIELDS = pointer_keys()
+NAMED_INT = "named int"   # the key_kind/elem_kind of an integer type with constants
 
 
 def flag_names(flags):
@@ -96,7 +97,9 @@ class MapSnapshot:
     warnings: List[str] = field(default_factory=list)
     split_groups: Optional[bool] = None
     extra: Optional[dict] = None                       # classic: *extra's fields
-    key_kind: str = ""                                 # GoType kinds, for fast renderers
+    # GoType kinds, for fast renderers; NAMED_INT for an integer type with constants
+    # (its values may be values.NamedInt, which no fast path writes).
+    key_kind: str = ""
     elem_kind: str = ""
     cells: Optional[Any] = None                        # DumpOptions.cells: slab.Collected
 

@@ -32,8 +32,9 @@ from .errors import NoSuchName, NotAMap, UsageError
 from .layout import detect
 from .limits import DEFAULT_LIMITS, Limits
 from .memory import CachedMemory, Memory
+from .census.pclntab import BadPclntab, Pclntab
 from .nogc import no_gc
-from .snapshot import MapSnapshot
+from .snapshot import NAMED_INT, MapSnapshot
 
 
 class Target:
@@ -48,6 +49,7 @@ class Target:
         self.memory = memory
         self.limits = limits
         self._layouts: Dict[int, Any] = {}
+        self._pclntab: Optional[Pclntab] = None
 
     def _memory(self) -> Memory:
         if self.memory is None:
@@ -80,6 +82,7 @@ class Target:
         ctx = Context(CachedMemory(self._memory()), self.types, self.binary.types_base(),
                       self.go_version, limits or self.limits)
         ctx.map_count = self.map_count  # type: ignore[assignment]  # Context declares None
+        ctx.func_name = self.func_name  # type: ignore[assignment]
         return ctx
 
     def layout(self, map_type: GoType) -> Any:
@@ -117,15 +120,35 @@ class Target:
             if lay.kind == "swiss":
                 snap.split_groups = lay.split
             snap.stats = {"live": 0, "bytes": {"total": 0}}
-            snap.key_kind, snap.elem_kind = lay.key.kind, lay.elem.kind
+            snap.key_kind, snap.elem_kind = self._kind(lay.key), self._kind(lay.elem)
             snap.warnings[:0] = self.warnings
             return snap
         mod = classic if lay.kind == "classic" else swiss
         with no_gc():
             snap = mod.decode(self.context(limits), lay, header_addr, opts)
-        snap.key_kind, snap.elem_kind = lay.key.kind, lay.elem.kind
+        snap.key_kind, snap.elem_kind = self._kind(lay.key), self._kind(lay.elem)
         snap.warnings[:0] = self.warnings
         return snap
+
+    def _kind(self, t: GoType) -> str:
+        """t's kind as the snapshot records it for the fast renderers."""
+        return NAMED_INT if self.types.constants(t) else t.kind
+
+    def pclntab(self) -> Pclntab:
+        """The binary's function table (.gopclntab), read once; BadPclntab if it
+        has none gomap can read."""
+        if self._pclntab is None:
+            self._pclntab = Pclntab(self.binary)
+        return self._pclntab
+
+    def func_name(self, pc: int) -> Optional[str]:
+        """The name of the function whose code holds ``pc``, or None: outside the
+        text, or no function table to read."""
+        try:
+            f = self.pclntab().find(pc)
+        except BadPclntab:
+            return None
+        return None if f is None else f.name
 
     def variable(self, name: str) -> Tuple[int, GoType]:
         """(address of the variable, its GoType) for a package-level variable."""

@@ -10,12 +10,14 @@ million.
 """
 
 import struct
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence,
+                    Set, Tuple, Union)
 
 from .errors import UnreadableMemory
 from .limits import Limits
 from .memory import Memory, is_plausible_pointer
-from .values import GoStr, Iface, MapRef, Pointer, Slice, Unreadable
+from .values import (ByteArray, Func, GoStr, Iface, MapRef, NamedInt, Pointer, Slice,
+                     Unreadable, go_quote, named_int)
 
 if TYPE_CHECKING:   # for the hints only: the decoder never needs the DWARF reader itself
     from .dwarf.types import GoType, TypeTable
@@ -37,17 +39,20 @@ class ValueDecoder:
     limits:     Limits (string bytes, items, depth)
     warn:       callable taking a one-line warning
     map_count:  callable(map GoType, header address) -> count or None
+    func_name:  callable(code address) -> the function's name or None
     """
 
     def __init__(self, memory: Memory, types: "TypeTable", types_base: int, limits: Limits,
                  warn: Callable[[str], None],
-                 map_count: Optional[Callable[["GoType", int], Optional[int]]] = None) -> None:
+                 map_count: Optional[Callable[["GoType", int], Optional[int]]] = None,
+                 func_name: Optional[Callable[[int], Optional[str]]] = None) -> None:
         self.mem = memory
         self.types = types
         self.types_base = types_base
         self.limits = limits
         self.warn = warn
         self.map_count = map_count
+        self.func_name = func_name
         self._strings: Dict[Tuple[int, int], Union[bytes, UnreadableMemory]] = {}
         self._warned: Set[str] = set()
 
@@ -89,15 +94,19 @@ class ValueDecoder:
             return Unreadable(getattr(buf, "addr", 0), str(buf))
         k = t.kind
         if k == "int" or k == "uint":
-            return int.from_bytes(buf[off:off + t.size], "little", signed=(k == "int"))
+            v = int.from_bytes(buf[off:off + t.size], "little", signed=(k == "int"))
+            const = self.types.constants(t).get(v) if "." in t.name else None
+            return v if const is None else named_int(v, const)
         if k == "string":
             return self._string(buf, off)
         if k == "float":
             return (_F32 if t.size == 4 else _F64).unpack_from(buf, off)[0]
         if k == "bool":
             return buf[off] != 0
-        if k in ("ptr", "unsafe.Pointer", "chan", "func"):
+        if k in ("ptr", "unsafe.Pointer", "chan"):
             return Pointer(int.from_bytes(buf[off:off + 8], "little"), t.name)
+        if k == "func":
+            return self._func(t, int.from_bytes(buf[off:off + 8], "little"))
         if depth >= self.limits.max_depth:
             self._warn_once("depth", f"values nested deeper than {self.limits.max_depth} "
                                      f"levels are shown as '...'; raise --max-depth")
@@ -107,6 +116,8 @@ class ValueDecoder:
                     for f in t.fields if f.name != "_" and f.type is not None}
         if k == "array":
             e = t.elem
+            if e.kind == "uint" and e.size == 1:
+                return ByteArray(bytes(buf[off:off + t.count]))
             return [self.decode(e, buf, off + i * e.size, depth + 1) for i in range(t.count)]
         if k == "complex":
             half = t.size // 2
@@ -156,10 +167,7 @@ class ValueDecoder:
             return Slice(0, n, cap, None if n == 0 else [], e.name if e else "?")
         if e is None or n < 0 or cap < n:
             return Unreadable(ptr, f"bad slice header (len={n}, cap={cap})")
-        shown = min(n, self.limits.max_items)
-        if shown < n:
-            self._warn_once("items", f"slices longer than {self.limits.max_items} items "
-                                     f"show only their first items; raise --max-items")
+        shown = min(n, self.limits.max_items)   # cut_values() names the cut ones
         items = []
         if shown and e.size:
             try:
@@ -196,6 +204,29 @@ class ValueDecoder:
             return Iface(dyn.name, Unreadable(data, str(exc)), type_addr)
         return Iface(dyn.name, self.decode(dyn, raw, 0, depth + 1), type_addr)
 
+    def _func(self, t, addr):
+        """A func value: a pointer to its closure, whose first word is the code address."""
+        if addr == 0:
+            return None
+        if not is_plausible_pointer(addr):
+            return Unreadable(addr, f"bad func value {addr:#x}")
+        try:
+            entry = int.from_bytes(self._read(addr, 8), "little")
+        except UnreadableMemory:
+            return Func(addr, None, None, t.name)
+        name = self.func_name(entry) if self.func_name is not None else None
+        return Func(addr, entry, name, t.name)
+
+    def name_constants(self, t: "GoType", values: List[Any]) -> List[Any]:
+        """``values`` (plain ints of the integer type ``t``) with those equal to one of
+        t's constants made NamedInt; the list itself when t has no constants."""
+        consts = self.types.constants(t) if t.kind in ("int", "uint") else None
+        if not consts:
+            return values
+        get = consts.get
+        return [v if type(v) is not int or get(v) is None else named_int(v, get(v))
+                for v in values]
+
     def _map(self, t, addr):
         if addr == 0:
             return None
@@ -211,6 +242,67 @@ class ValueDecoder:
         if key not in self._warned:
             self._warned.add(key)
             self.warn(text)
+
+
+CUT_NAMED = 5   # keys a warning about values cut at max_items names
+
+
+def cut_values(elem: "GoType", keys: Sequence[Any], vals: Sequence[Any],
+               max_items: int) -> Optional[str]:
+    """One warning naming the entries whose value (of type ``elem``) holds a slice
+    cut at ``max_items`` items, with its real length; None when nothing was cut."""
+    if elem.kind not in ("slice", "struct", "array", "interface"):
+        return None
+    cut = []
+    for k, v in zip(keys, vals):
+        n = _cut_len(v, 0)
+        if n:
+            cut.append((k, n))
+    if not cut:
+        return None
+    named = ", ".join(f"key {_spell(k)} (len {n})" for k, n in cut[:CUT_NAMED])
+    more = f" and {len(cut) - CUT_NAMED} more" if len(cut) > CUT_NAMED else ""
+    return (f"{len(cut)} values hold slices longer than {max_items} items, of which only "
+            f"the first {max_items} are decoded: the values of {named}{more}; raise "
+            f"--max-items to see them whole")
+
+
+def _spell(k):
+    """A key as a warning names it: strings quoted as Go does, constants by name."""
+    if isinstance(k, bytes):
+        k = k.decode("utf-8", "surrogateescape")
+    if isinstance(k, str):
+        return go_quote(k if len(k) <= 40 else k[:40] + "...")
+    if isinstance(k, NamedInt):
+        return k.const
+    if isinstance(k, ByteArray):
+        return "0x" + k.data.hex()
+    text = str(k)
+    return text if len(text) <= 60 else text[:60] + "..."
+
+
+def _cut_len(v: Any, depth: int) -> int:
+    """The length of the first cut slice in ``v`` (0 if none), looked for a few levels down."""
+    items: Iterable[Any]
+    if isinstance(v, Slice):
+        if v.cut:
+            return v.len
+        items = v.items or ()
+    elif isinstance(v, dict):
+        items = v.values()
+    elif isinstance(v, list):
+        items = v
+    elif isinstance(v, Iface):
+        items = (v.value,)
+    else:
+        return 0
+    if depth >= 8:
+        return 0
+    for x in items:
+        n = _cut_len(x, depth + 1)
+        if n:
+            return n
+    return 0
 
 
 def _string_sites(t, max_items, base=0, depth=0):

@@ -5,6 +5,7 @@ test can report everything that differs for a map at once.
 """
 
 import json
+import re
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -73,6 +74,35 @@ def canon(entry):
     return json.dumps(_norm(entry), sort_keys=True)
 
 
+BYTE_ARRAY = re.compile(r"^\[\d+\](uint8|byte)$")
+SLICE_KEYS = {"len", "cap", "items"}
+
+
+def go_json(v, type_name=None):
+    """A value of gomap's JSON in the shape the example programs write their truth
+    (Go's encoding/json): a slice as its items, a [N]byte (hex) as its byte list, a
+    named integer as the integer.  ``type_name``: the value's Go type, where known."""
+    if isinstance(v, str) and type_name and BYTE_ARRAY.match(type_name):
+        return list(bytes.fromhex(v))
+    if isinstance(v, list):
+        return [go_json(x) for x in v]
+    if not isinstance(v, dict):
+        return v
+    if set(v) == SLICE_KEYS:
+        return [go_json(x) for x in v["items"]]
+    if set(v) == {"value", "const"}:
+        return v["value"]
+    if set(v) == {"type", "value"}:
+        return {"type": v["type"], "value": go_json(v["value"], v["type"])}
+    return {k: go_json(x) for k, x in v.items()}
+
+
+def truth_entries(snap):
+    """The snapshot's entries in the shape of the truth (see go_json)."""
+    return [{"key": go_json(e["key"], snap["key_type"]),
+             "value": go_json(e["value"], snap["elem_type"])} for e in snap["entries"]]
+
+
 def schema_problems(snap):
     return [f"schema: {e.message} at {list(e.absolute_path)}"
             for e in validator().iter_errors(snap)]
@@ -98,7 +128,7 @@ def compare(truth, snap):
     if snap["count"] != truth["len"]:
         probs.append(f"count {snap['count']} != len {truth['len']}")
     want = Counter(canon(e) for e in truth["entries"])
-    got = Counter(canon(e) for e in snap["entries"])
+    got = Counter(canon(e) for e in truth_entries(snap))
     if want != got:
         missing = list((want - got).elements())[:3]
         extra = list((got - want).elements())[:3]

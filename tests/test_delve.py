@@ -35,7 +35,7 @@ from gdb_gomap.binary import GoBinary
 from gdb_gomap.errors import GomapError
 from gdb_gomap.render.jsonout import write_json
 from tests import harness, toolchains
-from tests.mapcheck import canon, compare
+from tests.mapcheck import canon, compare, truth_entries
 from tests.test_dump import GLOBALS, LOCALS, _dump_cmds, _fname
 
 EXAMPLE = harness.REPO / "examples" / "mapstates"
@@ -176,7 +176,7 @@ def check_against_delve(client, expr, snap, frame=0):
     if want is None or (snap["layout"], expr) in DELVE_KNOWN_WRONG:
         return None
     a = Counter(canon(e) for e in want)
-    b = Counter(canon(e) for e in snap["entries"])
+    b = Counter(canon(e) for e in truth_entries(snap))
     if a == b:
         return []
     return [f"{expr}: entries differ from Delve's print: {sum((a - b).values())} only in "

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from gdb_gomap.decoding import DumpOptions
 from gdb_gomap.errors import GomapError, UnreadableMemory
 from gdb_gomap.limits import Limits
-from gdb_gomap.render.gosyntax import _quote
+from gdb_gomap.values import go_quote as _quote
 from gdb_gomap.replay import RecordingMemory, ReplayMemory, load, merge_regions
 from tests import fuzz_decoders as F
 

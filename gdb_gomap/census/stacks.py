@@ -21,7 +21,7 @@ from ..dwarf.scan import sleb128, uleb128
 from ..errors import GomapError, UnreadableMemory
 from .goroutines import DEAD, IDLE, NoGoroutines, read_goroutines
 from .model import Root, RootReport, Unread
-from .pclntab import BOTTOM, BadPclntab, Pclntab
+from .pclntab import BOTTOM, BadPclntab
 
 MAX_FRAMES = 4096
 # DWARF register numbers of amd64 (the Go compiler's numbering is the psABI one).
@@ -428,10 +428,7 @@ def _top_function(frames):
 def unwind_all(target, goroutines, unread):
     """Unwind each goroutine in place (``g.frames``, ``g.top_function``); what cannot
     be unwound is added to ``unread``.  Returns the Pclntab."""
-    pcln = getattr(target, "_census_pclntab", None)
-    if pcln is None:
-        pcln = Pclntab(target.binary)
-        target._census_pclntab = pcln
+    pcln = target.pclntab()
     for g in goroutines:
         try:
             g.frames = unwind(target, pcln, g)

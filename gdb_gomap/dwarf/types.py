@@ -148,6 +148,9 @@ class TypeTable:
         self.path = getattr(dwarfinfo, "path", None)
         self._by_offset = {}
         self._by_rtype = {}
+        self._constants = {}   # type name -> {value: constant name}
+        self._by_package = {}  # package path -> {type name: [(value, constant name)]}
+        self._units = None     # package path -> its compile units
 
     def die(self, offset):
         """The pyelftools DIE at ``offset``.  When the index names a package
@@ -279,6 +282,58 @@ class TypeTable:
                 off = self.index.runtime_types.get(rtype_off)
         t = self._by_rtype[rtype_off] = None if off is None else self.get(off)
         return t
+
+    def constants(self, t):
+        """{value: name} of the constants the DWARF declares with the named integer
+        type ``t`` (``AttrStrideSize`` for ``main.AttrStrideSize``); empty for an
+        unnamed type.  The compiler writes a package's typed integer constants as
+        DW_TAG_constant children of the package's unit, read once per package; the
+        first of two constants with one value keeps it."""
+        if t.kind not in ("int", "uint") or "." not in t.name or "[" in t.name:
+            return {}
+        got = self._constants.get(t.name)
+        if got is None:
+            raw = self._package_constants(t.name)
+            mask = (1 << (8 * t.size)) - 1
+            got = {}
+            for value, name in raw:
+                got.setdefault(value & mask if t.kind == "uint" else value, name)
+            self._constants[t.name] = got
+        return got
+
+    def _package_constants(self, type_name):
+        """[(value, name)] of the constants of ``type_name``'s package that have that type."""
+        units = self._package_units()
+        # the package is the longest unit name the type's name starts with
+        # (a path may hold dots: gopkg.in/yaml.v3.Kind)
+        pkg = max((p for p in units if type_name.startswith(p + ".")), key=len, default=None)
+        if pkg is None:
+            return []
+        by_type = self._by_package.get(pkg)
+        if by_type is None:
+            by_type = self._by_package[pkg] = {}
+            for cu in units[pkg]:
+                for die in self._children(cu.get_top_DIE()):
+                    if die.tag != "DW_TAG_constant" or "DW_AT_type" not in die.attributes:
+                        continue
+                    value, name = attr(die, "DW_AT_const_value"), name_of(die)
+                    if type(value) is not int or not name:
+                        continue
+                    short = name[len(pkg) + 1:] if name.startswith(pkg + ".") else name
+                    typ = name_of(self._ref(die, "DW_AT_type"))
+                    by_type.setdefault(typ, []).append((value, short))
+        return by_type.get(type_name, [])
+
+    def _package_units(self):
+        if self._units is None:
+            units = {}
+            with corrupt_at(self.dwarf, ".debug_info", 0):
+                for cu in self.dwarf.iter_CUs():
+                    name = name_of(cu.get_top_DIE())
+                    if name:
+                        units.setdefault(name, []).append(cu)
+            self._units = units
+        return self._units
 
     def _build(self, offset):
         die = self._parse(offset)

@@ -1,6 +1,6 @@
 """The snapshots this gdb session keeps (``gomap-snap``), by name, for ``gomap-diff``.
 
-A snapshot is the map's JSON (``gomap-snapshot/1``) with every bucket or
+A snapshot is the map's JSON (``gomap-snapshot/2``) with every bucket or
 group and the raw bytes of every slot's key and elem, live or not, kept under
 a name and, with ``--save``, in a file.
 """

@@ -2,7 +2,8 @@
 
 import math
 
-from ..values import GoStr, Iface, MapRef, Pointer, Slice, Unreadable
+from ..values import (ByteArray, Func, GoStr, Iface, MapRef, NamedInt, Pointer, Slice,
+                      Unreadable, go_quote)
 
 TEXT_ITEMS = 16  # array/slice items shown in text; JSON keeps them all
 
@@ -16,18 +17,6 @@ def _float(x):
     return r
 
 
-# How each character that Go would escape is written: quote and backslash,
-# \n and \t, other control bytes, and the invalid bytes that surrogateescape
-# kept as U+DC80..U+DCFF.  str.translate applies it at C speed.
-_ESCAPES = {ord('"'): '\\"', ord("\\"): "\\\\", ord("\n"): "\\n", ord("\t"): "\\t"}
-_ESCAPES.update({o: f"\\x{o:02x}" for o in [*range(0x20), 0x7F] if o not in _ESCAPES})
-_ESCAPES.update({o: f"\\x{o - 0xDC00:02x}" for o in range(0xDC80, 0xDD00)})
-
-
-def _quote(s):
-    return '"' + s.translate(_ESCAPES) + '"'
-
-
 def fmt(v):
     """One-line Go-like text for a decoded value."""
     if v is None:
@@ -35,11 +24,11 @@ def fmt(v):
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):
-        return str(v)
+        return f"{v.const} ({int(v)})" if isinstance(v, NamedInt) else str(v)
     if isinstance(v, float):
         return _float(v)
     if isinstance(v, str):
-        q = _quote(v)
+        q = go_quote(v)
         if isinstance(v, GoStr):
             q += f"...(len {v.full_len})"
         return q
@@ -47,6 +36,10 @@ def fmt(v):
         return "{" + ", ".join(f"{k}: {fmt(x)}" for k, x in v.items()) + "}"
     if isinstance(v, list):
         return _items(v, len(v))
+    if isinstance(v, Func):   # as Delve names it: the function its code is
+        return v.name or f"({v.type_name}){v.addr:#x}"
+    if isinstance(v, ByteArray):
+        return byte_array(v.data)
     if isinstance(v, Pointer):
         return f"({v.type_name}){v.addr:#x}" if v.addr else "nil"
     if isinstance(v, complex):
@@ -55,7 +48,8 @@ def fmt(v):
     if isinstance(v, Slice):
         if v.items is None:
             return "nil"
-        return f"[]{v.elem_name} len={v.len} cap={v.cap} {v.addr:#x} " + _items(v.items, v.len)
+        return f"[]{v.elem_name} len={v.len} cap={v.cap} {v.addr:#x} " + \
+            _items(v.items, v.len, v.cut)
     if isinstance(v, Iface):
         if isinstance(v.value, (Pointer, MapRef)):  # already says its type
             return fmt(v.value)
@@ -68,9 +62,26 @@ def fmt(v):
     return str(v)
 
 
-def _items(items, total):
+def _items(items, total, cut=False):
+    """Up to TEXT_ITEMS items; ``cut``: only the first len(items) of ``total`` were decoded."""
     shown = items[:TEXT_ITEMS]
     body = ", ".join(fmt(x) for x in shown)
-    if total > len(shown):
+    if cut:
+        body += f", ... (len {total}, first {len(items)} decoded)"
+    elif total > len(shown):
         body += f", ... ({total} items)"
     return "[" + body + "]"
+
+
+_PRINTABLE = bytes(range(0x20, 0x7F))
+TEXT_BYTES = 64   # bytes of a [N]byte shown as hex in text; JSON keeps them all
+
+
+def byte_array(data):
+    """A [N]byte as text: quoted when every byte is printable ASCII, else 0x and hex
+    (the first TEXT_BYTES, then its length)."""
+    if not data.translate(None, _PRINTABLE):
+        return go_quote(data.decode("ascii"))
+    if len(data) > TEXT_BYTES:
+        return f"0x{data[:TEXT_BYTES].hex()}...({len(data)} bytes)"
+    return "0x" + data.hex()

@@ -28,9 +28,9 @@ from typing import Any, Callable, Dict, Optional
 
 from ..nogc import no_gc
 from ..snapshot import POINTER_FIELDS, MapSnapshot, flag_names
-from ..values import Iface, MapRef, Pointer, Slice, Unreadable
+from ..values import ByteArray, Func, Iface, MapRef, NamedInt, Pointer, Slice, Unreadable
 
-SCHEMA_ID = "gomap-snapshot/1"
+SCHEMA_ID = "gomap-snapshot/2"
 
 
 def hexaddr(a: Optional[int]) -> Optional[str]:
@@ -49,6 +49,8 @@ def _float_json(x):
 
 def to_json(v: Any) -> Any:
     """The natural JSON form of a decoded value (see the snapshot schema)."""
+    if isinstance(v, NamedInt):
+        return {"value": int(v), "const": v.const}
     if v is None or isinstance(v, (bool, int)):
         return v
     if isinstance(v, str):
@@ -63,10 +65,15 @@ def to_json(v: Any) -> Any:
         return [to_json(x) for x in v]
     if isinstance(v, Pointer):
         return f"{v.addr:#x}" if v.addr else None
+    if isinstance(v, Func):
+        return {"func": v.name, "entry": hexaddr(v.entry), "address": f"{v.addr:#x}"}
+    if isinstance(v, ByteArray):
+        return v.data.hex()
     if isinstance(v, complex):
         return {"real": _float_json(v.real), "imag": _float_json(v.imag)}
     if isinstance(v, Slice):
-        return None if v.items is None else [to_json(x) for x in v.items]
+        return None if v.items is None else \
+            {"len": v.len, "cap": v.cap, "items": [to_json(x) for x in v.items]}
     if isinstance(v, Iface):
         return {"type": v.type_name, "value": to_json(v.value)}
     if isinstance(v, MapRef):

@@ -22,7 +22,7 @@ Decodes the map EXPR evaluates to with every bucket or group, and keeps it in
 this gdb session as NAME (taking NAME again replaces it).  The snapshot also
 holds the raw bytes of each slot's key and elem, live or not, so a diff can
 tell what the runtime zeroed from what it left in memory.
-  --save FILE   also write it as JSON (gomap-snapshot/1, with key_raw/elem_raw)
+  --save FILE   also write it as JSON (gomap-snapshot/2, with key_raw/elem_raw)
   --svg FILE    also draw its buckets or groups as an SVG picture
 examples:
   gomap-snap before main.cache

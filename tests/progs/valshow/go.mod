@@ -1,0 +1,3 @@
+module valshow
+
+go 1.21
