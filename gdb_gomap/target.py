@@ -21,7 +21,8 @@ Front ends give it their own :class:`~gdb_gomap.memory.Memory` (gdb's inferior,
 a core file, /proc/PID/mem, Delve).
 """
 
-from typing import Any, Dict, List, Optional, Tuple
+from dataclasses import replace
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import classic, swiss
 from .binary import GoBinary
@@ -124,11 +125,23 @@ class Target:
             snap.warnings[:0] = self.warnings
             return snap
         mod = classic if lay.kind == "classic" else swiss
+        if opts.sink is not None:   # a streamed decode writes entries before it returns
+            opts = replace(opts, sink=self._kinds_first(opts.sink, lay))
         with no_gc():
             snap = mod.decode(self.context(limits), lay, header_addr, opts)
         snap.key_kind, snap.elem_kind = self._kind(lay.key), self._kind(lay.elem)
         snap.warnings[:0] = self.warnings
         return snap
+
+    def _kinds_first(self, sink: Callable[..., Any], lay: Any) -> Callable[..., Any]:
+        """``sink`` called with the snapshot's kinds already as dump() sets them (a
+        named integer is not written as a plain one)."""
+        kinds = self._kind(lay.key), self._kind(lay.elem)
+
+        def kinds_first(snap: MapSnapshot, keys: list, vals: list) -> None:
+            snap.key_kind, snap.elem_kind = kinds
+            sink(snap, keys, vals)
+        return kinds_first
 
     def _kind(self, t: GoType) -> str:
         """t's kind as the snapshot records it for the fast renderers."""
