@@ -283,6 +283,11 @@ class Place:
         return Place(t, self.addr + off)
 
 
+class UnknownName(NoSuchName):
+    """The expression's first name is no local and no package variable (gdb may
+    still know it: a C variable, a convenience variable)."""
+
+
 class Globals:
     """The scope of package variables (every expression has it)."""
 
@@ -305,7 +310,7 @@ def split_head(target, expr):
             name = ".".join(parts[:n])
             if name in target.index.variables:
                 return name, expr[len(name):]
-    raise NoSuchName(f"no package variable starts {expr!r}; name it with its package path, "
+    raise UnknownName(f"no package variable starts {expr!r}; name it with its package path, "
                      f"e.g. main.cache ('gomap list' shows the maps there are)")
 
 
@@ -349,7 +354,7 @@ class Evaluator:
             gname, rest = split_head(self.target, text)
         except NoSuchName:
             if self.frame is not None and "." not in text:
-                raise NoSuchName(f"no local or package variable {text!r} in "
+                raise UnknownName(f"no local or package variable {text!r} in "
                                  f"{self.frame.where}; package variables take their package "
                                  f"path, e.g. main.cache") from None
             raise

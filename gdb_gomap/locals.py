@@ -30,6 +30,10 @@ class FrameScope:
         self.pc = frame.lookup_pc
         self._sub = self.index.find(self.pc)
 
+    def has_function(self):
+        """Whether the DWARF has the function the frame runs."""
+        return self._sub is not None
+
     def variables(self):
         """[(name, GoType, DIE, kind)] in scope, innermost block last."""
         if self._sub is None:

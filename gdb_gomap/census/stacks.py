@@ -425,13 +425,18 @@ def _top_function(frames):
     return frames[0].func.name if frames else ""
 
 
+def pclntab(target):
+    """The target's Pclntab (read once, kept on the target)."""
+    pcln = getattr(target, "_census_pclntab", None)
+    if pcln is None:
+        pcln = target._census_pclntab = Pclntab(target.binary)
+    return pcln
+
+
 def unwind_all(target, goroutines, unread):
     """Unwind each goroutine in place (``g.frames``, ``g.top_function``); what cannot
     be unwound is added to ``unread``.  Returns the Pclntab."""
-    pcln = getattr(target, "_census_pclntab", None)
-    if pcln is None:
-        pcln = Pclntab(target.binary)
-        target._census_pclntab = pcln
+    pcln = pclntab(target)
     for g in goroutines:
         try:
             g.frames = unwind(target, pcln, g)
