@@ -124,7 +124,9 @@ class _Parser:
             self.fail("a variable name (main.cache, a local), '*' or '('")
         pos = self.i
         text = m.group(0)
-        # a path ends before a '.' that no name follows ('main.m.' is an error below)
+        bad = re.search(r"\.(?![A-Za-z_])", text)
+        if bad:
+            self.fail("a field name after '.'", pos + bad.end())
         self.i = m.end()
         return ("name", text, pos)
 
