@@ -330,9 +330,11 @@ class Evaluator:
         op = node[0]
         if op == "name":
             return self.name(node[1], node[2])
-        if op == "conv":
+        if op == "conv":     # (*T)(ADDR), a pointer: '.f' and '[i]' see through it
             return Place(self.target.types.by_name(node[1]), node[2])
         if op == "deref":
+            if node[1][0] == "conv":     # *(*T)(ADDR): the T at ADDR
+                return self.eval(node[1])
             v = self.interface_value(self.eval(node[1]))
             if v.t.kind != "ptr":
                 raise NotAMap(f"{self.where(node[2]) or self.text}: cannot dereference a "
