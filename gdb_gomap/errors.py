@@ -168,7 +168,7 @@ class ExprSyntax(UsageError):
     def __init__(self, expr, expected, pos):
         self.expr, self.expected, self.pos = expr, expected, pos
         found = repr(expr[pos]) if pos < len(expr) else "the end"
-        super().__init__(f"cannot read {expr!r}: expected {expected} at character {pos + 1} "
+        super().__init__(f"cannot parse {expr!r}: expected {expected} at character {pos + 1} "
                          f"(found {found}); see 'Naming a map' in the README")
 
 

@@ -441,7 +441,7 @@ class Evaluator:
             n = int.from_bytes(v.read(self.mem, 8, 8), "little", signed=True)
             if 0 <= i < n:
                 return Place(t.elem, data + i * t.elem.size)
-        raise NoSuchName(f"{self.where(pos)}[{i}]: index out of range [0,{n})")
+        raise NoSuchName(f"{self.where(pos)}[{i}]: index {i} out of range [0,{n})")
 
     def lookup(self, v, key, pos):
         """The value of ``key`` in the map ``v``, found among its live slots."""
