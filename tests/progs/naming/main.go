@@ -21,7 +21,9 @@ import (
 	"regexp"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
+	"unsafe"
 )
 
 type Key struct{ X, Y int }
@@ -182,7 +184,21 @@ func main() {
 	add(`main.GSrv.shards[2]`, len(GSrv.shards[2]))
 	add(`main.PlainStr`, len(PlainStr))
 	add(`main.NamedMap`, len(NamedMap))
+	growingKeys := []int{}
+	for k := range Growing {
+		growingKeys = append(growingKeys, k)
+	}
+	// classic maps (before Go 1.24): the header's oldbuckets (after count, flags,
+	// B, noverflow, hash0 and buckets: offset 24) is set while a grow is under way
+	oldBuckets := false
+	if v := runtime.Version(); strings.HasPrefix(v, "go1.21") || strings.HasPrefix(v, "go1.22") ||
+		strings.HasPrefix(v, "go1.23") {
+		h := *(*unsafe.Pointer)(unsafe.Pointer(&Growing))
+		oldBuckets = *(*uintptr)(unsafe.Add(h, 24)) != 0
+	}
 	truth := map[string]any{
+		"growing_keys": growingKeys,
+		"growing_old":  oldBuckets,
 		"lens": lens,
 		"types": map[string]string{
 			"main.Iface": fmt.Sprintf("%T", Iface), "main.IfacePtr": fmt.Sprintf("%T", pm),
