@@ -18,7 +18,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -79,11 +78,12 @@ var (
 
 var block = make(chan int)
 
+// goid is this goroutine's id, from the first line runtime.Stack writes
+// ("goroutine 18 [running]:").
 func goid() int64 {
 	var buf [64]byte
-	n := runtime.Stack(buf[:], false)
-	f := regexp.MustCompile(`^goroutine (\d+) `).FindSubmatch(buf[:n])
-	id, _ := strconv.ParseInt(string(f[1]), 10, 64)
+	line := string(buf[:runtime.Stack(buf[:], false)])
+	id, _ := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
 	return id
 }
 
