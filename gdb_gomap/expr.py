@@ -357,11 +357,16 @@ class Evaluator:
         try:
             gname, rest = split_head(self.target, text)
         except NoSuchName:
-            if self.frame is not None and "." not in text:
+            if "." in text:
+                raise
+            if self.frame is not None:
                 raise UnknownName(f"no local or package variable {text!r} in "
-                                 f"{self.frame.where}; package variables take their package "
-                                 f"path, e.g. main.cache") from None
-            raise
+                                  f"{self.frame.where}; package variables take their package "
+                                  f"path, e.g. main.cache") from None
+            raise UnknownName(f"no package variable {text!r}: package variables take their "
+                              f"package path (main.cache); a local needs its frame: "
+                              f"--goroutine ID --frame N|FUNC (gomap dump), or the frame "
+                              f"selected in gdb") from None
         v = Globals(self.target).lookup(gname)
         return self._fields(v, text, len(gname), pos)
 

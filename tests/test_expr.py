@@ -136,6 +136,8 @@ def test_locals_of_a_parked_goroutine_on_a_core(core):
     r = gomap("dump", "--core", path, "--exe", exe, "--goroutine", gids["holder"], "--frame",
               "3", "m", "--json")
     assert r.returncode == 0 and json.loads(r.stdout)["count"] == truth["holder_len"], r.stderr
+    r = gomap("dump", "--core", path, "--exe", exe, "m")     # a local needs its frame
+    assert r.returncode == 1 and "--goroutine ID --frame N|FUNC" in r.stderr, r.stderr
     r = gomap("dump", "--core", path, "--exe", exe, "--goroutine", gids["holder"], "m")
     assert r.returncode == 1 and "no local or package variable 'm'" in r.stderr
     assert r.stderr.count("\n") == 1
