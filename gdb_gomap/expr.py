@@ -316,6 +316,14 @@ def split_head(target, expr):
                      f"e.g. main.cache ('gomap list' shows the maps there are)")
 
 
+def _is_global_path(target, text):
+    try:
+        split_head(target, text)
+        return True
+    except NoSuchName:
+        return False
+
+
 class Evaluator:
     """Evaluates a syntax tree against a target, its globals and an optional frame."""
 
@@ -350,7 +358,7 @@ class Evaluator:
         """A local (a name without a dot), else the longest package variable; the
         rest of a dotted path is fields."""
         head = text.split(".")[0]
-        if self.frame is not None:
+        if self.frame is not None and not ("." in text and _is_global_path(self.target, text)):
             v = self.frame.lookup(head)
             if v is not None:
                 return self._fields(v, text, len(head), pos)

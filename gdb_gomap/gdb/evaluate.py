@@ -37,7 +37,7 @@ def resolve(target, words, type_name):
     try:
         # gomap's own grammar first: globals from DWARF, locals of the selected
         # frame with their own types, map keys, interfaces (gdb_gomap.expr)
-        return resolve_map(target, expr, frame_scope(target))
+        return resolve_map(target, expr, _SelectedFrame(target))
     except ExprSyntax as exc:
         syntax = exc                           # not gomap's grammar: gdb evaluates it
     except UnknownName:
@@ -71,13 +71,39 @@ def _reject_unknown_global(target, expr):
                          f"{m.group(2)!r} ('gomap-list' shows the maps there are)")
 
 
+class _SelectedFrame:
+    """gdb's selected frame as a scope, read only when a name needs it (a package
+    global never does: gomap-watch resolves its map at every stop)."""
+
+    def __init__(self, target):
+        self.target = target
+        self._scope = False
+
+    def _get(self):
+        if self._scope is False:
+            self._scope = frame_scope(self.target)
+        return self._scope
+
+    def lookup(self, name):
+        scope = self._get()
+        return scope.lookup(name) if scope is not None else None
+
+    @property
+    def where(self):
+        scope = self._get()
+        return scope.where if scope is not None else "the selected frame"
+
+
 def frame_scope(target, frame=None):
     """A FrameScope of gdb's ``frame`` (the selected one by default), or None when
     there is no frame or gomap's DWARF has no function at its pc."""
     try:
         frame = frame or gdb.selected_frame()
         pc = frame.pc()
-        call = frame.level() > 0 and frame.type() == gdb.NORMAL_FRAME
+        # a caller's pc is a return address (looked up at pc - 1), unless the frame
+        # below it is a signal handler's
+        newer = frame.newer()
+        call = newer is not None and newer.type() != gdb.SIGTRAMP_FRAME
         regs = None
         if frame.level() == 0:
             regs = {r: int(frame.read_register(r)) & (2 ** 64 - 1) for r in DWARF_REGS}
