@@ -195,3 +195,19 @@ def test_inside_gdb(build, tmp_path):
     local = [row for row in rows if re.fullmatch(r"frame \d+: m", row.get("expr", ""))]
     assert local and local[0]["expr"] == "frame 1: m" and local[0]["type"] == g1["type"], local
     assert 'gomap: no key "zz" in main.GNested' in r.stderr
+
+
+@pytest.mark.fast
+def test_any_text_parses_or_is_one_line_syntax_error():
+    """Whatever is typed, the parser answers with a tree or one ExprSyntax line."""
+    from hypothesis import given, settings, strategies as st
+    alphabet = st.sampled_from(list("m.a_1[]()*\"'`\\-:x0 eE+\t") + ["main.", "0x", "true"])
+
+    @settings(max_examples=2000, deadline=None)
+    @given(st.lists(alphabet, max_size=16).map("".join))
+    def check(text):
+        try:
+            parse(text)
+        except ExprSyntax as exc:
+            assert "\n" not in str(exc) and 0 <= exc.pos <= len(text)
+    check()
