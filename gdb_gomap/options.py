@@ -1,7 +1,8 @@
 """Command-line options shared by ``gomap-dump`` in gdb and the ``gomap`` CLI.
 
 Each command is declared once here with argparse; gdb splits its argument
-string with ``gdb.string_to_argv`` and hands the list to the same parser.
+string with ``gdb_gomap.gdb.command.split_words`` (quotes inside an expression
+kept) and hands the list to the same parser.
 """
 
 import argparse
