@@ -8,7 +8,8 @@ command modules (``gdb_gomap.gdb.commands``) only build a parser and write
   description and epilog, after an optional heading);
 - the argument handling: gdb's argument string split by ``split_words``
   (as ``gdb.string_to_argv`` does, but quotes inside a word stay:
-  ``m["a b"]``) and parsed; ``--help`` prints the parser's help, a bad argument is a one-line usage error (``options._Parser``);
+  ``m["a b"]``) and parsed; ``--help`` prints the parser's help, a bad
+  argument is a one-line usage error (``options._Parser``);
 - completion: the parser's option names after ``-``; otherwise package
   globals by prefix and gdb's expression completer (or the command's own
   ``operands`` completer).
