@@ -369,8 +369,10 @@ class Evaluator:
                 raise
             if self.frame is not None:
                 raise UnknownName(f"no local or package variable {text!r} in "
-                                  f"{self.frame.where}; package variables take their package "
-                                  f"path, e.g. main.cache") from None
+                                  f"{self.frame.where} (an optimized build may leave a local "
+                                  f"out of its DWARF: try another frame or a "
+                                  f"-gcflags=all='-N -l' build); package variables take "
+                                  f"their package path, e.g. main.cache") from None
             raise UnknownName(f"no package variable {text!r}: package variables take their "
                               f"package path (main.cache); a local needs its frame: "
                               f"--goroutine ID --frame N|FUNC (gomap dump), or the frame "

@@ -20,9 +20,10 @@ from tests.harness import gdb_batch, gomap, kernel_core_or_skip, require_gdb
 from tests.toolchains import MATRIX, build_for
 
 PROG = Path(__file__).parent / "progs" / "naming"
-# one classic and one swiss release; -N -l so that every local has a location
-BUILDS = [b for b in MATRIX if b.version in ("1.23.9", "1.26.6") and not b.experiment
-          and b.noopt]
+# one classic and one swiss release, optimized and not; locals are named on the
+# -N -l builds, where every local has a location
+CORE_BUILDS = [b for b in MATRIX if b.version in ("1.23.9", "1.26.6") and not b.experiment]
+BUILDS = [b for b in CORE_BUILDS if b.noopt]
 
 
 # --- the grammar's errors (no gdb, no Go) --------------------------------------------
@@ -68,11 +69,11 @@ def test_key_literals():
 
 # --- a core: globals, keys, interfaces, locals ----------------------------------------
 
-@pytest.fixture(scope="module", params=BUILDS, ids=lambda b: b.id)
+@pytest.fixture(scope="module", params=CORE_BUILDS, ids=lambda b: b.id)
 def core(request, tmp_path_factory):
     exe = build_for(PROG, request.param)
     path, truth = kernel_core_or_skip(exe, tmp_path_factory.mktemp("naming"), "naming")
-    return exe, path, truth
+    return exe, path, truth, request.param
 
 
 def _target(exe, path):
@@ -81,7 +82,7 @@ def _target(exe, path):
 
 
 def test_globals_keys_and_interfaces(core):
-    exe, path, truth = core
+    exe, path, truth, _ = core
     t = _target(exe, path)
     checked = 0
     for expr, n in truth["lens"].items():
@@ -117,8 +118,22 @@ def test_globals_keys_and_interfaces(core):
 
 
 def test_locals_of_a_parked_goroutine_on_a_core(core):
-    exe, path, truth = core
+    exe, path, truth, build = core
     gids = truth["goroutines"]
+    if not build.noopt:
+        # optimized: a local may have no location where the goroutine parked; then
+        # the answer is one line that says so, else the program's own map
+        for name, expr, n in (("holder", "m", truth["holder_len"]),
+                              ("int_float32", "m", truth["generic"]["int_float32"]["len"])):
+            r = gomap("dump", "--core", path, "--exe", exe, "--goroutine", gids[name],
+                      "--frame", "main." + name.replace("int_float32", "testfn"), expr,
+                      "--json")
+            if r.returncode == 0:
+                assert json.loads(r.stdout)["count"] == n
+            else:
+                assert r.returncode == 1 and r.stderr.count("\n") == 1, r.stderr
+                assert "try another frame or a -gcflags=all='-N -l' build" in r.stderr
+        return
     for name, want in truth["generic"].items():
         r = gomap("dump", "--core", path, "--exe", exe, "--goroutine", gids[name],
                   "--frame", "main.testfn", "m", "--json")
@@ -144,7 +159,7 @@ def test_locals_of_a_parked_goroutine_on_a_core(core):
 
 
 def test_cli_type_and_conversion(core):
-    exe, path, truth = core
+    exe, path, truth, _ = core
     t = _target(exe, path)
     mt, header = resolve_map(t, "main.NamedMap")
     r = gomap("dump", "--core", path, "--exe", exe, "--type", "main.Named", hex(header),
