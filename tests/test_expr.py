@@ -192,13 +192,18 @@ def test_inside_gdb(build, tmp_path):
             "gomap-dump m --json", "gomap-dump tm.v[1] --json",
             'gomap-dump main.Cfg["db"].pools[2] --json', 'gomap-dump main.GNested["b b"] --json',
             "gomap-dump main.IfacePtr --json", "gomap-list --json",
+            # a named map type and the map type it names share a DIE: each its own name
+            "gomap-dump main.NamedMap --json", "gomap-dump main.ByFloat[1.5] --json",
             'gomap-dump main.GNested["zz"]', "delete", "break main.stopHere if n == 2",
             "continue", "up", "gomap-dump m --json", "kill"]
     r = gdb_batch([exe], cmds, timeout=240, env={"GODEBUG": "asyncpreemptoff=1"})
     truth = json.loads(truth_path.read_text())
     docs = [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
-    assert len(docs) == 7, (r.stdout[-2000:], r.stderr[-2000:])
-    m1, tmv, chain, spaced, ptr, listing, m2 = docs
+    assert len(docs) == 9, (r.stdout[-2000:], r.stderr[-2000:])
+    m1, tmv, chain, spaced, ptr, listing, named, plain, m2 = docs
+    assert (named["type"], named["count"]) == ("main.Named", truth["lens"]["main.NamedMap"])
+    assert (plain["type"], plain["count"]) == ("map[string]int",
+                                               truth["lens"]["main.ByFloat[1.5]"])
     g1, g2 = truth["generic"]["int_float32"], truth["generic"]["key_int"]
     assert (m1["type"], m1["count"]) == (g1["type"], g1["len"])
     assert tmv["count"] == g1["tm_v1"] and tmv["type"] == "map[string]float32"
