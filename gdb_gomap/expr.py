@@ -9,6 +9,7 @@ cannot read to gdb's own evaluator).  The grammar, after Go's own syntax::
     primary  := VARIABLE                     main.cache, github.com/x/y.cfg, a local m
               | '(' expr ')'
               | '(' '*' TYPE ')' '(' NUMBER ')'   the TYPE value stored at NUMBER
+              | '(' '*' TYPE ')' '(' '&' expr ')' the TYPE value stored where expr is
     key      := INT | FLOAT | STRING | RAWSTRING | RUNE | true | false
     whole    := NUMBER ':' TYPE              the map header at NUMBER (ADDR:TYPE)
 
@@ -21,7 +22,8 @@ cannot read to gdb's own evaluator).  The grammar, after Go's own syntax::
   own decoders (classic and swiss, a classic map caught growing included);
   a key it does not hold is :class:`~gdb_gomap.errors.NoSuchKey`.
 - ``*(*map[string]int)(0xc000010000)`` is the map stored at that address (Go's
-  meaning: the address of a map variable); ``0xc000123000:map[string]int`` is
+  meaning: the address of a map variable; ``(*T)(&v)`` reads ``v``'s memory as a
+  T); ``0xc000123000:map[string]int`` is
   the map whose *header* is at that address.
 - A name without a dot is looked up first in a frame's locals (a
   :class:`gdb_gomap.locals.FrameScope`), then as a package variable.
@@ -135,9 +137,14 @@ class _Parser:
         self.i = close + 1
         self.take("(", "'(' and an address after the type")
         pos = self.i
+        if self.peek() == "&":          # (*T)(&v): the T at v's address
+            self.i += 1
+            node = self.expr()
+            self.take(")", "')' after the operand")
+            return ("conv", type_name, ("addr", node, pos), start)
         m = _NUMBER.match(self.s, self.i)
         if not m or not m.group(0):
-            self.fail("an address (a number such as 0xc000010000)")
+            self.fail("an address (a number such as 0xc000010000, or &variable)")
         try:
             addr = int(m.group(0).replace("_", ""), 0)
         except ValueError:
@@ -339,7 +346,14 @@ class Evaluator:
         if op == "name":
             return self.name(node[1], node[2])
         if op == "conv":     # (*T)(ADDR), a pointer: '.f' and '[i]' see through it
-            return Place(self.target.types.by_name(node[1]), node[2])
+            addr = node[2]
+            if isinstance(addr, tuple):      # &v
+                v = self.eval(addr[1])
+                if v.addr is None:
+                    raise NoSuchName(f"{self.text}: the operand of '&' is held in registers, "
+                                     f"not in memory: it has no address")
+                addr = v.addr
+            return Place(self.target.types.by_name(node[1]), addr)
         if op == "deref":
             if node[1][0] == "conv":     # *(*T)(ADDR): the T at ADDR
                 return self.eval(node[1])

@@ -169,6 +169,9 @@ def test_cli_type_and_conversion(core):
     r = gomap("dump", "--core", path, "--exe", exe, f"*(*main.Named)({addr:#x})", "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["count"] == truth["lens"]["main.NamedMap"]
+    # the same variable's memory read as another map type of the same shape
+    mt, header2 = resolve_map(t, "*(*map[string]int)(&main.NamedMap)")
+    assert (mt.name, header2) == ("map[string]int", header)
 
 
 def _key_text(key):

@@ -34,7 +34,7 @@ import traceback
 import gdb
 
 from .. import options
-from ..errors import GomapError, SideEffect, UsageError
+from ..errors import ExprSyntax, GomapError, SideEffect, UsageError
 from ..nogc import no_gc
 from . import settings
 from .program import current_target
@@ -192,7 +192,7 @@ def run_guarded(fn, *a):
             fn(*a)
     except KeyboardInterrupt:
         raise gdb.GdbError("gomap: interrupted") from None
-    except SideEffect as exc:
+    except (SideEffect, ExprSyntax) as exc:
         raise gdb.GdbError(f"gomap: {exc}") from None
     except UsageError as exc:
         raise gdb.GdbError(str(exc)) from None
