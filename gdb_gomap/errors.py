@@ -164,3 +164,18 @@ class WrongExecutable(GomapError):
 
 class NotPermitted(GomapError):
     """The system does not let gomap read the process (ptrace access mode)."""
+
+
+class ExprSyntax(UsageError):
+    """An expression gomap's grammar (``gdb_gomap.expr``) cannot read: ``pos`` is
+    the 0-based character where ``expected`` was expected."""
+
+    def __init__(self, expr, expected, pos):
+        self.expr, self.expected, self.pos = expr, expected, pos
+        found = repr(expr[pos]) if pos < len(expr) else "the end"
+        super().__init__(f"cannot parse {expr!r}: expected {expected} at character {pos + 1} "
+                         f"(found {found}); see 'Naming a map' in the README")
+
+
+class NoSuchKey(NoSuchName):
+    """A map lookup (``m["k"]``) found no live entry with that key."""

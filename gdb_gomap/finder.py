@@ -67,6 +67,12 @@ def _walk(target, expr, loc, t, depth, out, seen):
             _walk(target, f"{expr}[{i}]", data + i * t.elem.size, t.elem, depth + 1, out, seen)
 
 
+def walk_value(target, expr, loc, t, out):
+    """Append to ``out`` a FoundMap for each map the value of type ``t`` at ``loc``
+    holds (``expr`` and the path from it), searched as list searches a global."""
+    _walk(target, expr, loc, t, 0, out, set())
+
+
 def _may_hold_map(t, depth=0):
     if depth > 3:
         return False

@@ -1,7 +1,8 @@
 """Command-line options shared by ``gomap-dump`` in gdb and the ``gomap`` CLI.
 
 Each command is declared once here with argparse; gdb splits its argument
-string with ``gdb.string_to_argv`` and hands the list to the same parser.
+string with ``gdb_gomap.gdb.command.split_words`` (quotes inside an expression
+kept) and hands the list to the same parser.
 """
 
 import argparse
@@ -14,10 +15,14 @@ from .limits import Limits
 DUMP_DESCRIPTION = """\
 Decode the Go map that EXPR evaluates to and show what the runtime keeps in it.
 
-EXPR is any expression whose value is a Go map: a local, a package global
-('main.cache'), a struct field, a dereferenced pointer, a slice element.  With
---type, EXPR is an address and TYPE the map type ('map[string]int'); ADDR:TYPE
-in one word works too ('0xc000123000:map[string]int').
+EXPR names a Go map: a local of the selected frame ('m', 'tm.v[0]'), a
+package global ('main.cache'), a path through fields, pointers, indexes and
+map keys ('main.srv.shards[3]', 'main.cfg["db"].pools[2]'), a map held in an
+interface, '*(*map[string]int)(0xc000010000)', or any other expression the
+debugger evaluates (gdb's, Delve's).
+With --type, EXPR is the address of a map header and TYPE the map type
+('map[string]int'); ADDR:TYPE in one word works too
+('0xc000123000:map[string]int').  README: 'Naming a map'.
 
 Views: the default is the header and a summary (counts, growth, bytes held);
 --entries lists the live entries sorted by key; --buckets shows every bucket
@@ -33,6 +38,7 @@ classic cell states: L live (tophash >= 5), 1 emptyOne, 0 emptyRest,
 examples:
   gomap-dump main.cache
   gomap-dump 'main.srv.shards[3]' --entries --limit 20
+  gomap-dump main.cfg["db"].pools[2]
   gomap-dump m --buckets --range 0:15
   gomap-dump main.cache --json -o /tmp/cache.json
   gomap-dump main.cache --svg /tmp/cache.svg"""

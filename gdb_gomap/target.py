@@ -49,7 +49,7 @@ class Target:
         self.types = TypeTable(self.dwarf, self.index)
         self.memory = memory
         self.limits = limits
-        self._layouts: Dict[int, Any] = {}
+        self._layouts: Dict[Tuple[int, str], Any] = {}
         self._pclntab: Optional[Pclntab] = None
 
     def _memory(self) -> Memory:
@@ -87,11 +87,14 @@ class Target:
         return ctx
 
     def layout(self, map_type: GoType) -> Any:
-        """The ClassicLayout or SwissLayout of a map GoType (cached per type)."""
-        lay = self._layouts.get(map_type.offset)
+        """The ClassicLayout or SwissLayout of a map GoType (cached per type: its
+        DIE and its name, since a named map type shares its DIE with the map
+        type it names, and the snapshot takes the name from the layout)."""
+        key = (map_type.offset, map_type.name)
+        lay = self._layouts.get(key)
         if lay is None:
             lay = detect(map_type)
-            self._layouts[map_type.offset] = lay
+            self._layouts[key] = lay
         return lay
 
     def map_type(self, name: str) -> GoType:

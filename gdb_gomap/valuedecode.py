@@ -181,16 +181,13 @@ class ValueDecoder:
 
     def _iface(self, t, buf, off, depth):
         word0 = int.from_bytes(buf[off:off + 8], "little")
-        data = int.from_bytes(buf[off + 8:off + 16], "little")
         if word0 == 0:
             return None
-        type_addr = word0
-        if not t.empty_interface:  # iface: word0 is an itab; its _type sits at +8
-            try:
-                type_addr = int.from_bytes(self._read(word0 + 8, 8), "little")
-            except UnreadableMemory as exc:
-                return Unreadable(word0, str(exc))
-        dyn = self.types.by_runtime_type(type_addr - self.types_base)
+        try:
+            dyn, data, type_addr = self.types.interface_type(self.mem, t, buf[off:off + 16],
+                                                             self.types_base)
+        except UnreadableMemory as exc:
+            return Unreadable(word0, str(exc))
         if dyn is None:
             return Iface(f"<type {type_addr:#x}>", Pointer(data, "unsafe.Pointer"), type_addr)
         if dyn.is_pointer_shaped():

@@ -256,7 +256,7 @@ class SubprogramIndex:
                         todo.append((child, inlined))
                 elif child.tag == "DW_TAG_inlined_subroutine":
                     if self._covers(child, pc):
-                        todo.append((child, _name(_origin(child)) or "?"))
+                        todo.append((child, _name(origin(child)) or "?"))
         return out
 
     def location(self, die, pc):
@@ -293,7 +293,7 @@ class SubprogramIndex:
         return out
 
 
-def _origin(die):
+def origin(die):
     """The DIE that gives ``die`` its name and type (DW_AT_abstract_origin), or itself."""
     if "DW_AT_abstract_origin" in die.attributes:
         return die.get_DIE_from_attribute("DW_AT_abstract_origin")
@@ -466,10 +466,7 @@ def stack_roots(target, threads=None):
     except GomapError as exc:
         report.unread.append(Unread("goroutines", str(exc)))
         return [], report
-    index = getattr(target, "_census_subprograms", None)
-    if index is None:
-        index = SubprogramIndex(target.dwarf)
-        target._census_subprograms = index
+    index = subprograms(target)
     roots, skipped = [], Counter()
     for g in live:
         if not g.frames:
@@ -483,17 +480,34 @@ def stack_roots(target, threads=None):
     return roots, report
 
 
-def _declaration(target, die):
-    """(name, GoType) of a variable DIE; (name, False) when its type holds no
-    pointer; ("reason", None) when unreadable; ("", None) when unnamed or untyped."""
+def subprograms(target):
+    """The target's SubprogramIndex (built once, kept on the target)."""
+    index = getattr(target, "_census_subprograms", None)
+    if index is None:
+        index = target._census_subprograms = SubprogramIndex(target.dwarf)
+    return index
+
+
+def variable_type(target, die):
+    """(name, GoType) of a variable DIE, its type the one its own DIE names (each
+    instantiation of a generic function has its own); ("reason", None) when
+    unreadable; ("", None) when unnamed or untyped."""
     try:
-        decl = _origin(die)
+        decl = origin(die)
         name = _name(decl)
         if not name or "DW_AT_type" not in decl.attributes:
             return "", None
-        gotype = target.types.get(decl.get_DIE_from_attribute("DW_AT_type").offset)
+        return name, target.types.get(decl.get_DIE_from_attribute("DW_AT_type").offset)
     except Exception:
         return "its type is unreadable", None
+
+
+def _declaration(target, die):
+    """(name, GoType) of a variable DIE; (name, False) when its type holds no
+    pointer; ("reason", None) when unreadable; ("", None) when unnamed or untyped."""
+    name, gotype = variable_type(target, die)
+    if gotype is None:
+        return name, None
     return name, (gotype if can_hold_pointer(gotype) else False)
 
 

@@ -428,18 +428,15 @@ class _Walker:
         self.attached[src] += nbytes
 
     def iface(self, src, buf, off, t, label):
-        w0 = int.from_bytes(buf[off:off + 8], "little")
-        data = int.from_bytes(buf[off + 8:off + 16], "little")
-        if not w0 or not data:
+        if not int.from_bytes(buf[off:off + 8], "little") or \
+                not int.from_bytes(buf[off + 8:off + 16], "little"):
             return
-        taddr = w0
-        if not t.empty_interface:
-            try:
-                taddr = int.from_bytes(self.mem.read(w0 + 8, 8), "little")
-            except UnreadableMemory:
-                self.skipped["interfaces whose itab is unreadable"] += 1
-                return
-        dyn = self.t.types.by_runtime_type(taddr - self.types_base)
+        try:
+            dyn, data, _taddr = self.t.types.interface_type(self.mem, t, buf[off:off + 16],
+                                                            self.types_base)
+        except UnreadableMemory:
+            self.skipped["interfaces whose itab is unreadable"] += 1
+            return
         if dyn is None:
             self.skipped["interfaces whose dynamic type has no DWARF"] += 1
             self.ref(src, data, None, 1, label)

@@ -10,6 +10,7 @@ from typing import List, Optional
 from .. import api, options
 from ..errors import GomapError, UsageError
 from ..finder import SEARCHED, find_maps
+from ..locals import goroutine_frame, parse_frame_spec
 from ..nogc import no_gc
 from ..render import output
 from ..resolve import resolve_map
@@ -28,8 +29,21 @@ gomap: decode Go maps in a core file or a live process, without a debugger.
   gomap census --core CORE --exe BINARY       every map from globals and goroutine stacks,
                                               grouped, with retained bytes (or --pid PID)
 
-EXPR: a package global (main.cache), a path through fields, pointers and indexes
-(main.srv.cache, main.srv.shards[3]), or ADDRESS:TYPE (0xc000123000:map[string]int)."""
+EXPR: a package global (main.cache), a path through fields, pointers, indexes
+and map keys (main.srv.shards[3], main.cfg["db"].pools[2]), a local of a goroutine's
+frame (--goroutine ID --frame N|FUNC m), or ADDRESS:TYPE (0xc000123000:map[string]int);
+see 'Naming a map' in the README."""
+
+DUMP_CLI_DESCRIPTION = """Decode the Go map that EXPR names and show what the runtime keeps in it.
+
+EXPR is a package global ('main.cache'), a path through fields, pointers,
+indexes and map keys ('main.srv.shards[3]', 'main.cfg["db"].pools[2]'), or,
+with --goroutine ID --frame N|FUNC, a local or argument of that frame ('m',
+'tm.v[0]').  Maps held in interfaces are looked through.  With --type, EXPR
+is the address of a map header and TYPE the map type ('map[string]int');
+ADDR:TYPE in one word works too ('0xc000123000:map[string]int').
+
+""" + options.DUMP_DESCRIPTION.split("\n\n", 2)[2]
 
 
 def _source_args(p):
@@ -48,11 +62,18 @@ def build_parser():
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     options.add_version(p)
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
-    d = sub.add_parser("dump", help="decode one map", description=options.DUMP_DESCRIPTION,
+    d = sub.add_parser("dump", help="decode one map", description=DUMP_CLI_DESCRIPTION,
                        epilog=options.DUMP_EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     _source_args(d)
     d.add_argument("expr", metavar="EXPR")
+    d.add_argument("--type", metavar="TYPE",
+                   help="EXPR is the address of a map header of this map type")
+    d.add_argument("--goroutine", type=int, metavar="ID",
+                   help="name locals of this goroutine's frame (with --frame)")
+    d.add_argument("--frame", type=parse_frame_spec, metavar="N|FUNC",
+                   help="with --goroutine: frame N (innermost 0) or the innermost frame of "
+                        "function FUNC (default 0)")
     options.add_view_options(d)
     for name, text in (("list", "list every map with its count and bytes held"),
                        ("report", "post-mortem of all the maps found")):
@@ -90,11 +111,30 @@ def cmd_dump(args):
     opts = options.dump_options_from(args)     # a usage error before the target is opened
     with output.dump_view(args, opts, sys.stdout.write, sys.stdout.isatty) as (opts, show):
         with open_target(args) as (target, info):
-            mt, addr = resolve_map(target, args.expr)
+            mt, addr = _dump_target(target, args)
             snap = target.dump(mt, addr, opts, options.limits_from(args))
         for w in info["warnings"]:
             snap.warnings.insert(0, w)
         show(snap)
+
+
+def _dump_target(target, args):
+    """(map GoType, header address) of ``gomap dump``'s EXPR and options."""
+    if args.type is not None:
+        if args.goroutine is not None:
+            raise UsageError("--type takes an address: --goroutine and --frame do not apply")
+        try:
+            addr = int(args.expr, 0)
+        except ValueError:
+            raise UsageError(f"with --type, EXPR is a header address such as 0xc000123000, "
+                             f"not {args.expr!r}") from None
+        return target.map_type(args.type), addr
+    frame = None
+    if args.goroutine is not None:
+        frame = goroutine_frame(target, args.goroutine, 0 if args.frame is None else args.frame)
+    elif args.frame is not None:
+        raise UsageError("--frame needs --goroutine ID: say whose frame")
+    return resolve_map(target, args.expr, frame)
 
 
 def cmd_list(args, report=False):

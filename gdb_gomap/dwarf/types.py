@@ -335,6 +335,20 @@ class TypeTable:
             self._units = units
         return self._units
 
+    def interface_type(self, memory, t, raw, types_base):
+        """(dynamic GoType or None, data word, runtime type address) of the interface
+        value ``raw`` (its 16 bytes) of interface type ``t``: the type word of an
+        eface, or the ``_type`` at +8 of a non-empty interface's itab (read from
+        ``memory``; UnreadableMemory if it cannot be).  (None, 0, 0) for nil."""
+        word0 = int.from_bytes(raw[:8], "little")
+        data = int.from_bytes(raw[8:16], "little")
+        if not word0:
+            return None, data, 0
+        type_addr = word0
+        if not t.empty_interface:
+            type_addr = int.from_bytes(memory.read(word0 + 8, 8), "little")
+        return self.by_runtime_type(type_addr - types_base), data, type_addr
+
     def _build(self, offset):
         die = self._parse(offset)
         name = name_of(die)

@@ -6,9 +6,10 @@ command modules (``gdb_gomap.gdb.commands``) only build a parser and write
 
 - the name (``parser.prog``) and the text of ``help NAME`` (the parser's
   description and epilog, after an optional heading);
-- the argument handling: gdb's argument string split with
-  ``gdb.string_to_argv`` and parsed; ``--help`` prints the parser's help,
-  a bad argument is a one-line usage error (``options._Parser``);
+- the argument handling: gdb's argument string split by ``split_words``
+  (as ``gdb.string_to_argv`` does, but quotes inside a word stay:
+  ``m["a b"]``) and parsed; ``--help`` prints the parser's help, a bad
+  argument is a one-line usage error (``options._Parser``);
 - completion: the parser's option names after ``-``; otherwise package
   globals by prefix and gdb's expression completer (or the command's own
   ``operands`` completer).
@@ -33,7 +34,7 @@ import traceback
 import gdb
 
 from .. import options
-from ..errors import GomapError, SideEffect, UsageError
+from ..errors import ExprSyntax, GomapError, SideEffect, UsageError
 from ..nogc import no_gc
 from . import settings
 from .program import current_target
@@ -92,7 +93,7 @@ class Command(gdb.Command):
 
     def _parse_and_run(self, arg):
         try:
-            args = self.parser.parse_args(gdb.string_to_argv(arg))
+            args = self.parser.parse_args(split_words(arg))
         except options.HelpShown:   # --help was printed
             return
         self._run(args)
@@ -110,6 +111,42 @@ class Command(gdb.Command):
         """The parser's option strings that start with ``prefix``, sorted."""
         return sorted(o for a in self.parser._actions for o in a.option_strings
                       if o.startswith(prefix))
+
+
+def split_words(arg):
+    """gdb's argument string as words, as ``gdb.string_to_argv`` splits it, except
+    that quotes inside a word stay (``m["a b"]``, ``m['x']`` reach the expression
+    grammar whole); a word quoted from end to end loses its quotes (``-o 'a b'``)."""
+    words, cur, quote, depth, started = [], [], None, 0, False
+    for c in arg:
+        if quote:
+            cur.append(c)
+            if c == quote and (len(cur) < 2 or cur[-2] != "\\"):
+                quote = None
+            continue
+        if c.isspace() and not depth:
+            if started:
+                words.append(_unquote("".join(cur)))
+            cur, started = [], False
+            continue
+        started = True
+        cur.append(c)
+        if c in "\"'`":
+            quote = c
+        elif c in "[(":
+            depth += 1
+        elif c in "])" and depth:
+            depth -= 1
+    if started:
+        words.append(_unquote("".join(cur)))
+    return words
+
+
+def _unquote(word):
+    if len(word) >= 2 and word[0] == word[-1] and word[0] in "\"'" and \
+            word[0] not in word[1:-1]:
+        return word[1:-1]
+    return word
 
 
 def twin_names(prog):
@@ -155,7 +192,7 @@ def run_guarded(fn, *a):
             fn(*a)
     except KeyboardInterrupt:
         raise gdb.GdbError("gomap: interrupted") from None
-    except SideEffect as exc:
+    except (SideEffect, ExprSyntax) as exc:
         raise gdb.GdbError(f"gomap: {exc}") from None
     except UsageError as exc:
         raise gdb.GdbError(str(exc)) from None

@@ -10,9 +10,11 @@ import re
 
 import gdb
 
-from ..errors import GomapError, NoSuchName, NotAMap, UsageError
+from ..census.stacks import DWARF_REGS, Frame
+from ..errors import ExprSyntax, GomapError, NoSuchName, NotAMap, UsageError
+from ..expr import UnknownName, resolve_map, split_addr_type
 from ..exprcheck import check as check_expression
-from ..resolve import resolve_map, split_addr_type, split_head
+from ..locals import FrameScope
 
 
 def resolve(target, words, type_name):
@@ -31,13 +33,16 @@ def resolve(target, words, type_name):
         except gdb.error as exc:
             raise UsageError(f"cannot evaluate address {expr!r}: {exc}") from exc
         return mt, addr
-    if _names_global(target, expr):
-        try:
-            return resolve_map(target, expr)   # package globals: straight from DWARF
-        except UsageError:
-            pass                               # not a plain path: let gdb evaluate it
-    else:
-        _reject_unknown_global(target, expr)
+    syntax = None
+    try:
+        # gomap's own grammar first: globals from DWARF, locals of the selected
+        # frame with their own types, map keys, interfaces (gdb_gomap.expr)
+        return resolve_map(target, expr, _SelectedFrame(target))
+    except ExprSyntax as exc:
+        syntax = exc                           # not gomap's grammar: gdb evaluates it
+    except UnknownName:
+        pass
+    _reject_unknown_global(target, expr)
     val = None
     first_error = None
     for candidate in _spellings(target, expr):
@@ -47,6 +52,8 @@ def resolve(target, words, type_name):
         except gdb.error as exc:
             first_error = first_error or exc
     if val is None:
+        if syntax is not None:
+            raise syntax
         raise NoSuchName(f"cannot evaluate {expr!r}: {str(first_error).rstrip('.')}; name a "
                          f"package global as 'main.cache' or select the frame that has the "
                          f"local")
@@ -64,12 +71,57 @@ def _reject_unknown_global(target, expr):
                          f"{m.group(2)!r} ('gomap-list' shows the maps there are)")
 
 
-def _names_global(target, expr):
+class _SelectedFrame:
+    """gdb's selected frame as a scope, read only when a name needs it (a package
+    global never does: gomap-watch resolves its map at every stop)."""
+
+    def __init__(self, target):
+        self.target = target
+        self._scope = False
+
+    def _get(self):
+        if self._scope is False:
+            self._scope = frame_scope(self.target)
+        return self._scope
+
+    def lookup(self, name):
+        scope = self._get()
+        return scope.lookup(name) if scope is not None else None
+
+    @property
+    def where(self):
+        scope = self._get()
+        return scope.where if scope is not None else "the selected frame"
+
+
+def frame_scope(target, frame=None):
+    """A FrameScope of gdb's ``frame`` (the selected one by default), or None when
+    there is no frame or gomap's DWARF has no function at its pc."""
     try:
-        split_head(target, expr)
-        return True
-    except GomapError:
-        return False
+        frame = frame or gdb.selected_frame()
+        pc = frame.pc()
+        # a caller's pc is a return address (looked up at pc - 1), unless the frame
+        # below it is a signal handler's
+        newer = frame.newer()
+        call = newer is not None and newer.type() != gdb.SIGTRAMP_FRAME
+        regs = None
+        if frame.level() == 0:
+            regs = {r: int(frame.read_register(r)) & (2 ** 64 - 1) for r in DWARF_REGS}
+        older = frame.older()
+        if older is not None:
+            cfa = int(older.read_register("rsp"))
+        else:
+            pcln = target.pclntab()
+            func = pcln.find(pc)
+            if func is None:
+                return None
+            cfa = int(frame.read_register("rsp")) + pcln.frame_size(func, pc) + 8
+    except (gdb.error, RuntimeError, GomapError):
+        return None
+    name = frame.name() or f"{pc:#x}"
+    scope = FrameScope(target, Frame(None, pc, None, cfa, regs, call),
+                       f"frame {frame.level()} ({name})")
+    return scope if scope.has_function() else None
 
 
 def _spellings(target, expr):

@@ -7,7 +7,8 @@ from ...errors import GomapError
 from ...finder import SEARCHED, find_maps
 from ...render import output
 from ..command import Command
-from ..evaluate import is_map_name, map_of_value
+from ...expr import resolve_map
+from ..evaluate import frame_scope
 from ..program import target_with_memory
 
 DOC = """List every map the program can name, largest first.
@@ -16,7 +17,7 @@ Usage: gomap-list [--json] [--all] [-o FILE]
 
 Package globals of map type, map fields reached from globals through structs,
 pointers, arrays and slices, and the map locals of the current goroutine's
-frames (shown as 'frame N: name').  Each with its type, count and bytes held.
+frames (shown as 'frame N: name', N as gdb numbers frames).  Each with its type, count and bytes held.
 --all includes the runtime's and standard library's own globals.
 
 """ + SEARCHED
@@ -38,34 +39,31 @@ def run(args):
 
 
 def frame_maps(target, max_frames=64):
-    """(expr, map GoType, header) for map-typed locals of the selected goroutine's frames."""
+    """(expr, map GoType, header) for the map locals and arguments of the selected
+    goroutine's frames, numbered as gdb numbers them; each variable's type is the
+    one its own function's DWARF gives (a generic function's real type from its
+    dictionary, see locals.FrameScope)."""
     try:
         frame = gdb.selected_frame()
     except gdb.error:
         return
     n = 0
     while frame is not None and n < max_frames:
-        try:
-            block = frame.block()
-        except RuntimeError:
-            block = None
+        scope = frame_scope(target, frame)
         seen = set()
-        while block is not None and not block.is_global and not block.is_static:
-            for sym in block:
-                if not (sym.is_variable or sym.is_argument) or sym.name in seen:
-                    continue
-                seen.add(sym.name)
-                name = sym.type.name if sym.type is not None else None
-                if not name or not is_map_name(target, name):
-                    continue
-                try:
-                    val = sym.value(frame)
-                    mt, addr = map_of_value(target, val, sym.name)
-                except (gdb.error, GomapError):
-                    continue
-                yield f"frame {n}: {sym.name}", mt, addr
-            block = block.superblock
-        frame = frame.older()
+        for name, t, _die, _kind in reversed(scope.variables() if scope else []):
+            if name in seen or t.kind not in ("map", "ptr", "interface"):
+                continue
+            seen.add(name)
+            try:
+                mt, addr = resolve_map(target, name, scope)
+            except GomapError:
+                continue
+            yield f"frame {frame.level()}: {name}", mt, addr
+        try:
+            frame = frame.older()
+        except gdb.error:
+            break
         n += 1
 
 

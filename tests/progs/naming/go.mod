@@ -1,0 +1,3 @@
+module naming
+
+go 1.21
