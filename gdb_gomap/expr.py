@@ -616,13 +616,21 @@ def find_key(target, map_type, header, key):
         return None
     mem = target.memory
     kind_k, kind_v = lay.keys.indirect, lay.elems.indirect
-    for kraw, vraw in zip(col.keys, col.vals):
+    # a 'str' column holds a string cell as its data pointer, its length in klens/vlens
+    keys = _string_cells(col.keys, col.klens) if col.kkind == "str" else col.keys
+    vals = _string_cells(col.vals, col.vlens) if col.vkind == "str" else col.vals
+    for kraw, vraw in zip(keys, vals):
         cell = mem.read(kraw, lay.key.size) if kind_k else kraw
         if match(cell, mem):
             if kind_v:
                 return Place(lay.elem, vraw)
             return Place(lay.elem, None, bytes(vraw))
     return None
+
+
+def _string_cells(ptrs, lens):
+    """The 16-byte string headers of a 'str' column: data pointer, then length."""
+    return (p.to_bytes(8, "little") + n.to_bytes(8, "little") for p, n in zip(ptrs, lens))
 
 
 # --- entry points -------------------------------------------------------------------
