@@ -1,4 +1,5 @@
-"""gomap's gdb settings: ``set gomap color auto|on|off`` and ``set gomap verbose on|off``.
+"""gomap's gdb settings: ``set gomap color auto|on|off``, ``set gomap verbose on|off``
+and ``set gomap pretty-print on|off``.
 
 They live under the ``set gomap`` and ``show gomap`` prefixes (``show gomap``
 alone shows them all).  The older one-word names ``gomap-color`` and
@@ -17,6 +18,10 @@ SETTINGS = (
      "auto", ("auto", "on", "off")),
     ("verbose", "gomap-verbose", gdb.PARAM_BOOLEAN,
      "Show a Python traceback after a gomap error.", False, ()),
+    ("pretty-print", None, gdb.PARAM_BOOLEAN,
+     "Print Go maps with gomap's pretty-printer (print, info locals, bt full, MI "
+     "variable objects): the live entries, lazily; off gives gdb's own printing.",
+     True, ()),
 )
 
 
@@ -71,16 +76,19 @@ def make():
     made = []
     new = []
     for short, old, kind, doc, default, choices in SETTINGS:
-        a = _Setting(old, kind, f"{doc} (Older name of 'gomap {short}'.)", default, choices)
-        made.append(a)
+        a = None
+        if old is not None:
+            a = _Setting(old, kind, f"{doc} (Older name of 'gomap {short}'.)", default, choices)
+            made.append(a)
         new.append((short, kind, doc, default, choices, a))
     made.append(_Prefix("set", []))
     show = _Prefix("show", [])
     made.append(show)
     for short, kind, doc, default, choices, a in new:
         b = _Setting(f"gomap {short}", kind, doc, default, choices)
-        a.twins.append(b)
-        b.twins.append(a)
+        if a is not None:
+            a.twins.append(b)
+            b.twins.append(a)
         show._settings.append(b)
         made.append(b)
     return made
@@ -94,6 +102,11 @@ def color():
 def verbose():
     """Whether a gomap error shows its traceback (``gomap verbose``, or GOMAP_DEBUG=1)."""
     return os.environ.get("GOMAP_DEBUG") == "1" or bool(gdb.parameter("gomap verbose"))
+
+
+def pretty_print():
+    """Whether gomap prints Go maps for gdb (``gomap pretty-print``)."""
+    return bool(gdb.parameter("gomap pretty-print"))
 
 
 def styled():
