@@ -164,10 +164,7 @@ def test_a_failure_is_one_line(session):
 def test_go_runtime_gdb_py_sourced_after_gomap_loses(session):
     """Go's own printer, loaded after gomap, is in effect (the setting off shows it),
     yet gomap's prints the maps once gdb is back at its prompt."""
-    go = toolchains.go_binary(session.build.version)
-    script = go.parent.parent / "src" / "runtime" / "runtime-gdb.py"
-    assert script.is_file(), script
-    session.cmd(f"source {script}")
+    session.cmd(f"source {_runtime_gdb_py(session.build.version)}")
     try:
         session.cmd("set gomap pretty-print off")
         # Go's printer names the type, where gdb's own shows '(map[string]int) 0x...'
@@ -180,6 +177,31 @@ def test_go_runtime_gdb_py_sourced_after_gomap_loses(session):
         truth = session.truth["maps"][name]
         _, count, items, _ = parse_map(printed(session, name))
         assert count == truth["len"] and items == truth_items(truth), name
+
+
+def _runtime_gdb_py(version):
+    script = toolchains.go_binary(version).parent.parent / "src" / "runtime" / "runtime-gdb.py"
+    assert script.is_file(), script
+    return script
+
+
+def test_a_batch_script_sourcing_runtime_gdb_py_says_set_on(tmp_path, gdb_path):
+    """gdb -batch meets no prompt: right after sourcing runtime-gdb.py Go's printer
+    is first; 'set gomap pretty-print on' puts gomap's first again."""
+    build = BUILDS[1]
+    binary = toolchains.build_for(EXAMPLE, build)
+    truth_path = tmp_path / "truth.json"
+    res = harness.gdb_batch([binary], [
+        "set print elements unlimited", "break main.checkpoint",
+        f"run {truth_path} > /dev/null", f"source {_runtime_gdb_py(build.version)}",
+        "print main.GLarge", "set gomap pretty-print on", "print main.GLarge", "kill"])
+    truth = json.loads(truth_path.read_text())["maps"]["main.GLarge"]
+    first = re.search(r"^\$1 = (.*)$", res.stdout, re.M)
+    second = re.search(r"^\$2 = (.*)$", res.stdout, re.M)
+    assert first and second, res.stdout[-2000:] + res.stderr[-2000:]
+    assert first.group(1).startswith("map[int64]string = {"), first.group(1)[:200]
+    _, count, items, _ = parse_map(second.group(1))
+    assert count == truth["len"] and items == truth_items(truth)
 
 
 # -- MI, as IDE front ends use it --------------------------------------------------------

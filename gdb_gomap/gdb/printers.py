@@ -21,9 +21,10 @@ the MI variable objects show the map's live entries as gomap decodes them.
   (a C frame, MI variable objects of the map's string keys and values).
 - ``install()`` puts ``lookup`` first in every list gdb searches (each
   objfile's, the program space's, the global one), now, for every new
-  objfile and before every prompt, so that Go's ``runtime-gdb.py``, whose map
-  printer shows deleted cells and stops after a swiss map's first table,
-  never comes first, even when it is sourced after gomap.
+  objfile, before every prompt and at every ``set gomap pretty-print``, so
+  that Go's ``runtime-gdb.py``, whose map printer shows deleted cells and
+  stops after a swiss map's first table, does not come first, even when it
+  is sourced after gomap.
 
 A failure while printing is never a traceback: the printer shows
 ``<gomap: reason>`` (``set gomap verbose on`` adds the traceback).
@@ -315,7 +316,10 @@ def put_first(*_):
 
 
 def install():
-    """Register the printers: first now, for every new objfile and before every prompt."""
+    """Register the printers: first now, for every new objfile, before every prompt
+    and at every ``set gomap pretty-print`` (a gdb script in batch mode meets no
+    prompt: after sourcing runtime-gdb.py itself, it says ``set gomap pretty-print on``)."""
     put_first()
+    settings.ON_SET["gomap pretty-print"] = put_first
     gdb.events.new_objfile.connect(put_first)
     gdb.events.before_prompt.connect(put_first)

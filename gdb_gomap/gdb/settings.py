@@ -24,6 +24,10 @@ SETTINGS = (
      True, ()),
 )
 
+# Called after 'set NAME ...' (NAME as gdb spells the setting), for settings whose
+# owner must act on a change: the printers put themselves first again.
+ON_SET = {}
+
 
 class _Setting(gdb.Parameter):
     def __init__(self, name, kind, doc, default, choices):
@@ -41,6 +45,9 @@ class _Setting(gdb.Parameter):
     def get_set_string(self):
         for t in self.twins:
             t.value = self.value
+        hook = ON_SET.get(self.label)
+        if hook is not None:
+            hook()
         return ""
 
     def get_show_string(self, value):
