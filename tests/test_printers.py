@@ -204,6 +204,23 @@ def test_a_batch_script_sourcing_runtime_gdb_py_says_set_on(tmp_path, gdb_path):
     assert count == truth["len"] and items == truth_items(truth)
 
 
+@pytest.mark.parametrize("build", BUILDS[:2], ids=lambda b: b.id)
+def test_a_million_entries_print_as_many_as_gdb_shows(build, gdb_path):
+    """tests/progs/bigmap's main.Big (1,000,000 entries i*7919 -> "value-i"): with gdb's
+    default 200 elements, 100 correct entries and '...'; the count from the header.
+    (benchmarks/run.py times it: the first decode keeps only what gdb shows.)"""
+    binary = toolchains.build_for(harness.REPO / "tests" / "progs" / "bigmap", build)
+    with harness.start_example(binary, args=[1_000_000]) as ex:
+        res = harness.gdb_batch(["-p", str(ex.pid)], ["print 'main.Big'"])
+    out = re.search(r"^\$1 = (.*)$", res.stdout, re.M)
+    assert out, res.stdout[-2000:] + res.stderr[-2000:]
+    type_name, count, items, cut = parse_map(out.group(1))
+    assert (type_name, count, cut) == ("map[int64]string", 1_000_000, True)
+    assert sum(items.values()) == 100
+    for (k, v), n in items.items():
+        assert n == 1 and k % 7919 == 0 and v == f"value-{k // 7919}", (k, v)
+
+
 # -- MI, as IDE front ends use it --------------------------------------------------------
 
 MI_CHILD = re.compile(r'child=\{name="([^"]*)",exp="[^"]*",numchild="(\d+)",'
