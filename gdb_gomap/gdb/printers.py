@@ -54,15 +54,14 @@ _HEADER_FIELDS = {"hash": ("count", "buckets"), "map": ("used", "dirPtr")}
 def lookup(val):
     """The gomap printer for ``val``, or None (gdb's next printer, or its default)."""
     try:
-        if not settings.pretty_print():
-            return None
         t = val.type.strip_typedefs()
         if t.code == gdb.TYPE_CODE_PTR:
             header = t.target().strip_typedefs()
-            if header.code == gdb.TYPE_CODE_STRUCT and _is_map_header(header):
+            if header.code == gdb.TYPE_CODE_STRUCT and _is_map_header(header) and \
+                    settings.pretty_print():
                 return MapPrinter(val)
         elif t.code == gdb.TYPE_CODE_STRUCT and t.name == "string" and \
-                [f.name for f in t.fields()] == ["str", "len"]:
+                [f.name for f in t.fields()] == ["str", "len"] and settings.pretty_print():
             return StringPrinter(val)
     except gdb.error:
         return None

@@ -28,6 +28,10 @@ SETTINGS = (
 # owner must act on a change: the printers put themselves first again.
 ON_SET = {}
 
+# The settings' gdb objects by their gdb name: reading .value is cheaper than
+# gdb.parameter() where a setting is read for every value gdb prints.
+_MADE = {}
+
 
 class _Setting(gdb.Parameter):
     def __init__(self, name, kind, doc, default, choices):
@@ -40,6 +44,7 @@ class _Setting(gdb.Parameter):
             super().__init__(name, gdb.COMMAND_DATA, kind)
         self.value = default
         self.label = name
+        _MADE[name] = self
         self.twins = []       # the same setting under its other name
 
     def get_set_string(self):
@@ -113,7 +118,8 @@ def verbose():
 
 def pretty_print():
     """Whether gomap prints Go maps for gdb (``gomap pretty-print``)."""
-    return bool(gdb.parameter("gomap pretty-print"))
+    setting = _MADE.get("gomap pretty-print")
+    return setting is not None and bool(setting.value)
 
 
 def styled():
