@@ -68,7 +68,7 @@ def session(request, tmp_path_factory, gdb_path):
     binary = toolchains.build_for(EXAMPLE, request.param)
     truth = tmp_path_factory.mktemp("printers") / "truth.json"
     with harness.checkpoint_session(binary, truth) as s:
-        s.build = request.param
+        s.build, s.binary = request.param, binary
         s.cmd("set print elements unlimited")
         yield s
 
@@ -159,6 +159,21 @@ def test_a_failure_is_one_line(session):
     out = session.cmd("print $gomap_bad")
     assert re.fullmatch(r"\$\d+ = <gomap: cannot read \d+ bytes at 0x10\b[^\n]*>\n?", out), out
     assert "Traceback" not in out and "Python Exception" not in out
+
+
+def test_print_on_a_core_file(session, tmp_path):
+    """The same maps printed from a gcore of the process, in another gdb."""
+    core = tmp_path / "mapstates.core"
+    session.cmd(f"gcore {core}", timeout=120)
+    names = ["main.GLarge", "main.GStr", "main.GSmall"]
+    res = harness.gdb_batch([session.binary, core], ["set print elements unlimited"] +
+                            [f"print {n}" for n in names])
+    shown = re.findall(r"^\$\d+ = (.*)$", res.stdout, re.M)
+    assert len(shown) == len(names), res.stdout[-2000:] + res.stderr[-2000:]
+    for name, text in zip(names, shown):
+        truth = session.truth["maps"][name]
+        _, count, items, _ = parse_map(text)
+        assert count == truth["len"] and items == truth_items(truth), name
 
 
 def test_go_runtime_gdb_py_sourced_after_gomap_loses(session):
