@@ -118,15 +118,19 @@ class MapPrinter:
 
     def __init__(self, val):
         self.val = val
-        self._first = None        # (snapshot, cells) of the first decode
+        self._first = None        # (snapshot, cells) of to_string's decode
         self._error = None
 
     def display_hint(self):
         return "map"
 
     def to_string(self):
+        # A fresh decode each time: an MI variable object keeps its printer while the
+        # program runs.  children() takes it over, once.
+        self._first = self._error = None
         try:
-            snap, _ = self._first_decode()
+            self._first = self._decode(_first_batch())
+            snap = self._first[0]
         except (Exception, KeyboardInterrupt) as exc:   # a printer never raises
             self._error = _reason(exc)
             return self._error
@@ -148,9 +152,11 @@ class MapPrinter:
             yield "[gomap error]", _reason(exc)
 
     def _children(self):
-        if self._error is not None:
+        if self._error is not None:   # to_string said why
+            self._error = None
             return
-        snap, cells = self._first_decode()
+        first, self._first = self._first, None
+        snap, cells = first if first is not None else self._decode(_first_batch())
         if snap.nil:
             return
         made = _Cells(self.val, snap, self._decoder)
@@ -167,11 +173,6 @@ class MapPrinter:
             yield from made.pair(i, cells, i)
 
     # -- decoding ----------------------------------------------------------------
-
-    def _first_decode(self):
-        if self._first is None:
-            self._first = self._decode(_first_batch())
-        return self._first
 
     def _decode(self, keep):
         """(snapshot, live cells) of the map with at most ``keep`` cells kept (None:
