@@ -129,6 +129,27 @@ def test_setting_off_gives_gdbs_own_print(session):
         truth_items(session.truth["maps"]["main.GSmall"])
 
 
+def test_without_gdb_cell_types_gomap_text_stands_in(session):
+    """Where gdb's types do not give the cells (forced here), the entries are gomap's
+    own text of the values, read from the same memory."""
+    swap = ("python import gdb_gomap.gdb.printers as P; "
+            "P._saved, P._cell_types = P._cell_types, lambda t: None")
+    session.cmd(swap)
+    try:
+        for name in ("main.GStr", "main.GLarge", "main.GBigElem"):
+            truth = session.truth["maps"][name]
+            out = printed(session, name)
+            if name == "main.GBigElem":   # [200]uint8 values, as gomap writes arrays
+                assert out.count("] = [") == truth["len"], out[:300]
+                continue
+            _, count, items, _ = parse_map(out)
+            assert count == truth["len"] and items == truth_items(truth), name
+    finally:
+        session.cmd("python P._cell_types = P._saved")
+    assert parse_map(printed(session, "main.GSmall"))[2] == \
+        truth_items(session.truth["maps"]["main.GSmall"])
+
+
 def _locals(text):
     """{name: printed value} of 'name = value' lines (info locals, bt full)."""
     return dict(re.findall(r"^\s*(\w+) = (.*)$", text, re.M))

@@ -109,7 +109,7 @@ class StringPrinter:
             if n == 0:
                 return ""
             return self.val["str"].lazy_string(encoding="utf-8", length=n)
-        except (gdb.error, Exception) as exc:   # noqa: B014  never a traceback in print
+        except Exception as exc:   # never a traceback in print
             return _reason(exc)
 
 
@@ -159,7 +159,7 @@ class MapPrinter:
         snap, cells = first if first is not None else self._decode(_first_batch())
         if snap.nil:
             return
-        made = _Cells(self.val, snap, self._decoder)
+        made = _Cells(self.val, self._target.layout(self._map_type), snap, self._decoder)
         shown = 0
         for i in range(len(cells.keys)):
             yield from made.pair(shown, cells, i)
@@ -224,8 +224,11 @@ class _Cells:
     """Turns a decode's raw key and elem cells into children: gdb.Values of the
     cells' own gdb types, or gomap's text of the values when gdb has none."""
 
-    def __init__(self, val, snap, decoder):
+    def __init__(self, val, layout, snap, decoder):
         self.types = _cell_types(val.type)
+        if self.types is not None and \
+                [t.sizeof for t in self.types] != [layout.keys.size, layout.elems.size]:
+            self.types = None    # not the cells gomap read: gomap's text instead
         self.decoder = decoder
         self.snap = snap
         self._text = {}
