@@ -215,6 +215,26 @@ def test_go_runtime_gdb_py_sourced_after_gomap_loses(session):
         assert count == truth["len"] and items == truth_items(truth), name
 
 
+@pytest.mark.parametrize("build", toolchains.MATRIX, ids=lambda b: b.id)
+def test_print_on_every_build(build, tmp_path, gdb_path):
+    """Every build of the matrix: maps with overflow chains or several tables,
+    tombstones, a growth and a directory, printed whole, equal to the truth."""
+    names = ["main.GLarge", "main.GInt", "main.GGrowing", "main.GSameSize", "main.GDir",
+             "main.GStr", "main.GNamed"]
+    binary = toolchains.build_for(EXAMPLE, build)
+    truth_path = tmp_path / "truth.json"
+    res = harness.gdb_batch([binary], ["set print elements unlimited", "break main.checkpoint",
+                                       f"run {truth_path} > /dev/null",
+                                       *[f"print {n}" for n in names], "kill"])
+    maps = json.loads(truth_path.read_text())["maps"]
+    shown = re.findall(r"^\$\d+ = (.*)$", res.stdout, re.M)
+    assert len(shown) == len(names), res.stdout[-2000:] + res.stderr[-2000:]
+    for name, text in zip(names, shown):
+        type_name, count, items, _ = parse_map(text)
+        assert (type_name, count) == (maps[name]["type"], maps[name]["len"]), name
+        assert items == truth_items(maps[name]), name
+
+
 def _runtime_gdb_py(version):
     script = toolchains.go_binary(version).parent.parent / "src" / "runtime" / "runtime-gdb.py"
     assert script.is_file(), script
