@@ -11,7 +11,7 @@ import os
 
 import gdb
 
-# (name under 'set gomap', old one-word name, kind, doc, default, choices)
+# (name under 'set gomap', old one-word name or None, kind, doc, default, choices)
 SETTINGS = (
     ("color", "gomap-color", gdb.PARAM_ENUM,
      "Colour gomap's text views: auto (when gdb styles output), on, off.",
