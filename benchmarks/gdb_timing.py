@@ -1,6 +1,7 @@
 # Sourced inside gdb by benchmarks/run.py: time gdb commands in this session.
-# Reads GOMAP_BENCH_PLAN (JSON: [[label, command, repeats], ...]) and writes
-# GOMAP_BENCH_OUT (JSON: {label: {"seconds": [...], "output_bytes": n, "output": head}}).
+# Reads GOMAP_BENCH_PLAN (JSON: [[label, command, repeats], ...]; repeats 0: a
+# setting, run once and not timed) and writes GOMAP_BENCH_OUT (JSON: {label:
+# {"seconds": [...], "output_bytes": n, "entries_printed": n, "errors": n}}).
 import json
 import os
 import time
@@ -10,6 +11,9 @@ import gdb
 _plan = json.load(open(os.environ["GOMAP_BENCH_PLAN"]))
 _results = {}
 for _label, _cmd, _reps in _plan:
+    if _reps == 0:
+        gdb.execute(_cmd)
+        continue
     _times = []
     _out = ""
     for _ in range(_reps):

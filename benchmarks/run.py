@@ -4,10 +4,11 @@
 
 Builds benchmarks/progs with Go 1.23.9 (classic maps) and 1.26.6 (swiss
 maps), runs each under gdb to main.checkpoint and times, in the same gdb
-session, gomap-dump and runtime-gdb.py's printer on the same maps.  Then the
-gomap CLI on a core of the same process (time and peak memory) and, for the
-Go releases Delve debugs (1.25 and later), Delve's own ``print`` of the
-100k map on that core with its limits raised (time, peak memory, ratio); the DWARF
+session, gomap-dump, gomap's printer and runtime-gdb.py's printer on the
+same maps.  Then the gomap CLI on a core of the same process (time and peak
+memory) and, for the Go releases Delve debugs (1.25 and later), Delve's own
+``print`` of the 100k map on that core with its limits raised (time, peak
+memory, ratio); the DWARF
 index of a large binary (cmd/go, cold and from the cache), and gdb's start-up
 with and without gomap.  Prints medians, min-max and ratios as a table.
 Timings are measured here, never asserted in tests.
@@ -46,6 +47,14 @@ def gdb_session_times(binary, goroot, repeats, work):
          f"gomap-dump main.GStrs --json -o {work}/strs.json", repeats),
         ("gomap-dump --json, 100k map[int64]int64",
          f"gomap-dump main.GMid --json -o {work}/mid.json", repeats),
+        # gomap's printer: runtime-gdb.py was sourced after gomap in a batch session
+        # (no prompt), so 'set gomap pretty-print on' puts gomap's first again.
+        ("", "set gomap pretty-print on", 0),
+        ("", "set print elements 200", 0),
+        ("gomap print (200 elements), 1M map[int64]int64", "print main.GBig", repeats),
+        ("", "set print elements unlimited", 0),
+        ("gomap print, 100k map[int64]int64", "print main.GMid", 1),
+        ("", "set gomap pretty-print off", 0),
         ("runtime-gdb.py print, 100k map[int64]int64", "print main.GMid", 1),
     ]
     plan_file, out_file = work / "plan.json", work / "times.json"

@@ -2,7 +2,8 @@
 
 It puts the directory holding the ``gdb_gomap`` package first on ``sys.path``
 (the venv's site-packages after ``install.sh``, the repository root in a
-source checkout), then registers the gdb commands.  ``site.addsitedir`` is
+source checkout), then registers the gdb commands, settings and the
+pretty-printer of Go maps.  ``site.addsitedir`` is
 used so the ``.pth`` files of an installed venv are honoured too.
 
 Before anything else is imported, the third-party modules the commands need
@@ -15,7 +16,8 @@ user's ``~/.gdbinit`` still runs.  Auto-load settings are not touched.
 
 
 def _gomap_load():
-    """Put gdb_gomap's parent directory first on sys.path and register the commands."""
+    """Put gdb_gomap's parent directory first on sys.path and register the commands
+    (and the settings and printers)."""
     import os
     import site
     import sys

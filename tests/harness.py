@@ -397,6 +397,23 @@ def gdb_session(target=None, timeout=30, env=None, args=()):
     return GdbSession(target, timeout=timeout, env=env, args=args)
 
 
+def checkpoint_session(binary, truth_path, timeout=120, args=()):
+    """A ``GdbSession`` on an example built as ``binary`` (examples/mapstates and the
+    like), run to its breakpoint ``main.checkpoint`` with ``truth_path`` as its truth
+    file; ``.truth`` holds the truth it wrote.  Close it (it is a context manager)."""
+    s = gdb_session(binary, timeout=timeout, args=args)
+    try:
+        s.cmd("break main.checkpoint")
+        out = s.cmd(f"run {truth_path} > /dev/null", timeout=timeout)
+        if "checkpoint" not in out:
+            raise HarnessError(f"{binary} did not stop at main.checkpoint:\n{out}")
+        s.truth = json.loads(Path(truth_path).read_text())
+    except BaseException:
+        s.close()
+        raise
+    return s
+
+
 def require_gdb():
     """Path of gdb, or None when it is not installed."""
     return shutil.which("gdb")

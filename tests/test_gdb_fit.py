@@ -20,16 +20,8 @@ PAGER = r"--Type <RET> for more, q to quit"
 @pytest.fixture(scope="module")
 def session(tmp_path_factory, gdb_path):
     binary = toolchains.build_for(EXAMPLE, BUILD)
-    truth = tmp_path_factory.mktemp("fit") / "truth.json"
-    s = harness.gdb_session(binary, timeout=120)
-    try:
-        s.cmd("break main.checkpoint")
-        out = s.cmd(f"run {truth} > /dev/null", timeout=120)
-        assert "checkpoint" in out, out
-        s.truth = json.loads(truth.read_text())
+    with harness.checkpoint_session(binary, tmp_path_factory.mktemp("fit") / "truth.json") as s:
         yield s
-    finally:
-        s.close()
 
 
 def test_quitting_the_pager_prints_nothing_twice(session):

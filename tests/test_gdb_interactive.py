@@ -1,7 +1,6 @@
 """gomap-dump as a person uses it in an interactive gdb: help, completion, the
 text views, colour, and one-line errors (never a traceback)."""
 
-import json
 import re
 
 import pytest
@@ -18,16 +17,9 @@ def session(request, tmp_path_factory, gdb_path):
     build = BUILDS[request.param]
     binary = toolchains.build_for(EXAMPLE, build)
     truth = tmp_path_factory.mktemp("interactive") / "truth.json"
-    s = harness.gdb_session(binary, timeout=120)
-    try:
-        s.cmd("break main.checkpoint")
-        out = s.cmd(f"run {truth} > /dev/null", timeout=120)
-        assert "checkpoint" in out, out
-        s.truth = json.loads(truth.read_text())
+    with harness.checkpoint_session(binary, truth) as s:
         s.layout = request.param
         yield s
-    finally:
-        s.close()
 
 
 def _one_line_error(out):

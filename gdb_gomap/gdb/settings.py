@@ -1,4 +1,5 @@
-"""gomap's gdb settings: ``set gomap color auto|on|off`` and ``set gomap verbose on|off``.
+"""gomap's gdb settings: ``set gomap color auto|on|off``, ``set gomap verbose on|off``
+and ``set gomap pretty-print on|off``.
 
 They live under the ``set gomap`` and ``show gomap`` prefixes (``show gomap``
 alone shows them all).  The older one-word names ``gomap-color`` and
@@ -10,14 +11,26 @@ import os
 
 import gdb
 
-# (name under 'set gomap', old one-word name, kind, doc, default, choices)
+# (name under 'set gomap', old one-word name or None, kind, doc, default, choices)
 SETTINGS = (
     ("color", "gomap-color", gdb.PARAM_ENUM,
      "Colour gomap's text views: auto (when gdb styles output), on, off.",
      "auto", ("auto", "on", "off")),
     ("verbose", "gomap-verbose", gdb.PARAM_BOOLEAN,
      "Show a Python traceback after a gomap error.", False, ()),
+    ("pretty-print", None, gdb.PARAM_BOOLEAN,
+     "Print Go maps with gomap's pretty-printer (print, info locals, bt full, MI "
+     "variable objects): the live entries, lazily; off gives gdb's own printing.",
+     True, ()),
 )
+
+# Called after 'set NAME ...' (NAME as gdb spells the setting), for settings whose
+# owner must act on a change: the printers put themselves first again.
+ON_SET = {}
+
+# The settings' gdb objects by their gdb name: reading .value is cheaper than
+# gdb.parameter() where a setting is read for every value gdb prints.
+_MADE = {}
 
 
 class _Setting(gdb.Parameter):
@@ -31,11 +44,15 @@ class _Setting(gdb.Parameter):
             super().__init__(name, gdb.COMMAND_DATA, kind)
         self.value = default
         self.label = name
+        _MADE[name] = self
         self.twins = []       # the same setting under its other name
 
     def get_set_string(self):
         for t in self.twins:
             t.value = self.value
+        hook = ON_SET.get(self.label)
+        if hook is not None:
+            hook()
         return ""
 
     def get_show_string(self, value):
@@ -71,16 +88,19 @@ def make():
     made = []
     new = []
     for short, old, kind, doc, default, choices in SETTINGS:
-        a = _Setting(old, kind, f"{doc} (Older name of 'gomap {short}'.)", default, choices)
-        made.append(a)
+        a = None
+        if old is not None:
+            a = _Setting(old, kind, f"{doc} (Older name of 'gomap {short}'.)", default, choices)
+            made.append(a)
         new.append((short, kind, doc, default, choices, a))
     made.append(_Prefix("set", []))
     show = _Prefix("show", [])
     made.append(show)
     for short, kind, doc, default, choices, a in new:
         b = _Setting(f"gomap {short}", kind, doc, default, choices)
-        a.twins.append(b)
-        b.twins.append(a)
+        if a is not None:
+            a.twins.append(b)
+            b.twins.append(a)
         show._settings.append(b)
         made.append(b)
     return made
@@ -94,6 +114,12 @@ def color():
 def verbose():
     """Whether a gomap error shows its traceback (``gomap verbose``, or GOMAP_DEBUG=1)."""
     return os.environ.get("GOMAP_DEBUG") == "1" or bool(gdb.parameter("gomap verbose"))
+
+
+def pretty_print():
+    """Whether gomap prints Go maps for gdb (``gomap pretty-print``)."""
+    setting = _MADE.get("gomap pretty-print")
+    return setting is not None and bool(setting.value)
 
 
 def styled():

@@ -3,11 +3,12 @@
 Each module declares its command with ``gdb_gomap.gdb.command.Command``: a
 parser and a ``run(args)`` (``declare()`` returns the gdb object).
 ``register()`` makes the ``gomap`` prefix, the command of each module in
-``COMMANDS`` (which also makes its ``gomap X`` twin) and the settings
-(``gdb_gomap.gdb.settings``).  A new command is a module added to ``COMMANDS``.
+``COMMANDS`` (which also makes its ``gomap X`` twin), the settings
+(``gdb_gomap.gdb.settings``) and the pretty-printers of Go maps
+(``gdb_gomap.gdb.printers``).  A new command is a module added to ``COMMANDS``.
 """
 
-from .. import settings
+from .. import printers, settings
 from ..command import Prefix
 from . import census, diff, dump, list, snap, watch
 
@@ -21,7 +22,8 @@ _registered = []
 
 
 def register():
-    """Create the gomap prefix, the commands and the settings (once per gdb session)."""
+    """Create the gomap prefix, the commands, the settings and the printers (once per
+    gdb session)."""
     if _registered:
         return
     _registered.extend(settings.make())
@@ -29,3 +31,4 @@ def register():
     for m in COMMANDS:
         cmd = m.declare()
         _registered.extend((cmd, cmd.twin))
+    printers.install()
