@@ -236,8 +236,8 @@ class _Cells:
     def pair(self, n, cells, i):
         if self.types is not None:
             kt, vt = self.types
-            yield f"[{2 * n}]", _value(cells.keys[i], kt)
-            yield f"[{2 * n + 1}]", _value(cells.vals[i], vt)
+            yield f"[{2 * n}]", _value(_cell(cells.keys, cells.klens, cells.kkind, i), kt)
+            yield f"[{2 * n + 1}]", _value(_cell(cells.vals, cells.vlens, cells.vkind, i), vt)
         else:
             k, v = self._as_text(cells, i)
             yield f"[{2 * n}]", k
@@ -252,14 +252,24 @@ class _Cells:
             lay = target.layout(mt)
             ctx = target.context()
             warn = self.snap.warn
-            ks = resolve_indirect(ctx, cells.keys[chunk:chunk + 256], lay.key.size, "key", warn)
-            vs = resolve_indirect(ctx, cells.vals[chunk:chunk + 256], lay.elem.size, "elem",
-                                  warn)
+            part = range(chunk, min(chunk + 256, len(cells.keys)))
+            ks = [_cell(cells.keys, cells.klens, cells.kkind, j) for j in part]
+            vs = [_cell(cells.vals, cells.vlens, cells.vkind, j) for j in part]
+            ks = resolve_indirect(ctx, ks, lay.key.size, "key", warn)
+            vs = resolve_indirect(ctx, vs, lay.elem.size, "elem", warn)
             dec = ctx.value_decoder(warn)
             got = list(zip(map(fmt, dec.decode_many(lay.key, ks)),
                            map(fmt, dec.decode_many(lay.elem, vs))))
             self._text = {chunk: got}
         return got[i - chunk]
+
+
+def _cell(column, lens, kind, i):
+    """Cell i of a column as the map stores it: a 'str' column (slab.Collected) keeps
+    a string's data pointer and its length apart; they are the 16-byte header again."""
+    if kind == "str":
+        return column[i].to_bytes(8, "little") + lens[i].to_bytes(8, "little")
+    return column[i]
 
 
 def _value(cell, cell_type):
