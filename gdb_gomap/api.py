@@ -93,7 +93,7 @@ class Program:
 
     def json(self, expr: str, buckets: bool = False, limit: Optional[int] = None,
              sort: bool = False) -> Dict[str, Any]:
-        """The map's snapshot as the dict ``--json`` writes (schema gomap-snapshot/1)."""
+        """The map's snapshot as the dict ``--json`` writes (schema gomap-snapshot/2)."""
         return snapshot_json(self.dump(expr, buckets=buckets, limit=limit, sort=sort))
 
     def maps(self, include_runtime: bool = False) -> List[FoundMap]:

@@ -57,7 +57,7 @@ def test_readme_library_example_runs(gcore, capsys):
     want = {i * 7919: f"value-{i}" for i in range(F.ENTRIES)}
     assert snap.count == F.ENTRIES and not snap.warnings, snap.warnings
     assert dict(snap.entries) == want
-    assert doc["schema"] == "gomap-snapshot/1" and doc["count"] == F.ENTRIES
+    assert doc["schema"] == "gomap-snapshot/2" and doc["count"] == F.ENTRIES
     assert {e["key"]: e["value"] for e in doc["entries"]} == want
     out = capsys.readouterr().out.splitlines()
     assert out[0].split()[0] == GoBinary(str(gcore.binary)).go_version
