@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -166,15 +167,23 @@ def _race(bigmap, run, attempts, delays):
     for _ in range(attempts):
         with harness.start_example(bigmap, args=[ENTRIES], timeout=120) as ex:
             proc = run(ex.pid)
+            # gomap's output is read while it runs, as a shell pipe would: a streamed
+            # --json keeps the process stopped until its last entry is written, and
+            # a killed process cannot be reaped while gomap still traces it.
+            got = {}
+            reader = threading.Thread(target=lambda: got.update(
+                zip(("out", "err"), proc.communicate(timeout=120))), daemon=True)
+            reader.start()
             try:
                 delay = rnd.uniform(*delays)
                 time.sleep(delay)
                 ex.kill()
-                out, err = proc.communicate(timeout=120)
+                reader.join(timeout=130)
             finally:
                 if proc.poll() is None:
                     harness.kill_tree(proc.pid)
-                    proc.communicate()
+                    reader.join(timeout=30)
+        out, err = got.get("out", ""), got.get("err", "")
         outcomes.append((delay, proc.returncode, out, err))
         if "exited during the read" in err:
             break
