@@ -63,6 +63,8 @@ def _check(target, truth, busy_expected=True):
     assert found.get((truth["syscall"], "main.inread")) == truth["syscall_len"]
     assert not [r for r in roots if r.function == "main.deadslot" and r.gotype.kind == "map"]
     assert (truth["dead_slot"], "main.deadslot") not in found
+    # in scope, and placed in its slot by a -N -l build's DWARF, but dead there
+    assert (truth["dead_local"], "main.deadlocal") not in found, report.unread
     if busy_expected:
         assert found.get((truth["busy"], "main.loop")) == truth["busy_len"], report.unread
         # stopped inside main.spin: its argument is in a register (optimized) or a slot

@@ -3,14 +3,16 @@
 // JSON, then prints READY and waits:
 //
 //	{"groups": [{"name": ..., "match": REGEX, "maps": N, "entries": E, "goroutines": bool}],
-//	 "cache_value_caps": BYTES, "dead_type": "map[int32]uint16", "dead_entries": N}
+//	 "cache_value_caps": BYTES, "dead_type": "map[int32]uint16", "dead_entries": N,
+//	 "dead_slot_type": "map[uint32]int8"}
 //
 // Each group says, as a regular expression, the path pattern its maps are
 // found under; its counts are computed here from the maps themselves.  The
 // cache's values are large []byte: the sum of their capacities is what the
 // cache retains beyond its own storage.  One map is dead: made by a function
 // that has returned, its memory still on the heap (the collector is off) but
-// no root points to it; the census must not count it.
+// no root points to it; the census must not count it.  Nor the map of
+// main.deadSlot, whose stack slot is dead where that goroutine parks.
 package main
 
 import (
@@ -84,6 +86,21 @@ func parked(i int, ready *sync.WaitGroup, release chan struct{}, count *int64) {
 	ready.Done()
 	<-release
 	runtime.KeepAlive(m)
+}
+
+// deadSlot parks with its map in scope but not used any more: a -N -l build's
+// DWARF still places it in its stack slot (which keeps pointing at it, the
+// collector being off), but the runtime's stack maps call the slot dead there,
+// so the census must not count it.
+//
+//go:noinline
+func deadSlot(ready *sync.WaitGroup, release chan struct{}) {
+	d := onHeap(make(map[uint32]int8))
+	for j := 0; j < 9; j++ {
+		d[uint32(j)] = int8(j)
+	}
+	ready.Done()
+	<-release
 }
 
 //go:noinline
@@ -197,6 +214,7 @@ func writeTruth(path string, groups []Group, caps, deadEntries int) {
 		"cache_value_caps": caps,
 		"dead_type":        "map[int32]uint16",
 		"dead_entries":     deadEntries,
+		"dead_slot_type":   "map[uint32]int8",
 	}
 	data, err := json.Marshal(truth)
 	if err != nil {
@@ -239,6 +257,8 @@ func main() {
 		ready.Add(1)
 		go parked(i, &ready, release, &parkedEntries)
 	}
+	ready.Add(1)
+	go deadSlot(&ready, release)
 	ready.Wait()
 	add("parked goroutines", `^goroutine .*main\.parked\b`, 1000, int(parkedEntries), true)
 
