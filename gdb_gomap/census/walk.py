@@ -36,6 +36,8 @@ the walk stops and ``stats["budget_hit"]`` says why and
   (None or why), ``left_out``, ``seconds``.
 - ``unread``: a list of :class:`model.Unread` (maps that could not be
   decoded, roots that could not be read).
+- ``nil_maps``: a :class:`NilMap` (path, pattern, type) for every map-typed
+  place the walk read that holds nil.
 
 Each heap object is visited once, keyed by its base from :mod:`census.heap`,
 so a pointer into the middle of an object counts it once; its bytes are its
@@ -94,6 +96,15 @@ class MapRecord:
 
 
 @dataclass
+class NilMap:
+    """A map-typed place (a variable, field, element, cell) that holds nil."""
+
+    path: str
+    pattern: str
+    type_name: str
+
+
+@dataclass
 class Graph:
     n: int
     sizes: Any
@@ -111,6 +122,7 @@ class CensusResult:
     graph: Graph
     stats: dict
     unread: List[Unread] = field(default_factory=list)
+    nil_maps: List[NilMap] = field(default_factory=list)
 
 
 def global_roots(target, skip=SKIP_PREFIXES):
@@ -173,6 +185,7 @@ class _Walker:
         self.seen = {}            # object base -> node id (>= 0) or -(first referrer + 1)
         self.queue = deque()
         self.maps = []
+        self.nils = []            # (node, label, type name) of map places holding nil
         self.skipped = Counter()
         self.unread = []
         self.objects = 0
@@ -347,12 +360,27 @@ class _Walker:
                 p = int.from_bytes(buf[off:off + 8], "little")
                 if p:
                     self.ref(src, p, t, 1, label, MAP)
+                else:
+                    self.nil_map(src, label, t)
             elif k == "chan":
                 p = int.from_bytes(buf[off:off + 8], "little")
                 if p:
                     self.ref(src, p, t, 1, label, CHAN)
             elif k == "interface":
                 self.iface(src, buf, off, t, label)
+
+    def nil_map(self, src, label, t):
+        """A map-typed place holding nil: recorded (its path is made at the end)."""
+        self.nils.append((src, label, t.name))
+
+    def nil_records(self):
+        """The NilMap of every nil map met, in the order met."""
+        out = []
+        for src, label, tname in self.nils:
+            own_path = label if isinstance(label, str) else label.text()
+            own_pattern = _INDEX.sub("[*]", label) if isinstance(label, str) else label.pattern()
+            out.append(NilMap(self.path(src) + own_path, self.pattern(src) + own_pattern, tname))
+        return out
 
     def ref_leaf(self, src, p):
         """A string's data: bytes without pointers."""
@@ -704,4 +732,4 @@ def walk(target, roots, budget=None, progress=None):
     if w.budget_hit:
         unread.append(Unread("heap", f"the walk stopped ({w.budget_hit}): {left:,} objects "
                                      f"found but not walked, and what only they reach"))
-    return CensusResult(w.maps, graph, stats, unread)
+    return CensusResult(w.maps, graph, stats, unread, w.nil_records())

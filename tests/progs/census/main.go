@@ -4,7 +4,7 @@
 //
 //	{"groups": [{"name": ..., "match": REGEX, "maps": N, "entries": E, "goroutines": bool}],
 //	 "cache_value_caps": BYTES, "dead_type": "map[int32]uint16", "dead_entries": N,
-//	 "dead_slot_type": "map[uint32]int8"}
+//	 "dead_slot_type": "map[uint32]int8", "nil_match": REGEX, "nil_maps": N}
 //
 // Each group says, as a regular expression, the path pattern its maps are
 // found under; its counts are computed here from the maps themselves.  The
@@ -12,7 +12,8 @@
 // cache retains beyond its own storage.  One map is dead: made by a function
 // that has returned, its memory still on the heap (the collector is off) but
 // no root points to it; the census must not count it.  Nor the map of
-// main.deadSlot, whose stack slot is dead where that goroutine parks.
+// main.deadSlot, whose stack slot is dead where that goroutine parks.  The
+// nil maps of main.nils are counted here (their paths match nil_match).
 package main
 
 import (
@@ -34,6 +35,11 @@ type L3 struct{ next *L4 }
 type L2 struct{ next *L3 }
 type L1 struct{ next *L2 }
 
+type holder struct {
+	id int
+	m  map[string]int
+}
+
 type Group struct {
 	Name       string `json:"name"`
 	Match      string `json:"match"`
@@ -52,6 +58,7 @@ var (
 	counter    func() int             // a map in a closure's context
 	cache      map[string][]byte      // values much larger than the map
 	sinkDead   map[int32]uint16
+	nils       []holder // maps never made: nil
 	spins      int64
 	spinnerLen int64
 )
@@ -209,7 +216,15 @@ func fillCache() (int, int) {
 
 //go:noinline
 func writeTruth(path string, groups []Group, caps, deadEntries int) {
+	nilCount := 0
+	for _, h := range nils {
+		if h.m == nil {
+			nilCount++
+		}
+	}
 	truth := map[string]any{
+		"nil_match":        `^main\.nils\[\d+\]\.m$`,
+		"nil_maps":         nilCount,
 		"groups":           groups,
 		"cache_value_caps": caps,
 		"dead_type":        "map[int32]uint16",
@@ -249,6 +264,10 @@ func main() {
 	add("cache", `^main\.cache$`, 1, entries, false)
 
 	deadEntries := makeDead(777)
+	nils = make([]holder, 7)
+	for i := range nils {
+		nils[i].id = i
+	}
 
 	var ready sync.WaitGroup
 	release := make(chan struct{})
