@@ -9,7 +9,10 @@ API (what ``census.run`` and ``census.groups`` use)::
 ``budget``: None, or anything with ``seconds`` and ``mb`` attributes (the
 front ends' ``CensusBudget``; None in either means no limit); when it is spent
 the walk stops and ``stats["budget_hit"]`` says why and
-``stats["left_out"]`` how many objects it had found but not walked.
+``stats["left_out"]`` how many objects it had found but not walked.  The
+budget is also checked inside one map (every READS_PER_CHECK reads of its
+decode, every CELLS_PER_CHECK of its cells): ``unread`` then names that map
+and what of it was left out.
 ``progress``: None or a callable taking keyword counts.
 
 :class:`CensusResult`:
@@ -81,6 +84,29 @@ OUT_OTHER = "pointers outside any in-use heap span and the executable (stacks, f
 OBJ, MAP, CHAN, CLOSURE = 0, 1, 2, 3
 
 GO_CLOSURE_OFFSET = 0x2907       # DW_AT_go_closure_offset: a captured variable's offset
+CELLS_PER_CHECK = 4096           # a map's cells followed between two budget checks
+READS_PER_CHECK = 512            # memory reads of one map's decode between two checks
+                                 # (a bucket or group of 8 cells is about one read)
+
+
+class BudgetSpent(Exception):
+    """The budget ran out in the middle of one map (the message says which budget)."""
+
+
+class _BudgetedMemory:
+    """The target's memory while one map is decoded: the walk's budget is checked
+    every READS_PER_CHECK reads, so one huge map cannot spend it unseen."""
+
+    def __init__(self, inner, over_budget):
+        self.inner, self.over_budget, self.reads = inner, over_budget, 0
+
+    def read(self, addr, size):
+        self.reads += 1
+        if self.reads % READS_PER_CHECK == 0:
+            why = self.over_budget()
+            if why:
+                raise BudgetSpent(why)
+        return self.inner.read(addr, size)
 
 
 @dataclass
@@ -444,9 +470,12 @@ class _Walker:
             # a map of plain data: counts and bytes only, no cells kept
             opts = DumpOptions(cells=True, sort=False) if follow else \
                 DumpOptions(entries=False, sort=False)
-            snap = self.t.dump(t, h, opts)
+            snap = self.decode_within_budget(t, h, opts)
         except TargetGone:
             raise
+        except BudgetSpent as exc:
+            self.map_cut(v, h, t, f"{exc} while decoding it")
+            return
         except (GomapError, Exception) as exc:   # a map gomap cannot decode: say so, go on
             self.unread.append(Unread(self.path(v), f"map not decoded: {exc}"))
             self.maps.append(MapRecord(self.path(v), self.pattern(v), t.name, h,
@@ -467,7 +496,10 @@ class _Walker:
         if not kp and not vp:
             return
         kind_k, kind_v = lay.keys.indirect, lay.elems.indirect
-        for kraw, vraw in zip(col.keys, col.vals):
+        for i, (kraw, vraw) in enumerate(zip(col.keys, col.vals)):
+            if i % CELLS_PER_CHECK == CELLS_PER_CHECK - 1 and self.cells_over_budget(
+                    v, i, len(col.keys)):
+                return
             if kp:
                 lab = _KeyLabel(self, kt, kraw, False, "")
                 if kind_k:
@@ -480,6 +512,42 @@ class _Walker:
                     self.ref(v, vraw, vt, 1, lab)
                 else:
                     self.scan(v, vraw, 0, vt, lab)
+
+    def decode_within_budget(self, t, h, opts):
+        """The snapshot of the map at ``h``; with a budget, its memory is read through
+        _BudgetedMemory (raises BudgetSpent when the budget runs out inside it)."""
+        if self.budget is None:
+            return self.t.dump(t, h, opts)
+        mem = self.t.memory
+        self.t.memory = _BudgetedMemory(mem, self.over_budget)
+        try:
+            return self.t.dump(t, h, opts)
+        finally:
+            self.t.memory = mem
+
+    def map_cut(self, v, h, t, why):
+        """The budget ran out while the map of node ``v`` was decoded: it is counted
+        (its entries from its header), its contents are not, and the output says so."""
+        self.budget_hit = why
+        try:
+            count = self.t.map_count(t, h)
+        except (GomapError, UnreadableMemory):
+            count = 0
+        self.unread.append(Unread(self.path(v), f"a map of {count:,} entries: its storage "
+                                                f"and contents left out ({why})"))
+        self.maps.append(MapRecord(self.path(v), self.pattern(v), t.name, h, self.sizes[v],
+                                   count, v))
+
+    def cells_over_budget(self, v, done, total):
+        """Checked every CELLS_PER_CHECK cells of one map: True (and the output says
+        how many cells were left) when the budget has run out."""
+        why = self.over_budget()
+        if not why:
+            return False
+        self.budget_hit = why
+        self.unread.append(Unread(self.path(v), f"{done:,} of its {total:,} cells followed, "
+                                                f"the rest left out ({why})"))
+        return True
 
     def do_chan(self, v, c, t):
         hchan = t.target
