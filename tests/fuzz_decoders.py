@@ -24,6 +24,7 @@ hang) is a failure.
 """
 
 import argparse
+import contextlib
 import hashlib
 import json
 import random
@@ -268,12 +269,28 @@ def _unbounded(snap, case):
     return ""
 
 
-def run_case(fx, case, budget=CASE_BUDGET):
-    """Decode and render one corrupted map; say how it ended."""
-    m = next(x for x in fx.maps if x.name == case.map_name)
-    fx.target.memory = fx.memory.patched(case.patches)
+@contextlib.contextmanager
+def time_limit(budget):
+    """Raise CaseTimeout in the body once ``budget`` seconds have passed (SIGALRM);
+    shared with tests/fuzz_walk.py."""
     old = signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, budget)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def run_case(fx, case, budget=CASE_BUDGET):
+    """Decode and render one corrupted map; say how it ended."""
+    with time_limit(budget):
+        return _run_case(fx, case, budget)
+
+
+def _run_case(fx, case, budget):
+    m = next(x for x in fx.maps if x.name == case.map_name)
+    fx.target.memory = fx.memory.patched(case.patches)
     t0 = time.perf_counter()
     try:
         addr = m.addr if case.header is None else case.header
@@ -299,8 +316,6 @@ def run_case(fx, case, budget=CASE_BUDGET):
     except Exception:
         return Outcome(False, "crash", time.perf_counter() - t0, traceback.format_exc())
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
         fx.target.memory = fx.memory
 
 
