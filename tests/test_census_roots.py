@@ -370,3 +370,31 @@ def test_stack_maps_agree_with_delve(build, tmp_path):
     if build.noopt:
         assert (truth["dead_local"], "main.deadlocal", "d") in theirs
         assert (truth["dead_local"], "main.deadlocal", "d") not in ours
+
+
+@pytest.mark.parametrize("build", [b for b in BUILDS if b.version == "1.26.6" and not b.noopt],
+                         ids=lambda b: b.id)
+def test_walk_takes_a_register_root_by_its_value(build, tmp_path):
+    """A root held in registers (a spinning goroutine's innermost frame) carries its
+    value and address 0: the walk takes the value and never reads address 0.  The
+    parked goroutines' map roots, given as register roots with the same bytes,
+    reach the same maps."""
+    from dataclasses import replace
+
+    from gdb_gomap.census.walk import walk
+
+    exe = build_for(PROG, build)
+    with start_example(exe, tmp_path / "truth.json") as ex:
+        with StoppedProcess(ex.pid) as mem:
+            target = Target(GoBinary(str(exe)), mem)
+            roots = [r for r in stack_roots(target)[0]
+                     if r.function == "main.hold" and r.gotype.kind == "map"]
+            assert len(roots) == len(ex.truth["parked"])
+            in_regs = [replace(r, addr=0, value=mem.read(r.addr, 8)) if r.value is None
+                       else r for r in roots]
+            assert all(r.addr == 0 for r in in_regs)
+            from_slots, from_regs = walk(target, roots), walk(target, in_regs)
+    assert not from_regs.unread, from_regs.unread
+    got = sorted((m.path, m.entries) for m in from_regs.maps)
+    assert got == sorted((m.path, m.entries) for m in from_slots.maps)
+    assert sorted(n for _, n in got) == sorted(ex.truth["parked"].values())

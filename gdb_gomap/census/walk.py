@@ -729,10 +729,9 @@ class _Walker:
             t = r.gotype
             if t is None or not t.size or not self.has_pointers(t):
                 continue
-            try:
-                buf = self.mem.read(r.addr, t.size)
-            except UnreadableMemory as exc:
-                self.unread.append(Unread(r.label, f"unreadable: {exc}"))
+            buf = root_value(self.mem, r)
+            if isinstance(buf, Unread):
+                self.unread.append(buf)
                 continue
             self.scan(v, buf, 0, t, "")
         done = 0
@@ -775,6 +774,18 @@ class _Walker:
         self.src = self.dst = None
         return Graph(n, self.sizes, self.attached, offsets, targets, root_ids, self.types,
                      self.type_table)
+
+
+def root_value(mem, root):
+    """The bytes of a root's value: its own when it was held in registers (its
+    address is then 0, never read), else read at its address; an Unread when that
+    cannot be read."""
+    if root.value is not None:
+        return root.value
+    try:
+        return mem.read(root.addr, root.gotype.size)
+    except UnreadableMemory as exc:
+        return Unread(root.label, f"unreadable: {exc}")
 
 
 def _join(label, suffix):
