@@ -24,20 +24,18 @@ import random
 import struct
 import sys
 import time
-import traceback
 from pathlib import Path
 
 from gdb_gomap.binary import GoBinary
 from gdb_gomap.budget import resident_bytes
 from gdb_gomap.census.run import CensusBudget
 from gdb_gomap.census.walk import global_roots, walk
-from gdb_gomap.errors import GomapError
-from gdb_gomap.replay import RecordingMemory, ReplayMemory, load
+from gdb_gomap.replay import ReplayMemory, load
 from gdb_gomap.target import Target
 
 from tests import harness, toolchains
-from tests.fuzz_decoders import (ARENA_ADDR, ARENA_SIZE, BUILDS, DEFAULT_DIR, CaseTimeout,
-                                 Outcome, arena, time_limit)
+from tests.fuzz_decoders import (ARENA_ADDR, ARENA_SIZE, BUILDS, DEFAULT_DIR, Outcome, arena,
+                                 guarded, record)
 
 PROG = harness.REPO / "tests" / "progs" / "heapwalk"
 CASE_BUDGET = 20.0        # seconds: a case still running then is a hang
@@ -45,29 +43,15 @@ WALK_BUDGET = CensusBudget(seconds=10, mb=200)    # the walk's own budget in eve
 MAX_GROWTH_MB = 300       # resident memory a case may add (the walk's budget is 200)
 
 
-def capture(build, dest_dir=DEFAULT_DIR):
-    """Record the memory a census walk of heapwalk reads for ``build``; the file's path.
+def _read_walk(target, truth):
+    roots, _ = global_roots(target)
+    result = walk(target, roots)
+    return {"maps": len(result.maps), "objects": result.stats["objects"]}
 
-    Reuses a recording of the same binary.  Starts the program and reads it with
-    ptrace (``StoppedProcess``); the program is stopped afterwards."""
-    from gdb_gomap.backends.process import StoppedProcess
-    binary = toolchains.build_for(PROG, build)
-    dest_dir = Path(dest_dir)
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    path = dest_dir / f"walk-{build.id}-{binary.parent.name}.json.gz"
-    if path.exists():
-        return path
-    with harness.start_example(binary) as ex:
-        with StoppedProcess(ex.pid) as proc:
-            rec = RecordingMemory(proc)
-            target = Target(GoBinary(binary), rec)
-            roots, _ = global_roots(target)
-            result = walk(target, roots)
-    tmp = path.with_suffix(".tmp")
-    rec.save(tmp, {"build": build.id, "binary": str(binary), "layout": build.layout,
-                   "maps": len(result.maps), "objects": result.stats["objects"]})
-    tmp.rename(path)
-    return path
+
+def capture(build, dest_dir=DEFAULT_DIR):
+    """Record the memory a census walk of heapwalk reads for ``build``; the file's path."""
+    return record(PROG, build, dest_dir, "walk-", _read_walk)
 
 
 class WalkFixture:
@@ -144,11 +128,9 @@ def case(rnd, fx):
 def run(fx, patches, budget=CASE_BUDGET):
     """Walk the corrupted recording once; an Outcome (kind: result, error, crash,
     hang, unbounded)."""
-    fx.target.memory = fx.memory.patched(patches)
-    t0, rss0 = time.perf_counter(), resident_bytes()
-    try:
-        with time_limit(budget):
-            result = walk(fx.target, fx.roots, budget=WALK_BUDGET)
+    def body(t0):
+        rss0 = resident_bytes()
+        result = walk(fx.target, fx.roots, budget=WALK_BUDGET)
         grew = (resident_bytes() - rss0) >> 20
         if grew > MAX_GROWTH_MB:
             return Outcome(False, "unbounded", time.perf_counter() - t0,
@@ -157,16 +139,8 @@ def run(fx, patches, budget=CASE_BUDGET):
                        f"{len(result.maps)} maps, {result.stats['objects']} objects, "
                        f"{sum(result.stats['skipped'].values())} not followed, "
                        f"{len(result.unread)} unread")
-    except GomapError as exc:
-        one_line = "\n" not in str(exc).strip()
-        return Outcome(one_line, "error", time.perf_counter() - t0, str(exc))
-    except CaseTimeout:
-        return Outcome(False, "hang", time.perf_counter() - t0,
-                       f"still running after {budget} s")
-    except Exception:
-        return Outcome(False, "crash", time.perf_counter() - t0, traceback.format_exc())
-    finally:
-        fx.target.memory = fx.memory
+
+    return guarded(fx, patches, budget, body)
 
 
 def fuzz(fx, cases, seed=0, budget=CASE_BUDGET):
