@@ -428,6 +428,18 @@ class Liveness:
 
     def __init__(self, pcln):
         self.pcln = pcln
+        self._maps = {}        # (function entry, stack map index) -> the maps read
+
+    def _read(self, func, index):
+        key = (func.entry, index)
+        got = self._maps.get(key)
+        if got is None:
+            pcln = self.pcln
+            got = self._maps[key] = (
+                pcln.stack_map(func, index, FUNCDATA_LOCALS_POINTER_MAPS),
+                pcln.stack_map(func, index, FUNCDATA_ARGS_POINTER_MAPS),
+                pcln.stack_objects(func))
+        return got
 
     def frame(self, frame, inner):
         """A FrameLiveness for ``frame`` (``inner`` is the frame it called, or None),
@@ -440,9 +452,7 @@ class Liveness:
             index = pcln.pcdata(func, PCDATA_STACK_MAP_INDEX, frame.lookup_pc)
             if index < 0:
                 index = 0      # the runtime's choice too: a prologue uses map 0
-            locals_map = pcln.stack_map(func, index, FUNCDATA_LOCALS_POINTER_MAPS)
-            args_map = pcln.stack_map(func, index, FUNCDATA_ARGS_POINTER_MAPS)
-            objects = pcln.stack_objects(func)
+            locals_map, args_map, objects = self._read(func, index)
         except BadPclntab:
             return None
         if locals_map is None and args_map is None:
