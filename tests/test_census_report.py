@@ -104,3 +104,10 @@ def test_list_says_what_it_does_not_search(reports):
     last = runs["list"].stdout.splitlines()[-1]
     assert last.startswith("(globals only, 3 steps deep") and "not searched: goroutine " \
         "stacks" in last and last.endswith("'gomap census' walks them)"), last
+
+
+def test_globals_view_refuses_census_options():
+    r = harness.gomap("report", "--globals", "--text", "--maps", "3", "--pid", "1")
+    err = r.stderr.strip()
+    assert r.returncode == 1 and len(err.splitlines()) == 1, r.stderr
+    assert err.startswith("gomap: --text, --maps: not with --globals"), err

@@ -6,6 +6,7 @@ import json
 import sys
 
 from .. import options
+from ..errors import UsageError
 from ..census import run as census_run
 from ..render import census as census_view
 from ..render import output
@@ -92,6 +93,19 @@ def add_report_parser(sub, source_args, globals_help):
                         "include the runtime's and the standard library's globals")
     q.add_argument("--globals", action="store_true", help=globals_help)
     return q
+
+
+def globals_view_conflicts(args):
+    """The census options given with ``report --globals``, which has none of them."""
+    given = [opt for opt, on in (("--text", args.text), ("--top", args.top is not None),
+                                 ("--min-bytes", args.min_bytes is not None),
+                                 ("--expand", args.expand is not None),
+                                 ("--maps", args.maps != 10),
+                                 ("--budget-seconds", args.budget_seconds is not None),
+                                 ("--budget-mb", args.budget_mb is not None)) if on]
+    if given:
+        raise UsageError(f"{', '.join(given)}: not with --globals (the globals view has "
+                         f"only --json, --all and -o); drop --globals for the census report")
 
 
 def cmd_report(args, open_target):

@@ -153,6 +153,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             elif args.cmd == "report" and not args.globals:
                 census_cli.cmd_report(args, open_target)
             else:
+                if args.cmd == "report":
+                    census_cli.globals_view_conflicts(args)
                 cmd_list(args, report=args.cmd == "report")
     except GomapError as exc:
         if args.traceback or os.environ.get("GOMAP_DEBUG") == "1":
