@@ -20,6 +20,13 @@ SEARCHED = (f"Searched: package globals of map type, and maps reached from globa
             f"the rest of the heap; 'gomap census' walks all of those.")
 
 
+def not_searched(census_command, searched="globals only"):
+    """The line a listing ends with: what it did not search, and what does."""
+    return (f"({searched}, {MAX_DEPTH} steps deep, the first {MAX_ITEMS} items of a slice; "
+            f"not searched: goroutine stacks, map keys and values, interfaces, channels, "
+            f"the rest of the heap: {census_command} walks them)")
+
+
 @dataclass
 class FoundMap:
     expr: str          # how to name it again (a gomap expression)

@@ -24,6 +24,7 @@ hang) is a failure.
 """
 
 import argparse
+import contextlib
 import hashlib
 import json
 import random
@@ -88,38 +89,47 @@ def _digest(snap):
                                      default=str).encode()).hexdigest()
 
 
-def capture(build, dest_dir=DEFAULT_DIR):
-    """Record the memory of every mapstates map for ``build``; return the file's path.
+def record(program, build, dest_dir, prefix, read):
+    """Record the memory ``read(target, truth)`` reads from ``program`` built for
+    ``build``; return the recording's path (reused for the same binary).
 
-    Reuses a recording of the same binary.  Starts the example and reads it
-    with ptrace (``StoppedProcess``); the program is stopped afterwards.
-    """
+    Starts the program and reads it with ptrace (``StoppedProcess``); the program
+    is stopped afterwards.  ``read`` returns what the recording's meta holds
+    besides the build, binary and layout.  Shared with tests/fuzz_walk.py."""
     from gdb_gomap.backends.process import StoppedProcess
-    binary = toolchains.build_for(EXAMPLE, build)
+    binary = toolchains.build_for(program, build)
     dest_dir = Path(dest_dir)
     dest_dir.mkdir(parents=True, exist_ok=True)
-    path = dest_dir / f"{build.id}-{binary.parent.name}.json.gz"
+    path = dest_dir / f"{prefix}{build.id}-{binary.parent.name}.json.gz"
     if path.exists():
         return path
     with harness.start_example(binary) as ex:
         with StoppedProcess(ex.pid) as proc:
             rec = RecordingMemory(proc)
-            target = Target(GoBinary(binary), rec)
-            maps = []
-            for name, expr in _map_names(ex.truth):
-                try:
-                    mt, addr = resolve_map(target, expr)
-                except GomapError:
-                    continue  # a stack map type reflect spells differently from DWARF
-                snap = target.dump(mt, addr, DumpOptions(detail=True, raw=True))
-                target.dump(mt, addr, DumpOptions(entries=True))
-                maps.append({"name": name, "expr": expr, "addr": addr, "type": mt.name,
-                             "digest": _digest(snap)})
+            meta = read(Target(GoBinary(binary), rec), ex.truth)
     tmp = path.with_suffix(".tmp")
-    rec.save(tmp, {"build": build.id, "binary": str(binary), "layout": build.layout,
-                   "maps": maps})
+    rec.save(tmp, {"build": build.id, "binary": str(binary), "layout": build.layout, **meta})
     tmp.rename(path)
     return path
+
+
+def _read_maps(target, truth):
+    maps = []
+    for name, expr in _map_names(truth):
+        try:
+            mt, addr = resolve_map(target, expr)
+        except GomapError:
+            continue  # a stack map type reflect spells differently from DWARF
+        snap = target.dump(mt, addr, DumpOptions(detail=True, raw=True))
+        target.dump(mt, addr, DumpOptions(entries=True))
+        maps.append({"name": name, "expr": expr, "addr": addr, "type": mt.name,
+                     "digest": _digest(snap)})
+    return {"maps": maps}
+
+
+def capture(build, dest_dir=DEFAULT_DIR):
+    """Record the memory of every mapstates map for ``build``; return the file's path."""
+    return record(EXAMPLE, build, dest_dir, "", _read_maps)
 
 
 # --- anatomy: where the structures of one map are ----------------------------
@@ -268,14 +278,46 @@ def _unbounded(snap, case):
     return ""
 
 
+@contextlib.contextmanager
+def time_limit(budget):
+    """Raise CaseTimeout in the body once ``budget`` seconds have passed (SIGALRM);
+    shared with tests/fuzz_walk.py."""
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, budget)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def guarded(fx, patches, budget, body):
+    """``body(t0)`` (which returns an Outcome) with ``patches`` laid over the
+    fixture's memory, within ``budget`` seconds: a one-line GomapError is an
+    "error" outcome; a hang, any other exception or an error of several lines is
+    a failure.  Shared with tests/fuzz_walk.py."""
+    fx.target.memory = fx.memory.patched(patches)
+    t0 = time.perf_counter()
+    try:
+        with time_limit(budget):
+            return body(t0)
+    except GomapError as exc:
+        return Outcome("\n" not in str(exc).strip(), "error", time.perf_counter() - t0,
+                       str(exc))
+    except CaseTimeout:
+        return Outcome(False, "hang", time.perf_counter() - t0,
+                       f"still running after {budget} s")
+    except Exception:
+        return Outcome(False, "crash", time.perf_counter() - t0, traceback.format_exc())
+    finally:
+        fx.target.memory = fx.memory
+
+
 def run_case(fx, case, budget=CASE_BUDGET):
     """Decode and render one corrupted map; say how it ended."""
     m = next(x for x in fx.maps if x.name == case.map_name)
-    fx.target.memory = fx.memory.patched(case.patches)
-    old = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, budget)
-    t0 = time.perf_counter()
-    try:
+
+    def body(t0):
         addr = m.addr if case.header is None else case.header
         snap = fx.target.dump(m.map_type, addr, case.opts, case.limits)
         problem = _unbounded(snap, case)
@@ -291,17 +333,8 @@ def run_case(fx, case, budget=CASE_BUDGET):
             if has_detail(doc):
                 sink(snapshot_svg(doc))
         return Outcome(True, "snapshot", time.perf_counter() - t0, warnings=len(snap.warnings))
-    except GomapError as exc:
-        return Outcome(True, "error", time.perf_counter() - t0, str(exc))
-    except CaseTimeout:
-        return Outcome(False, "hang", time.perf_counter() - t0,
-                       f"still running after {budget} s")
-    except Exception:
-        return Outcome(False, "crash", time.perf_counter() - t0, traceback.format_exc())
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-        fx.target.memory = fx.memory
+
+    return guarded(fx, case.patches, budget, body)
 
 
 # --- hypothesis strategies ----------------------------------------------------------

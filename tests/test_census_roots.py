@@ -3,6 +3,7 @@ their map locals read from DWARF, on real binaries from a live pid and a kernel
 core.  Truth (goids, map lengths) comes from tests/progs/goroots itself."""
 
 import json
+import re
 import shutil
 import struct
 import subprocess
@@ -63,6 +64,8 @@ def _check(target, truth, busy_expected=True):
     assert found.get((truth["syscall"], "main.inread")) == truth["syscall_len"]
     assert not [r for r in roots if r.function == "main.deadslot" and r.gotype.kind == "map"]
     assert (truth["dead_slot"], "main.deadslot") not in found
+    # in scope, and placed in its slot by a -N -l build's DWARF, but dead there
+    assert (truth["dead_local"], "main.deadlocal") not in found, report.unread
     if busy_expected:
         assert found.get((truth["busy"], "main.loop")) == truth["busy_len"], report.unread
         # stopped inside main.spin: its argument is in a register (optimized) or a slot
@@ -151,8 +154,8 @@ def test_unwindable_goroutine_reported(tmp_path):
     sched = target.types.by_name("runtime.g").field("sched")
     addr = gs[victim].addr + sched.offset + sched.type.field("pc").offset
     unwind_all(target, [gs[partial]], [])
-    whole = {(r.goroutine, r.function) for r in stack_roots(target)[0]}
-    assert (partial, "main.parked") in whole
+    # (main.parked's own locals are dead after its call: its frame, not its roots)
+    assert "main.parked" in [f.func.name for f in gs[partial].frames]
     hold = [f for f in gs[partial].frames if f.func.name == "main.hold"][0]
     copy = tmp_path / "bad.core"
     shutil.copyfile(core, copy)
@@ -160,6 +163,8 @@ def test_unwindable_goroutine_reported(tmp_path):
     with corepatch.patched(str(copy), writes):
         bad = Target(binary, CoreFile(str(copy), binary))
         roots, report = stack_roots(bad)
+        cut = [g for g in read_goroutines(bad)[0] if g.goid == partial][0]
+        unwind_all(bad, [cut], [])
     why = {u.what: u.reason for u in report.unread}
     assert "outside the program's text" in why[f"goroutine {victim}"], report.unread
     assert why[f"goroutine {partial}"].startswith("unwound "), report.unread
@@ -168,7 +173,7 @@ def test_unwindable_goroutine_reported(tmp_path):
     found = _maps_by_goroutine(bad, roots)
     assert (victim, "main.hold") not in found
     assert found[(partial, "main.hold")] == truth["parked"][str(partial)]
-    assert (partial, "main.parked") not in {(r.goroutine, r.function) for r in roots}
+    assert [f.func.name for f in cut.frames][-1] == "main.hold"      # nothing past it
     others = [k for k in truth["parked"] if int(k) != victim]
     assert all(found.get((int(k), "main.hold")) == truth["parked"][k] for k in others)
 
@@ -273,3 +278,125 @@ def test_census_counts_maps_kept_on_stacks(build, tmp_path):
     assert hold.maps == len(truth["parked"])
     assert hold.entries == sum(truth["parked"].values())
     assert c.result.stats["stack_maps"] >= len(truth["parked"]) + 1
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _dlv_script(exe, core, tmp_path, lines):
+    """Delve's output for ``lines`` (commands) run on the core, colours removed."""
+    cmds = tmp_path / "dlv-cmds"
+    cmds.write_text("\n".join(lines + ["exit"]) + "\n")
+    res = subprocess.run([str(DLV), "core", str(exe), str(core), "--init", str(cmds),
+                          "--allow-non-terminal-interactive=true"], capture_output=True,
+                         text=True, timeout=300, stdin=subprocess.DEVNULL)
+    return ANSI.sub("", res.stdout)
+
+
+def _delve_maps(exe, core, tmp_path, goids):
+    """{(goid, function, name): len} of the map arguments and locals Delve's own
+    goroutine and variable walk sees in the main.* frames of ``goids``."""
+    out = _dlv_script(exe, core, tmp_path, [c for g in goids for c in
+                                             (f'print "@@ {g}"', f"goroutine {g} stack")])
+    frames = []                      # (goid, frame index, function)
+    goid = None
+    for line in out.splitlines():
+        m = re.match(r'^"@@ (\d+)"$', line.strip())
+        if m:
+            goid = int(m.group(1))
+            continue
+        m = re.match(r"^\s*(\d+)\s+0x[0-9a-f]+ in (\S+)$", line)
+        if m and goid is not None and m.group(2).startswith("main."):
+            frames.append((goid, int(m.group(1)), m.group(2)))
+    out = _dlv_script(exe, core, tmp_path, [c for g, k, f in frames for c in
+                                             (f'print "@@ {g} {k} {f}"',
+                                              f"goroutine {g} frame {k} args",
+                                              f"goroutine {g} frame {k} locals")])
+    names, where = [], None
+    for line in out.splitlines():
+        m = re.match(r'^"@@ (\d+) (\d+) (\S+)"$', line.strip())
+        if m:
+            where = (int(m.group(1)), int(m.group(2)), m.group(3))
+            continue
+        m = re.match(r"^(\w+) = map\[", line)
+        if m and where is not None:
+            names.append(where + (m.group(1),))
+    out = _dlv_script(exe, core, tmp_path, [c for g, k, f, n in names for c in
+                                             (f'print "@@ {g} {f} {n}"',
+                                              f"goroutine {g} frame {k} print len({n})")])
+    theirs, key = {}, None
+    for line in out.splitlines():
+        m = re.match(r'^"@@ (\d+) (\S+) (\w+)"$', line.strip())
+        if m:
+            key = (int(m.group(1)), m.group(2), m.group(3))
+            continue
+        if key is not None and re.match(r"^-?\d+$", line.strip()):
+            theirs[key] = int(line)
+            key = None
+    return theirs
+
+
+DELVE_BUILDS = [b for b in MATRIX if not b.experiment and (
+    b.version == "1.26.6" or (b.version in ("1.25.5", "1.27.3") and b.opt == "opt"))]
+
+
+@pytest.mark.parametrize("build", DELVE_BUILDS, ids=lambda b: b.id)
+def test_stack_maps_agree_with_delve(build, tmp_path):
+    """Delve's own walk of the same core (goroutine N frame K args/locals, print
+    len) against the census's stack roots: every map root the census takes in a
+    main.* frame of a parked goroutine is one Delve sees there, with the same
+    length; every map of the parked goroutines Delve sees in main.hold,
+    main.inread and main.onstack the census takes too.  A -N -l build's
+    main.deadlocal keeps its dead map in DWARF: Delve shows it, the census (by
+    the runtime's stack maps) does not."""
+    if not DLV.is_file():
+        pytest.skip("dlv is not installed (install.sh --dev)")
+    exe, core, truth = _core(build, tmp_path)
+    binary = GoBinary(str(exe))
+    target = Target(binary, CoreFile(str(core), binary))
+    roots, _ = stack_roots(target)
+    parked = {int(g) for g in truth["parked"]} | {truth["syscall"], truth["on_stack"],
+                                                  truth["dead_local"], truth["dead_slot"]}
+    ours = {}
+    for r in roots:
+        if r.gotype.kind == "map" and r.goroutine in parked and r.function.startswith("main."):
+            raw = r.value if r.value is not None else target.memory.read(r.addr, 8)
+            ours[(r.goroutine, r.function, r.label.split()[-1])] = target.map_count(
+                r.gotype, int.from_bytes(raw, "little"))
+    theirs = _delve_maps(exe, core, tmp_path, sorted(parked))
+    assert ours and theirs
+    assert {k: theirs.get(k) for k in ours} == ours
+    for (goid, func, name), n in theirs.items():
+        if func in ("main.hold", "main.inread", "main.onstack"):
+            assert ours.get((goid, func, name)) == n, (goid, func, name, n)
+    if build.noopt:
+        assert (truth["dead_local"], "main.deadlocal", "d") in theirs
+        assert (truth["dead_local"], "main.deadlocal", "d") not in ours
+
+
+@pytest.mark.parametrize("build", [b for b in BUILDS if b.version == "1.26.6" and not b.noopt],
+                         ids=lambda b: b.id)
+def test_walk_takes_a_register_root_by_its_value(build, tmp_path):
+    """A root held in registers (a spinning goroutine's innermost frame) carries its
+    value and address 0: the walk takes the value and never reads address 0.  The
+    parked goroutines' map roots, given as register roots with the same bytes,
+    reach the same maps."""
+    from dataclasses import replace
+
+    from gdb_gomap.census.walk import walk
+
+    exe = build_for(PROG, build)
+    with start_example(exe, tmp_path / "truth.json") as ex:
+        with StoppedProcess(ex.pid) as mem:
+            target = Target(GoBinary(str(exe)), mem)
+            roots = [r for r in stack_roots(target)[0]
+                     if r.function == "main.hold" and r.gotype.kind == "map"]
+            assert len(roots) == len(ex.truth["parked"])
+            in_regs = [replace(r, addr=0, value=mem.read(r.addr, 8)) if r.value is None
+                       else r for r in roots]
+            assert all(r.addr == 0 for r in in_regs)
+            from_slots, from_regs = walk(target, roots), walk(target, in_regs)
+    assert not from_regs.unread, from_regs.unread
+    got = sorted((m.path, m.entries) for m in from_regs.maps)
+    assert got == sorted((m.path, m.entries) for m in from_slots.maps)
+    assert sorted(n for _, n in got) == sorted(ex.truth["parked"].values())

@@ -151,3 +151,48 @@ def test_walk_budget_and_corruption(build, tmp_path):
             t4.memory.close()
     finally:
         core.unlink()
+
+
+class _SpentAt:
+    """A time budget that is spent from its ``n``th check on: which check it is
+    depends only on where the walk looks at its budget, not on the machine's speed."""
+
+    mb = None
+
+    def __init__(self, n):
+        self.n, self.checks = n, 0
+
+    @property
+    def seconds(self):
+        self.checks += 1
+        return 0 if self.checks >= self.n else None
+
+
+BIG = 100_000
+
+
+@pytest.mark.parametrize("build", BUILDS, ids=lambda b: b.id)
+def test_budget_inside_one_huge_map(build):
+    """The budget is checked inside one map (every 512 reads of its decode, every
+    4,096 of its cells), not only between objects: spent at its second check, the
+    walk stops inside main.Big, and the output names the map and what was left
+    out.  Checked only between objects, the whole map would be walked first."""
+    binary = toolchains.build_for(harness.REPO / "tests" / "progs" / "bigmap", build)
+    with harness.start_example(binary, args=[BIG]) as ex:
+        with StoppedProcess(ex.pid) as mem:
+            target = Target(GoBinary(str(binary)), mem)
+            roots = [r for r in global_roots(target)[0] if r.label == "main.Big"]
+            budget = _SpentAt(2)
+            result = walk(target, roots, budget=budget)
+    assert ex.truth["len"] == BIG
+    assert budget.checks == 2, budget.checks
+    assert result.stats["budget_hit"] == "time budget of 0 s spent", result.stats
+    big = [u for u in result.unread if u.what == "main.Big"]
+    assert len(big) == 1 and "left out (time budget of 0 s spent" in big[0].reason, \
+        result.unread
+    assert re.search(r"(a map of 100,000 entries|of its 100,000 cells followed)",
+                     big[0].reason), big[0].reason
+    # the map itself is counted, with its entries from its header
+    assert [(m.path, m.entries) for m in result.maps] == [("main.Big", BIG)]
+    assert result.stats["objects"] < BIG // 10        # its 100,000 strings were not walked
+    assert [u for u in result.unread if u.what == "heap"], result.unread

@@ -68,6 +68,10 @@ def test_gomap_dump_is_gomap_dash_dump(session):
     for e in session.truth["maps"]["main.GSmall"]["entries"]:
         assert f"  \"{e['key']}\": {e['value']}\n" in spaced + "\n", (e, spaced)
     assert session.cmd("gomap list --json") == session.cmd("gomap-list --json")
+    # the fast listing says what it did not search, and what does
+    last = session.cmd("gomap-list").rstrip().splitlines()[-1]
+    assert last.startswith("(globals and the current goroutine's frames, 3 steps deep") \
+        and "not searched: goroutine stacks" in last and "'gomap-census' walks them" in last, last
     # a usage error names the command as typed
     assert "gomap dump: " in session.cmd("gomap dump main.GInt --limit 0")
     assert "gomap-dump: " in session.cmd("gomap-dump main.GInt --limit 0")

@@ -60,7 +60,7 @@ def test_same_json_from_every_source(build, tmp_path, gdb_path):
             assert r.returncode == 0, r.stderr
             assert json.loads(r.stdout) == live[name], f"gomap --core differs for {name}"
             assert pid_json[name] == live[name], f"gomap --pid differs for {name}"
-        r = gomap("report", "--core", core, "--exe", binary, "--json")
+        r = gomap("report", "--globals", "--core", core, "--exe", binary, "--json")
         assert r.returncode == 0, r.stderr
         rep = json.loads(r.stdout)
         assert rep["go_version"] == live["main.GInt"]["go_version"]
@@ -68,7 +68,7 @@ def test_same_json_from_every_source(build, tmp_path, gdb_path):
         rows = {row["expr"]: row for row in rep["maps"]}
         for name in GLOBALS:
             assert rows[name]["count"] == truth["maps"][name]["len"], name
-        r = gomap("report", "--core", core, "--exe", binary)
+        r = gomap("report", "--globals", "--core", core, "--exe", binary)
         assert r.returncode == 0 and "| `main.GHuge` |" in r.stdout, r.stderr
     finally:
         core.unlink(missing_ok=True)

@@ -23,11 +23,19 @@ class BadPclntab(GomapError):
     """The executable's .gopclntab is missing or not one gomap can read."""
 
 
-class Func:
-    __slots__ = ("entry", "end", "name", "pcsp", "args")
+# Indexes of the runtime's pc-value tables and function data (runtime/symtab.go).
+PCDATA_STACK_MAP_INDEX = 1
+FUNCDATA_ARGS_POINTER_MAPS = 0
+FUNCDATA_LOCALS_POINTER_MAPS = 1
+FUNCDATA_STACK_OBJECTS = 2
 
-    def __init__(self, entry, end, name, pcsp, args):
+
+class Func:
+    __slots__ = ("entry", "end", "name", "pcsp", "args", "offset")
+
+    def __init__(self, entry, end, name, pcsp, args, offset=0):
         self.entry, self.end, self.name, self.pcsp, self.args = entry, end, name, pcsp, args
+        self.offset = offset    # of its _func record in .gopclntab
 
     def __repr__(self):
         return f"Func({self.name!r}, {self.entry:#x}-{self.end:#x})"
@@ -63,6 +71,9 @@ class Pclntab:
         if magic not in MAGICS:
             raise BadPclntab(f".gopclntab has magic {magic:#x}; gomap reads the Go 1.18+ "
                              f"layouts ({MAGICS[1]:#x}, {MAGICS[0]:#x})")
+        self.magic = magic
+        self.binary = binary
+        self._gofunc = None
         self.min_lc, ptr = data[6], data[7]
         if ptr != 8:
             raise BadPclntab(f".gopclntab is for {ptr}-byte pointers, not amd64")
@@ -98,7 +109,7 @@ class Pclntab:
             start = self.funcname_off + nameoff
             end = self.data.find(b"\0", start, start + 4096)
             name = self.data[start:end if end >= 0 else start].decode("utf-8", "replace")
-            f = Func(self._entries[i], self._entries[i + 1], name, pcsp, args)
+            f = Func(self._entries[i], self._entries[i + 1], name, pcsp, args, off)
             self._funcs[i] = f
         return f
 
@@ -138,3 +149,93 @@ class Pclntab:
         if v is None or v < 0 or v > 1 << 24:
             raise BadPclntab(f"no frame size for pc {pc:#x} in {func.name}")
         return v
+
+    # --- the garbage collector's view of a frame: pcdata and funcdata ------------------
+
+    def _counts(self, func):
+        """(npcdata, nfuncdata, size of the _func record before its pcdata array)."""
+        if self.magic == 0xFFFFFFF0:            # Go 1.18-1.19: no startLine
+            fixed, nfd = 40, 39
+        else:
+            fixed, nfd = 44, 43
+        if func.offset + fixed > len(self.data):
+            raise BadPclntab(f"the _func record of {func.name} lies past .gopclntab's end")
+        npcdata, = struct.unpack_from("<I", self.data, func.offset + 28)
+        return npcdata, self.data[func.offset + nfd], fixed
+
+    def pcdata(self, func, table, pc):
+        """The value of pc-value table number ``table`` (PCDATA_*) at ``pc``; -1 when the
+        function has no such table or it does not cover ``pc`` (as the runtime reads it)."""
+        npcdata, _, fixed = self._counts(func)
+        if table >= npcdata:
+            return -1
+        off, = struct.unpack_from("<I", self.data, func.offset + fixed + 4 * table)
+        if off == 0:
+            return -1
+        v = self.pcvalue(func, off, pc)
+        return -1 if v is None else v
+
+    def gofunc(self):
+        """Address funcdata offsets count from (the linker's go:func.* symbol)."""
+        if self._gofunc is None:
+            for name in ("go:func.*", "go.func.*"):
+                addr = self.binary.symbol(name)
+                if addr:
+                    self._gofunc = addr
+                    break
+            else:
+                self._gofunc = 0
+        return self._gofunc
+
+    def funcdata(self, func, index):
+        """Address of function data number ``index`` (FUNCDATA_*) of ``func``; None when
+        it has none (or the executable does not say where go:func.* is)."""
+        npcdata, nfuncdata, fixed = self._counts(func)
+        if index >= nfuncdata:
+            return None
+        pos = func.offset + fixed + 4 * npcdata + 4 * index
+        if pos + 4 > len(self.data):
+            raise BadPclntab(f"the funcdata of {func.name} lies past .gopclntab's end")
+        off, = struct.unpack_from("<I", self.data, pos)
+        base = self.gofunc()
+        if off == 0xFFFFFFFF or not base:
+            return None
+        return base + off
+
+    def stack_map(self, func, index, which):
+        """Bitmap number ``index`` of ``func``'s args (FUNCDATA_ARGS_POINTER_MAPS) or
+        locals (FUNCDATA_LOCALS_POINTER_MAPS) pointer maps, as (number of words, bytes:
+        bit i set when word i holds a live pointer); None when the function has none."""
+        addr = self.funcdata(func, which)
+        if addr is None:
+            return None
+        head = self.binary.read_file_bytes(addr, 8)
+        if head is None:
+            raise BadPclntab(f"the stack maps of {func.name} lie outside the executable")
+        n, nbit = struct.unpack("<ii", head)
+        if nbit == 0:
+            return 0, b""
+        if not 0 <= index < n or nbit < 0 or nbit > 1 << 24:
+            raise BadPclntab(f"stack map {index} of {func.name} is not among its {n}")
+        per = (nbit + 7) // 8
+        bits = self.binary.read_file_bytes(addr + 8 + index * per, per)
+        if bits is None:
+            raise BadPclntab(f"the stack maps of {func.name} lie outside the executable")
+        return nbit, bits
+
+    def stack_objects(self, func):
+        """[(offset, size)] of ``func``'s stack objects (variables whose address is
+        taken: the collector finds them through pointers, not the bitmaps); offsets
+        are from varp (negative) or argp (non-negative)."""
+        addr = self.funcdata(func, FUNCDATA_STACK_OBJECTS)
+        if addr is None:
+            return []
+        head = self.binary.read_file_bytes(addr, 8)
+        if head is None:
+            return []
+        n, = struct.unpack("<Q", head)
+        if n > 4096:
+            raise BadPclntab(f"{func.name} claims {n} stack objects")
+        # stackObjectRecord: off int32, size int32, ptrdata int32 (1.21+: uint32), gcdataoff uint32
+        raw = self.binary.read_file_bytes(addr + 8, 16 * n) or b""
+        return [struct.unpack_from("<ii", raw, 16 * i) for i in range(len(raw) // 16)]

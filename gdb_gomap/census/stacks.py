@@ -21,7 +21,8 @@ from ..dwarf.scan import sleb128, uleb128
 from ..errors import GomapError, UnreadableMemory
 from .goroutines import DEAD, IDLE, NoGoroutines, read_goroutines
 from .model import Root, RootReport, Unread
-from .pclntab import BOTTOM, BadPclntab
+from .pclntab import (BOTTOM, FUNCDATA_ARGS_POINTER_MAPS, FUNCDATA_LOCALS_POINTER_MAPS,
+                      PCDATA_STACK_MAP_INDEX, BadPclntab)
 
 MAX_FRAMES = 4096
 # DWARF register numbers of amd64 (the Go compiler's numbering is the psABI one).
@@ -411,6 +412,92 @@ def can_hold_pointer(t, depth=0):
     return False
 
 
+# --- liveness: the garbage collector's own stack maps ------------------------------------
+
+class Liveness:
+    """Which stack words of a frame hold live pointers, as the runtime's stack maps
+    say (pclntab's PCDATA_StackMapIndex selects a bitmap of FUNCDATA_LocalsPointerMaps
+    and FUNCDATA_ArgsPointerMaps); the garbage collector scans nothing else, so a slot
+    they call dead holds no root even where DWARF still places a variable in it (a
+    ``-N -l`` build keeps one location for the whole function).  Stack objects
+    (variables whose address is taken) are outside the bitmaps and count as live.
+
+    The maps hold only where the frame stopped at a call: the innermost frame of a
+    running thread, and one interrupted by a signal or an asynchronous preemption,
+    are at an arbitrary instruction and keep every slot DWARF gives them."""
+
+    def __init__(self, pcln):
+        self.pcln = pcln
+        self._maps = {}        # (function entry, stack map index) -> the maps read
+
+    def _read(self, func, index):
+        key = (func.entry, index)
+        got = self._maps.get(key)
+        if got is None:
+            pcln = self.pcln
+            got = self._maps[key] = (
+                pcln.stack_map(func, index, FUNCDATA_LOCALS_POINTER_MAPS),
+                pcln.stack_map(func, index, FUNCDATA_ARGS_POINTER_MAPS),
+                pcln.stack_objects(func))
+        return got
+
+    def frame(self, frame, inner):
+        """A FrameLiveness for ``frame`` (``inner`` is the frame it called, or None),
+        or None when the stack maps do not apply or cannot be read there."""
+        if not frame.call or frame.regs is not None or (
+                inner is not None and inner.func.name.startswith("runtime.asyncPreempt")):
+            return None
+        func, pcln = frame.func, self.pcln
+        try:
+            index = pcln.pcdata(func, PCDATA_STACK_MAP_INDEX, frame.lookup_pc)
+            if index < 0:
+                index = 0      # the runtime's choice too: a prologue uses map 0
+            locals_map, args_map, objects = self._read(func, index)
+        except BadPclntab:
+            return None
+        if locals_map is None and args_map is None:
+            return None        # no maps (assembly): DWARF describes nothing there either
+        return FrameLiveness(frame, locals_map, args_map, objects)
+
+
+class FrameLiveness:
+    """The live pointer words and stack objects of one frame (see Liveness)."""
+
+    def __init__(self, frame, locals_map, args_map, objects):
+        # amd64: the return address is just below the CFA, the saved frame pointer
+        # below it when the frame has any size; locals end there, arguments start at
+        # the CFA (runtime: frame.varp, frame.argp)
+        varp = frame.cfa - 8
+        if varp > frame.sp:
+            varp -= 8
+        argp = frame.cfa
+        self.live = set()
+        self.regions = []      # (low, high) the bitmaps speak for
+        if locals_map is not None:
+            nbit, bits = locals_map
+            low = varp - 8 * nbit
+            self.regions.append((low, varp))
+            self.live.update(low + 8 * i for i in range(nbit) if bits[i >> 3] >> (i & 7) & 1)
+        if args_map is not None:
+            nbit, bits = args_map
+            self.regions.append((argp, argp + 8 * nbit))
+            self.live.update(argp + 8 * i for i in range(nbit) if bits[i >> 3] >> (i & 7) & 1)
+        self.objects = [((varp if off < 0 else argp) + off,
+                         (varp if off < 0 else argp) + off + size) for off, size in objects]
+
+    def holds(self, addr, size):
+        """False when the stack maps say no word of [addr, addr+size) is a live
+        pointer and no stack object covers it; True otherwise (also for a place the
+        maps do not speak for)."""
+        end = addr + max(size, 1)
+        if any(lo < end and addr < hi for lo, hi in self.objects):
+            return True
+        if not any(lo <= addr and end <= hi for lo, hi in self.regions):
+            return True
+        first = addr - addr % 8
+        return any(w in self.live for w in range(first, end, 8))
+
+
 # --- the roots -----------------------------------------------------------------------
 
 def _top_function(frames):
@@ -462,19 +549,23 @@ def stack_roots(target, threads=None):
     live = [g for g in gs if g.status not in (DEAD, IDLE)]
     report.goroutines = len(live)
     try:
-        unwind_all(target, live, report.unread)
+        pcln = unwind_all(target, live, report.unread)
     except GomapError as exc:
         report.unread.append(Unread("goroutines", str(exc)))
         return [], report
     index = subprograms(target)
+    liveness = Liveness(pcln)
     roots, skipped = [], Counter()
     for g in live:
         if not g.frames:
             continue
         report.goroutines_unwound += 1
+        inner = None
         for frame in g.frames:
             report.frames += 1
-            _frame_roots(target, index, g, frame, roots, skipped, report)
+            _frame_roots(target, index, g, frame, roots, skipped, report,
+                         liveness.frame(frame, inner))
+            inner = frame
     for why, n in sorted(skipped.items()):
         report.unread.append(Unread(f"{n} locals", why))
     return roots, report
@@ -511,7 +602,7 @@ def _declaration(target, die):
     return name, (gotype if can_hold_pointer(gotype) else False)
 
 
-def _frame_roots(target, index, g, frame, roots, skipped, report):
+def _frame_roots(target, index, g, frame, roots, skipped, report, live):
     pc = frame.lookup_pc
     try:
         sub = index.find(pc)
@@ -550,6 +641,9 @@ def _frame_roots(target, index, g, frame, roots, skipped, report):
             continue
         except Exception as exc:
             skipped[f"location unreadable ({type(exc).__name__})"] += 1
+            continue
+        if value is None and live is not None and not live.holds(addr, gotype.size):
+            skipped["dead at the frame's pc (the runtime's stack maps)"] += 1
             continue
         report.locals_read += 1
         roots.append(Root(label=f"goroutine {g.goid} {fname} {name}",

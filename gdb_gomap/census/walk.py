@@ -9,7 +9,10 @@ API (what ``census.run`` and ``census.groups`` use)::
 ``budget``: None, or anything with ``seconds`` and ``mb`` attributes (the
 front ends' ``CensusBudget``; None in either means no limit); when it is spent
 the walk stops and ``stats["budget_hit"]`` says why and
-``stats["left_out"]`` how many objects it had found but not walked.
+``stats["left_out"]`` how many objects it had found but not walked.  The
+budget is also checked inside one map (every READS_PER_CHECK reads of its
+decode, every CELLS_PER_CHECK of its cells): ``unread`` then names that map
+and what of it was left out.
 ``progress``: None or a callable taking keyword counts.
 
 :class:`CensusResult`:
@@ -36,6 +39,8 @@ the walk stops and ``stats["budget_hit"]`` says why and
   (None or why), ``left_out``, ``seconds``.
 - ``unread``: a list of :class:`model.Unread` (maps that could not be
   decoded, roots that could not be read).
+- ``nil_maps``: a :class:`NilMap` (path, pattern, type) for every map-typed
+  place the walk read that holds nil.
 
 Each heap object is visited once, keyed by its base from :mod:`census.heap`,
 so a pointer into the middle of an object counts it once; its bytes are its
@@ -82,6 +87,29 @@ OUT_OTHER = "pointers outside any in-use heap span and the executable (stacks, f
 OBJ, MAP, CHAN, CLOSURE = 0, 1, 2, 3
 
 GO_CLOSURE_OFFSET = 0x2907       # DW_AT_go_closure_offset: a captured variable's offset
+CELLS_PER_CHECK = 4096           # a map's cells followed between two budget checks
+READS_PER_CHECK = 512            # memory reads of one map's decode between two checks
+                                 # (a bucket or group of 8 cells is about one read)
+
+
+class BudgetSpent(Exception):
+    """The budget ran out in the middle of one map (the message says which budget)."""
+
+
+class _BudgetedMemory:
+    """The target's memory while one map is decoded: the walk's budget is checked
+    every READS_PER_CHECK reads, so one huge map cannot spend it unseen."""
+
+    def __init__(self, inner, over_budget):
+        self.inner, self.over_budget, self.reads = inner, over_budget, 0
+
+    def read(self, addr, size):
+        self.reads += 1
+        if self.reads % READS_PER_CHECK == 0:
+            why = self.over_budget()
+            if why:
+                raise BudgetSpent(why)
+        return self.inner.read(addr, size)
 
 
 @dataclass
@@ -94,6 +122,15 @@ class MapRecord:
     entries: int
     node: int
     layout: str = ""
+
+
+@dataclass
+class NilMap:
+    """A map-typed place (a variable, field, element, cell) that holds nil."""
+
+    path: str
+    pattern: str
+    type_name: str
 
 
 @dataclass
@@ -114,6 +151,7 @@ class CensusResult:
     graph: Graph
     stats: dict
     unread: List[Unread] = field(default_factory=list)
+    nil_maps: List[NilMap] = field(default_factory=list)
 
 
 def global_roots(target, skip=SKIP_PREFIXES):
@@ -189,6 +227,7 @@ class _Walker:
         self.offheap = {}         # map headers kept on a stack -> node id
         self.queue = deque()
         self.maps = []
+        self.nils = []            # (node, label, type name) of map places holding nil
         self.skipped = Counter()
         self.unread = []
         self.objects = 0
@@ -366,12 +405,27 @@ class _Walker:
                 p = int.from_bytes(buf[off:off + 8], "little")
                 if p:
                     self.ref(src, p, t, 1, label, MAP)
+                else:
+                    self.nil_map(src, label, t)
             elif k == "chan":
                 p = int.from_bytes(buf[off:off + 8], "little")
                 if p:
                     self.ref(src, p, t, 1, label, CHAN)
             elif k == "interface":
                 self.iface(src, buf, off, t, label)
+
+    def nil_map(self, src, label, t):
+        """A map-typed place holding nil: recorded (its path is made at the end)."""
+        self.nils.append((src, label, t.name))
+
+    def nil_records(self):
+        """The NilMap of every nil map met, in the order met."""
+        out = []
+        for src, label, tname in self.nils:
+            own_path = label if isinstance(label, str) else label.text()
+            own_pattern = _INDEX.sub("[*]", label) if isinstance(label, str) else label.pattern()
+            out.append(NilMap(self.path(src) + own_path, self.pattern(src) + own_pattern, tname))
+        return out
 
     def ref_leaf(self, src, p):
         """A string's data: bytes without pointers."""
@@ -482,6 +536,9 @@ class _Walker:
             count, own, col, layout = self.decode_map(lay, t, h, follow)
         except TargetGone:
             raise
+        except BudgetSpent as exc:
+            self.map_cut(v, h, t, f"{exc} while decoding it")
+            return
         except (GomapError, Exception) as exc:   # a map gomap cannot decode: say so, go on
             self.unread.append(Unread(self.path(v), f"map not decoded: {exc}"))
             self.maps.append(MapRecord(self.path(v), self.pattern(v), t.name, h,
@@ -505,7 +562,7 @@ class _Walker:
         # a map of plain data: counts and bytes only, no cells kept
         opts = DumpOptions(cells=True, sort=False) if follow else \
             DumpOptions(entries=False, sort=False)
-        snap = self.t.dump(t, h, opts)
+        snap = self.decode_within_budget(t, h, opts)
         own = snap.stats.get("bytes", {}).get("total", 0)
         return snap.count, own, snap.cells, snap.layout
 
@@ -526,7 +583,10 @@ class _Walker:
             return
         keys = zip(col.keys, col.klens) if kstr else col.keys
         kind_k, kind_v = lay.keys.indirect, lay.elems.indirect
-        for kraw, vraw in zip(keys, col.vals):
+        n = len(col.keys)
+        for i, (kraw, vraw) in enumerate(zip(keys, col.vals)):
+            if i % CELLS_PER_CHECK == CELLS_PER_CHECK - 1 and self.cells_over_budget(v, i, n):
+                return
             if kp and not kstr:
                 lab = _KeyLabel(self, kt, kraw, False, "")
                 if kind_k:
@@ -539,6 +599,42 @@ class _Walker:
                     self.ref(v, vraw, vt, 1, lab)
                 else:
                     self.scan(v, vraw, 0, vt, lab)
+
+    def decode_within_budget(self, t, h, opts):
+        """The snapshot of the map at ``h``; with a budget, its memory is read through
+        _BudgetedMemory (raises BudgetSpent when the budget runs out inside it)."""
+        if self.budget is None:
+            return self.t.dump(t, h, opts)
+        mem = self.t.memory
+        self.t.memory = _BudgetedMemory(mem, self.over_budget)
+        try:
+            return self.t.dump(t, h, opts)
+        finally:
+            self.t.memory = mem
+
+    def map_cut(self, v, h, t, why):
+        """The budget ran out while the map of node ``v`` was decoded: it is counted
+        (its entries from its header), its contents are not, and the output says so."""
+        self.budget_hit = why
+        try:
+            count = self.t.map_count(t, h)
+        except (GomapError, UnreadableMemory):
+            count = 0
+        self.unread.append(Unread(self.path(v), f"a map of {count:,} entries: its storage "
+                                                f"and contents left out ({why})"))
+        self.maps.append(MapRecord(self.path(v), self.pattern(v), t.name, h, self.sizes[v],
+                                   count, v))
+
+    def cells_over_budget(self, v, done, total):
+        """Checked every CELLS_PER_CHECK cells of one map: True (and the output says
+        how many cells were left) when the budget has run out."""
+        why = self.over_budget()
+        if not why:
+            return False
+        self.budget_hit = why
+        self.unread.append(Unread(self.path(v), f"{done:,} of its {total:,} cells followed, "
+                                                f"the rest left out ({why})"))
+        return True
 
     def do_chan(self, v, c, t):
         hchan = t.target
@@ -723,10 +819,9 @@ class _Walker:
             t = r.gotype
             if t is None or not t.size or not self.has_pointers(t):
                 continue
-            try:
-                buf = self.mem.read(r.addr, t.size)
-            except UnreadableMemory as exc:
-                self.unread.append(Unread(r.label, f"unreadable: {exc}"))
+            buf = root_value(self.mem, r)
+            if isinstance(buf, Unread):
+                self.unread.append(buf)
                 continue
             self.scan(v, buf, 0, t, "")
         done = 0
@@ -771,6 +866,18 @@ class _Walker:
                      self.type_table)
 
 
+def root_value(mem, root):
+    """The bytes of a root's value: its own when it was held in registers (its
+    address is then 0, never read), else read at its address; an Unread when that
+    cannot be read."""
+    if root.value is not None:
+        return root.value
+    try:
+        return mem.read(root.addr, root.gotype.size)
+    except UnreadableMemory as exc:
+        return Unread(root.label, f"unreadable: {exc}")
+
+
 def _join(label, suffix):
     if isinstance(label, _KeyLabel):
         return _KeyLabel(label.walker, label.ktype, label.raw, label.value, label.rest + suffix)
@@ -794,4 +901,4 @@ def walk(target, roots, budget=None, progress=None):
     if w.budget_hit:
         unread.append(Unread("heap", f"the walk stopped ({w.budget_hit}): {left:,} objects "
                                      f"found but not walked, and what only they reach"))
-    return CensusResult(w.maps, graph, stats, unread)
+    return CensusResult(w.maps, graph, stats, unread, w.nil_records())

@@ -2,9 +2,11 @@
 pattern, with the bytes each group holds and retains (gdb_gomap.census)."""
 
 import argparse
+import json
 import sys
 
 from .. import options
+from ..errors import UsageError
 from ..census import run as census_run
 from ..render import census as census_view
 from ..render import output
@@ -64,6 +66,66 @@ def add_parser(sub, source_args):
     source_args(q)
     add_census_options(q)
     return q
+
+
+REPORT_DESCRIPTION = """\
+A post-mortem of every map, built on the census (see 'gomap census'): what was
+walked and what could not be read, the groups of maps by path pattern with
+their own and retained bytes, the largest maps one by one, and the nil maps
+counted in one line (--all lists them).  Markdown by default (--text, --json).
+
+--globals gives the older, fast view instead: the maps reachable from package
+globals only, with dead space and maps caught growing or mid-write."""
+
+
+def add_report_parser(sub, source_args, globals_help):
+    """Add ``report`` to the ``gomap`` subcommands."""
+    q = sub.add_parser("report", help="post-mortem of every map (the census, in Markdown)",
+                       description=REPORT_DESCRIPTION,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    source_args(q)
+    add_census_options(q)
+    q.add_argument("--text", action="store_true", help="plain text instead of Markdown")
+    q.add_argument("--maps", type=options._positive, default=10, metavar="N",
+                   help="list the N maps that retain most (default 10)")
+    q.add_argument("--all", action="store_true",
+                   help="list every nil map (default: their count); with --globals, "
+                        "include the runtime's and the standard library's globals")
+    q.add_argument("--globals", action="store_true", help=globals_help)
+    return q
+
+
+def globals_view_conflicts(args):
+    """The census options given with ``report --globals``, which has none of them."""
+    given = [opt for opt, on in (("--text", args.text), ("--top", args.top is not None),
+                                 ("--min-bytes", args.min_bytes is not None),
+                                 ("--expand", args.expand is not None),
+                                 ("--maps", args.maps != 10),
+                                 ("--budget-seconds", args.budget_seconds is not None),
+                                 ("--budget-mb", args.budget_mb is not None)) if on]
+    if given:
+        raise UsageError(f"{', '.join(given)}: not with --globals (the globals view has "
+                         f"only --json, --all and -o); drop --globals for the census report")
+
+
+def cmd_report(args, open_target):
+    """``gomap report``: the census as a post-mortem (Markdown, --text or --json)."""
+    progress = census_run.Progress(sys.stderr)
+    try:
+        with open_target(args) as (target, info):
+            c = census_run.run(target, budget_from(args), progress)
+            info = dict(info, go_version=target.go_version, layout=target.map_kind)
+    finally:
+        progress.done()
+    kw = dict(top=args.top, min_bytes=args.min_bytes, expand=args.expand, maps=args.maps,
+              all_nil=args.all)
+    with output.destination(args.output, sys.stdout.write) as write:
+        if args.json:
+            write(json.dumps(census_view.report_json(c, info, **kw)) + "\n")
+        elif args.text:
+            census_view.report_text(c, info, write, **kw)
+        else:
+            census_view.report_markdown(c, info, write, **kw)
 
 
 def budget_from(args):

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 from .. import api, options
 from ..errors import GomapError, UsageError
-from ..finder import SEARCHED, find_maps
+from ..finder import SEARCHED, find_maps, not_searched
 from ..locals import goroutine_frame, parse_frame_spec
 from ..nogc import no_gc
 from ..render import output
@@ -23,9 +23,10 @@ gomap: decode Go maps in a core file or a live process, without a debugger.
   gomap dump --pid PID EXPR                   the same on a live process (ptrace-stopped
                                               while read, then left running)
   gomap list   --core CORE --exe BINARY       every map reachable from package globals
-                                              (or --pid PID)
-  gomap report --core CORE --exe BINARY       post-mortem: largest maps, dead space, maps
-                                              caught growing or mid-write (or --pid PID)
+                                              (or --pid PID; fast: no stacks, no heap walk)
+  gomap report --core CORE --exe BINARY       post-mortem built on the census: groups,
+                                              largest maps, nil maps (--globals: the
+                                              globals-only view, dead space, growing maps)
   gomap census --core CORE --exe BINARY       every map from globals and goroutine stacks,
                                               grouped, with retained bytes (or --pid PID)
 
@@ -75,14 +76,16 @@ def build_parser():
                    help="with --goroutine: frame N (innermost 0) or the innermost frame of "
                         "function FUNC (default 0)")
     options.add_view_options(d)
-    for name, text in (("list", "list every map with its count and bytes held"),
-                       ("report", "post-mortem of all the maps found")):
-        q = sub.add_parser(name, help=text, description=f"{text}.\n\n{SEARCHED}")
-        _source_args(q)
-        q.add_argument("--json", action="store_true", help=options.JSON_HELP)
-        q.add_argument("--all", action="store_true",
-                       help="include the runtime's and the standard library's own globals")
-        q.add_argument("-o", "--output", metavar="FILE", help="write to FILE")
+    text = "list every map reachable from package globals, with its count and bytes held"
+    q = sub.add_parser("list", help=text, description=f"{text}.\n\n{SEARCHED}")
+    _source_args(q)
+    q.add_argument("--json", action="store_true", help=options.JSON_HELP)
+    q.add_argument("--all", action="store_true",
+                   help="include the runtime's and the standard library's own globals")
+    q.add_argument("-o", "--output", metavar="FILE", help="write to FILE")
+    census_cli.add_report_parser(sub, _source_args,
+                                 "the fast globals-only view (gomap list's maps, in Markdown "
+                                 "or --json): " + SEARCHED)
     census_cli.add_parser(sub, _source_args)
     return p
 
@@ -142,6 +145,8 @@ def cmd_list(args, report=False):
         found = find_maps(target, include_runtime=args.all)
         header = dict(info, go_version=target.go_version, layout=target.map_kind)
     output.emit_listing(found, args, sys.stdout.write, header, intro=True, markdown=report)
+    if not args.json and not report and not args.output:
+        print(not_searched("'gomap census'"))
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -159,7 +164,11 @@ def main(argv: Optional[List[str]] = None) -> int:
                 cmd_dump(args)
             elif args.cmd == "census":
                 census_cli.cmd_census(args, open_target)
+            elif args.cmd == "report" and not args.globals:
+                census_cli.cmd_report(args, open_target)
             else:
+                if args.cmd == "report":
+                    census_cli.globals_view_conflicts(args)
                 cmd_list(args, report=args.cmd == "report")
     except GomapError as exc:
         if args.traceback or os.environ.get("GOMAP_DEBUG") == "1":

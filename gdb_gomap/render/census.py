@@ -106,46 +106,52 @@ def write_json(c, info, write, **kw):
     write(json.dumps(census_json(c, info, **kw)) + "\n")
 
 
-def write_text(c, info, write, top=None, min_bytes=None, expand=None):
-    """Header (release, layout, files, what was walked and what not), then the groups."""
+def _header_lines(c, info):
+    """What the census walked and what not, one line each (text and Markdown)."""
     r = c.roots
     stats = getattr(c.result, "stats", {}) or {}
-    for w in info.get("warnings", []):
-        write(f"warning: {w}\n")
+    lines = [f"warning: {w}" for w in info.get("warnings", [])]
     where = f"core {info['core']}" if info.get("core") else \
         (f"pid {info['pid']}" if info.get("pid") is not None else "gdb")
-    write(f"{info.get('executable')}: {info.get('go_version')}, {info.get('layout')} maps; "
-          f"{where}\n")
-    write(f"roots: {r.globals_read:,} globals; {r.goroutines:,} goroutines, "
-          f"{r.goroutines_unwound:,} unwound, {r.frames:,} frames, {r.locals_read:,} locals\n")
+    lines.append(f"{info.get('executable')}: {info.get('go_version')}, {info.get('layout')} "
+                 f"maps; {where}")
+    lines.append(f"roots: {r.globals_read:,} globals; {r.goroutines:,} goroutines, "
+                 f"{r.goroutines_unwound:,} unwound, {r.frames:,} frames, "
+                 f"{r.locals_read:,} locals")
     nmaps = sum(g.maps for g in c.groups)
-    write(f"walked: {len(c.tree.order) - 1:,} objects, {human(c.heap_bytes)} of heap; "
-          f"{nmaps:,} maps hold {human(sum(g.own for g in c.groups))} themselves "
-          f"and retain {human(c.map_retained)} "
-          f"({100.0 * c.share(c.map_retained):.1f}% of the walked heap)\n")
+    lines.append(f"walked: {len(c.tree.order) - 1:,} objects, {human(c.heap_bytes)} of heap; "
+                 f"{nmaps:,} maps hold {human(sum(g.own for g in c.groups))} themselves "
+                 f"and retain {human(c.map_retained)} "
+                 f"({100.0 * c.share(c.map_retained):.1f}% of the walked heap)")
     if c.by_type:
         top_types = ", ".join(f"{t.type_name} {human(t.bytes)} "
                               f"({100.0 * c.share(t.bytes):.0f}%)" for t in c.by_type[:5])
-        write(f"largest types: {top_types}\n")
+        lines.append(f"largest types: {top_types}")
     budget_hit = _stat(stats, "budget_hit", "stopped", default=None)
     if budget_hit:
-        write(f"INCOMPLETE: the walk stopped early ({budget_hit}); what it had not reached "
-              f"is not counted\n")
+        lines.append(f"INCOMPLETE: the walk stopped early ({budget_hit}); what it had not "
+                     f"reached is not counted")
     unread = _unread_all(c)
     if unread:
-        write("not read:\n")
+        lines.append("not read:")
         reasons = _reasons(unread)
-        for what, reason in reasons[:12]:
-            write(f"  {what}: {reason}\n")
+        lines.extend(f"  {what}: {reason}" for what, reason in reasons[:12])
         if len(reasons) > 12:
-            write(f"  ... {len(reasons) - 12:,} more reasons (--json lists everything)\n")
+            lines.append(f"  ... {len(reasons) - 12:,} more reasons (--json lists everything)")
     else:
-        write("not read: nothing\n")
+        lines.append("not read: nothing")
     skipped = _stat(stats, "skipped", default={}) or {}
     if skipped:
-        write(f"not followed: {sum(skipped.values()):,}\n")
-        for reason, count in sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0])):
-            write(f"  {count:>7,}  {reason}\n")
+        lines.append(f"not followed: {sum(skipped.values()):,}")
+        lines.extend(f"  {count:>7,}  {reason}" for reason, count in
+                     sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0])))
+    return lines
+
+
+def write_text(c, info, write, top=None, min_bytes=None, expand=None):
+    """Header (release, layout, files, what was walked and what not), then the groups."""
+    for line in _header_lines(c, info):
+        write(line + "\n")
     write("\n")
     rows = groups_mod.select(c.groups, top, min_bytes)
     text_table(rows, c.heap_bytes, write)
@@ -158,6 +164,99 @@ def write_text(c, info, write, top=None, min_bytes=None, expand=None):
             write(f"\n--expand {expand}: no group has that pattern\n")
         for g in found:
             members_text(g, write)
+
+
+# --- gomap report: the census as a post-mortem -----------------------------------------
+
+def largest_maps(c, n):
+    """The ``n`` maps that retain most (then own most), from every group."""
+    every = [m for g in c.groups for m in g.members]
+    every.sort(key=lambda m: (-m.retained, -m.own, m.path))
+    return every[:n]
+
+
+def _member_json(m):
+    return {"path": m.path, "type": m.type_name, "header": m.header, "entries": m.entries,
+            "own": m.own, "retained": m.retained}
+
+
+def _nil_maps(c):
+    return list(getattr(c.result, "nil_maps", None) or [])
+
+
+def nil_line(c, all_nil):
+    """The one line that counts the nil maps."""
+    nils = _nil_maps(c)
+    patterns = len({n.pattern for n in nils})
+    if not nils:
+        return "nil maps: none met"
+    return (f"nil maps: {len(nils):,} map-typed places hold nil ({patterns:,} path "
+            f"patterns)" + ("" if all_nil else "; --all lists them"))
+
+
+def report_json(c, info, maps=10, all_nil=False, **kw):
+    """``gomap report --json``: the census document with ``maps`` (the largest) and
+    ``nil_maps`` (their count; every one with --all)."""
+    doc = census_json(c, info, **kw)
+    doc["maps"] = [_member_json(m) for m in largest_maps(c, maps)]
+    nils = _nil_maps(c)
+    doc["nil_maps"] = {"count": len(nils)}
+    if all_nil:
+        doc["nil_maps"]["maps"] = [{"path": n.path, "type": n.type_name} for n in nils]
+    return doc
+
+
+def report_text(c, info, write, maps=10, all_nil=False, **kw):
+    """``gomap report --text``: the census text, the largest maps, the nil maps."""
+    write_text(c, info, write, **kw)
+    biggest = largest_maps(c, maps)
+    if biggest:
+        write(f"\nlargest maps (retained):\n")
+        for m in biggest:
+            write(f"  {m.path}  {m.type_name}  {m.entries:,} entries  own {human(m.own)}  "
+                  f"retained {human(m.retained)}\n")
+    write("\n" + nil_line(c, all_nil) + "\n")
+    if all_nil:
+        for n in _nil_maps(c):
+            write(f"  {n.path}  {n.type_name}\n")
+
+
+def _md(text):
+    return text.replace("|", "\\|")
+
+
+def report_markdown(c, info, write, maps=10, all_nil=False, top=None, min_bytes=None,
+                    expand=None):
+    """``gomap report``: the census as a Markdown post-mortem: what was walked, the
+    groups, the largest maps, the nil maps in one line (listed with --all)."""
+    write(f"# gomap report: {info.get('executable')}\n\n")
+    for line in _header_lines(c, info):
+        write(("  - " + line.strip()) if line.startswith("  ") else "- " + line)
+        write("\n")
+    write("\n## Groups (largest retained first)\n\n")
+    write("| pattern | maps | entries | own | retained | heap |\n")
+    write("|---|---:|---:|---:|---:|---:|\n")
+    rows = groups_mod.select(c.groups, top, min_bytes)
+    for g in rows:
+        write(f"| `{_md(g.pattern)}` | {g.maps:,} | {g.entries:,} | {human(g.own)} | "
+              f"{human(g.retained)} | {100.0 * c.share(g.retained):.1f}% |\n")
+    hidden = len(c.groups) - len(rows)
+    if hidden:
+        write(f"\n{hidden:,} more groups not shown (--top, --min-bytes).\n")
+    shown = largest_maps(c, maps)
+    for g in groups_mod.expanded(c.groups, expand) if expand else ():
+        shown += [m for m in g.members if m not in shown]
+    if shown:
+        write("\n## Largest maps\n\n")
+        write("| map | type | entries | own | retained |\n|---|---|---:|---:|---:|\n")
+        for m in shown:
+            write(f"| `{_md(m.path)}` | `{_md(m.type_name)}` | {m.entries:,} | "
+                  f"{human(m.own)} | {human(m.retained)} |\n")
+    write("\n## Nil maps\n\n" + nil_line(c, all_nil) + "\n")
+    if all_nil:
+        write("\n")
+        for n in _nil_maps(c):
+            write(f"- `{_md(n.path)}` `{_md(n.type_name)}`\n")
 
 
 def human(n):

@@ -4,7 +4,7 @@ import gdb
 
 from ... import options
 from ...errors import GomapError
-from ...finder import SEARCHED, find_maps
+from ...finder import SEARCHED, find_maps, not_searched
 from ...render import output
 from ..command import Command
 from ...expr import resolve_map
@@ -36,6 +36,9 @@ def run(args):
     found = find_maps(target, include_runtime=args.all, extra=list(frame_maps(target)))
     header = {"executable": target.binary.path, "go_version": target.go_version}
     output.emit_listing(found, args, gdb.write, header)
+    if not args.json and not args.output:
+        gdb.write(not_searched("'gomap-census'", "globals and the current goroutine's "
+                                                 "frames") + "\n")
 
 
 def frame_maps(target, max_frames=64):

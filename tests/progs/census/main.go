@@ -3,14 +3,17 @@
 // JSON, then prints READY and waits:
 //
 //	{"groups": [{"name": ..., "match": REGEX, "maps": N, "entries": E, "goroutines": bool}],
-//	 "cache_value_caps": BYTES, "dead_type": "map[int32]uint16", "dead_entries": N}
+//	 "cache_value_caps": BYTES, "dead_type": "map[int32]uint16", "dead_entries": N,
+//	 "dead_slot_type": "map[uint32]int8", "nil_match": REGEX, "nil_maps": N}
 //
 // Each group says, as a regular expression, the path pattern its maps are
 // found under; its counts are computed here from the maps themselves.  The
 // cache's values are large []byte: the sum of their capacities is what the
 // cache retains beyond its own storage.  One map is dead: made by a function
 // that has returned, its memory still on the heap (the collector is off) but
-// no root points to it; the census must not count it.
+// no root points to it; the census must not count it.  Nor the map of
+// main.deadSlot, whose stack slot is dead where that goroutine parks.  The
+// nil maps of main.nils are counted here (their paths match nil_match).
 package main
 
 import (
@@ -32,6 +35,11 @@ type L3 struct{ next *L4 }
 type L2 struct{ next *L3 }
 type L1 struct{ next *L2 }
 
+type holder struct {
+	id int
+	m  map[string]int
+}
+
 type Group struct {
 	Name       string `json:"name"`
 	Match      string `json:"match"`
@@ -50,6 +58,7 @@ var (
 	counter    func() int             // a map in a closure's context
 	cache      map[string][]byte      // values much larger than the map
 	sinkDead   map[int32]uint16
+	nils       []holder // maps never made: nil
 	spins      int64
 	spinnerLen int64
 )
@@ -84,6 +93,21 @@ func parked(i int, ready *sync.WaitGroup, release chan struct{}, count *int64) {
 	ready.Done()
 	<-release
 	runtime.KeepAlive(m)
+}
+
+// deadSlot parks with its map in scope but not used any more: a -N -l build's
+// DWARF still places it in its stack slot (which keeps pointing at it, the
+// collector being off), but the runtime's stack maps call the slot dead there,
+// so the census must not count it.
+//
+//go:noinline
+func deadSlot(ready *sync.WaitGroup, release chan struct{}) {
+	d := onHeap(make(map[uint32]int8))
+	for j := 0; j < 9; j++ {
+		d[uint32(j)] = int8(j)
+	}
+	ready.Done()
+	<-release
 }
 
 //go:noinline
@@ -192,11 +216,20 @@ func fillCache() (int, int) {
 
 //go:noinline
 func writeTruth(path string, groups []Group, caps, deadEntries int) {
+	nilCount := 0
+	for _, h := range nils {
+		if h.m == nil {
+			nilCount++
+		}
+	}
 	truth := map[string]any{
+		"nil_match":        `^main\.nils\[\d+\]\.m$`,
+		"nil_maps":         nilCount,
 		"groups":           groups,
 		"cache_value_caps": caps,
 		"dead_type":        "map[int32]uint16",
 		"dead_entries":     deadEntries,
+		"dead_slot_type":   "map[uint32]int8",
 	}
 	data, err := json.Marshal(truth)
 	if err != nil {
@@ -231,6 +264,10 @@ func main() {
 	add("cache", `^main\.cache$`, 1, entries, false)
 
 	deadEntries := makeDead(777)
+	nils = make([]holder, 7)
+	for i := range nils {
+		nils[i].id = i
+	}
 
 	var ready sync.WaitGroup
 	release := make(chan struct{})
@@ -239,6 +276,8 @@ func main() {
 		ready.Add(1)
 		go parked(i, &ready, release, &parkedEntries)
 	}
+	ready.Add(1)
+	go deadSlot(&ready, release)
 	ready.Wait()
 	add("parked goroutines", `^goroutine .*main\.parked\b`, 1000, int(parkedEntries), true)
 

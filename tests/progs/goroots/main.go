@@ -6,7 +6,8 @@
 // lists the ids runtime.Stack shows for all goroutines and writes {"parked": {goid:
 // len}, "busy": goid, "busy_len": 777, "main": goid, "all": [goids]} to TRUTH and
 // prints READY.  main.deadslot parks after the block holding its map ended
-// ("dead_slot": its goid): that map is no root.  main.reader's goroutine
+// ("dead_slot": its goid): that map is no root.  main.deadlocal parks with its
+// map still in scope but dead ("dead_local": its goid): no root either.  main.reader's goroutine
 // ("syscall": goid) blocks in read(2) in main.inread with a map of 33 entries.
 // main.onstack's map never escapes, so the compiler keeps it on that goroutine's
 // stack ("on_stack": goid, "on_stack_len": 5): no heap object holds its header.
@@ -73,6 +74,21 @@ func deadslot(out chan<- report) {
 		}
 		sink(len(d))
 	}
+	out <- report{goid(), 0}
+	<-block
+}
+
+// deadlocal's map stays in scope where it parks, but it is not used after
+// sink: DWARF (in -N -l builds) still places it in its stack slot, while the
+// runtime's stack maps say the slot is dead there, so it is no root.
+//
+//go:noinline
+func deadlocal(out chan<- report) {
+	d := make(map[int]int)
+	for k := 0; k < 66; k++ {
+		d[k] = k
+	}
+	sink(len(d))
 	out <- report{goid(), 0}
 	<-block
 }
@@ -151,6 +167,8 @@ func main() {
 	}
 	go deadslot(out)
 	truth["dead_slot"] = (<-out).id
+	go deadlocal(out)
+	truth["dead_local"] = (<-out).id
 	var r report
 	go reader(out)
 	r = <-out
