@@ -431,6 +431,20 @@ class _Walker:
         """A string's data: bytes without pointers."""
         self.ref(src, p, None, 1, "", plain=True)
 
+    def string_column(self, v, ptrs, lens):
+        """string_refs over a map's whole string column, CELLS_PER_CHECK at a time
+        with the budget checked between them; False when it ran out."""
+        n = len(ptrs)
+        if n <= CELLS_PER_CHECK:
+            self.string_refs(v, ptrs, lens)
+            return True
+        for start in range(0, n, CELLS_PER_CHECK):
+            if start and self.cells_over_budget(v, start, n):
+                return False
+            end = start + CELLS_PER_CHECK
+            self.string_refs(v, ptrs[start:end], lens[start:end])
+        return True
+
     def string_refs(self, src, ptrs, lens):
         """``src`` holds strings (data pointers ``ptrs``, lengths ``lens``): a column
         of a map's string keys or elems; what ``ref_leaf`` does for each, with
@@ -574,10 +588,11 @@ class _Walker:
         if not kp and not vp:
             return
         kstr, vstr = col.kkind == "str", col.vkind == "str"
-        if kstr:
-            self.string_refs(v, col.keys, col.klens)
+        if kstr and not self.string_column(v, col.keys, col.klens):
+            return
         if vstr:
-            self.string_refs(v, col.vals, col.vlens)
+            if not self.string_column(v, col.vals, col.vlens):
+                return
             vp = False
         if not vp and (kstr or not kp):
             return
