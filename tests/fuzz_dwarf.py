@@ -46,6 +46,7 @@ from pathlib import Path
 
 from elftools.elf.elffile import ELFFile
 
+from gdb_gomap.dwarf.scan import uleb128
 from delve_bridge.install import locked
 from tests import harness, toolchains
 
@@ -113,39 +114,28 @@ def _sections(path):
     return out
 
 
-def _uleb(data, pos):
-    value = shift = 0
-    while True:
-        b = data[pos]
-        pos += 1
-        value |= (b & 0x7F) << shift
-        shift += 7
-        if b < 0x80:
-            return value, pos
-
-
 def _abbrevs(data):
     """Every declaration of .debug_abbrev with the file positions of its parts."""
     out, pos = [], 0
     while pos < len(data):
         code_pos = pos
-        code, pos = _uleb(data, pos)
+        code, pos = uleb128(data, pos)
         if code == 0:
             continue   # end of one table
         tag_pos = pos
-        _, pos = _uleb(data, pos)
+        _, pos = uleb128(data, pos)
         children_pos = pos
         pos += 1
         specs = []
         while True:
             at_pos = pos
-            at, pos = _uleb(data, pos)
+            at, pos = uleb128(data, pos)
             form_pos = pos
-            form, pos = _uleb(data, pos)
+            form, pos = uleb128(data, pos)
             if at == 0 and form == 0:
                 break
             if form == 0x21:
-                _, pos = _uleb(data, pos)
+                _, pos = uleb128(data, pos)
             specs.append((at_pos, form_pos))
         out.append({"code": code_pos, "tag": tag_pos, "children": children_pos, "specs": specs})
     return out

@@ -156,17 +156,8 @@ class SubprogramIndex:
         out = []
         base = at["DW_AT_low_pc"].value if "DW_AT_low_pc" in at else 0
         if "DW_AT_ranges" in at:
-            rl = self.dwarf.range_lists()
-            if rl is None:
-                return out
-            for e in rl.get_range_list_at_offset(at["DW_AT_ranges"].value, cu=cu):
-                if hasattr(e, "base_address"):
-                    base = e.base_address
-                elif getattr(e, "is_absolute", False):
-                    out.append((e.begin_offset, e.end_offset))
-                else:
-                    out.append((base + e.begin_offset, base + e.end_offset))
-        elif "DW_AT_high_pc" in at:
+            return self._range_list(at["DW_AT_ranges"].value, cu, base) or []
+        if "DW_AT_high_pc" in at:
             high = at["DW_AT_high_pc"]
             hv = high.value if high.form == "DW_FORM_addr" else base + high.value
             out.append((base, hv))
@@ -188,21 +179,27 @@ class SubprogramIndex:
             high = at["DW_AT_high_pc"]
             return [(lo, high.value if high.form == "DW_FORM_addr" else lo + high.value)]
         if "DW_AT_ranges" in at:
-            rl = self.dwarf.range_lists()
-            if rl is None:
-                return None
             top = die.cu.get_top_DIE().attributes
             base = top["DW_AT_low_pc"].value if "DW_AT_low_pc" in top else 0
-            out = []
-            for e in rl.get_range_list_at_offset(at["DW_AT_ranges"].value, cu=die.cu):
-                if hasattr(e, "base_address"):
-                    base = e.base_address
-                elif getattr(e, "is_absolute", False):
-                    out.append((e.begin_offset, e.end_offset))
-                else:
-                    out.append((base + e.begin_offset, base + e.end_offset))
-            return out
+            return self._range_list(at["DW_AT_ranges"].value, die.cu, base)
         return None
+
+    def _range_list(self, offset, cu, base):
+        """[(low, high)] of the DW_AT_ranges list at ``offset`` of ``cu``, whose
+        entries are absolute, base-address selections, or offsets from ``base`` (the
+        unit's low pc until an entry changes it); None without range lists."""
+        rl = self.dwarf.range_lists()
+        if rl is None:
+            return None
+        out = []
+        for e in rl.get_range_list_at_offset(offset, cu=cu):
+            if hasattr(e, "base_address"):
+                base = e.base_address
+            elif getattr(e, "is_absolute", False):
+                out.append((e.begin_offset, e.end_offset))
+            else:
+                out.append((base + e.begin_offset, base + e.end_offset))
+        return out
 
     def _die_range(self, die):
         r = self._die_ranges(die)
