@@ -10,7 +10,7 @@ to point at another object (another type's), back at its own object or at an
 object that reaches it (cycles), into the middle of an object, outside the
 heap, or into a megabyte of garbage; a slice's length or capacity made huge;
 random bytes over a pointer and its neighbours.  The pointer words are those
-of the recording whose value points into the recorded memory.
+the clean walk reads whose value points into the recorded memory.
 
 A case passes when it ends within its time budget with a census result or a
 GomapError of one line, and its memory growth stays under MAX_GROWTH_MB.  Any
@@ -29,11 +29,13 @@ from pathlib import Path
 from gdb_gomap.binary import GoBinary
 from gdb_gomap.budget import resident_bytes
 from gdb_gomap.census.run import CensusBudget
+from gdb_gomap.census import walk as walk_mod
 from gdb_gomap.census.walk import global_roots, walk
+from gdb_gomap.memory import Memory
 from gdb_gomap.replay import ReplayMemory, load
 from gdb_gomap.target import Target
 
-from tests import harness, toolchains
+from tests import harness
 from tests.fuzz_decoders import (ARENA_ADDR, ARENA_SIZE, BUILDS, DEFAULT_DIR, Outcome, arena,
                                  guarded, record)
 
@@ -54,23 +56,51 @@ def capture(build, dest_dir=DEFAULT_DIR):
     return record(PROG, build, dest_dir, "walk-", _read_walk)
 
 
+class _ReadLog(Memory):
+    """Memory that notes every (address, size) read through it."""
+
+    def __init__(self, inner):
+        self.inner, self.reads = inner, []
+
+    def read(self, addr, size):
+        self.reads.append((addr, size))
+        return self.inner.read(addr, size)
+
+
+def _bytes_read(binary, memory):
+    """[(address, bytes)] of what a clean walk reads itself, read by read: the walk's
+    block cache is left out for it, since its 64 KiB blocks (which the recording
+    holds) are mostly memory the walk never looks at."""
+    log = _ReadLog(memory)
+    target = Target(binary, log)
+    cache, walk_mod.BlockCache = walk_mod.BlockCache, lambda inner: inner
+    try:
+        walk(target, global_roots(target)[0])
+    finally:
+        walk_mod.BlockCache = cache
+    return [(a, memory.read(a, n)) for a, n in sorted(set(log.reads)) if n >= 8]
+
+
 class WalkFixture:
-    """A recording, its binary's Target, the roots, and the pointer words to corrupt."""
+    """A recording, its binary's Target, the roots, and the pointer words to corrupt:
+    those the clean walk reads whose value points into the recorded memory."""
 
     def __init__(self, path):
         recorded, self.meta = load(path)
         self.memory = ReplayMemory(recorded.regions + [(ARENA_ADDR, arena())])
-        self.target = Target(GoBinary(Path(self.meta["binary"])), self.memory)
+        binary = GoBinary(Path(self.meta["binary"]))
+        self.target = Target(binary, self.memory)
         self.roots, _ = global_roots(self.target)
         regions = recorded.regions
         lo, hi = regions[0][0], regions[-1][0] + len(regions[-1][1])
-        self.pointers = []          # (address of the word, its value)
-        for addr, data in regions:
+        found = {}                  # address of the word -> its value
+        for addr, data in _bytes_read(binary, self.memory):
             start = (-addr) % 8
             for off in range(start, len(data) - 7, 8):
                 v, = struct.unpack_from("<Q", data, off)
                 if lo <= v < hi and v % 8 == 0:
-                    self.pointers.append((addr + off, v))
+                    found[addr + off] = v
+        self.pointers = sorted(found.items())
         self.clean = run(self, {})
 
 

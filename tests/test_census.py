@@ -169,8 +169,9 @@ def test_bad_options_are_one_line():
 
 
 def test_progress_line_on_a_tty_stderr_never_in_json(tmp_path):
-    """stderr a terminal: a progress line there (the walk takes over a second);
-    stdout still holds nothing but the JSON document."""
+    """stderr a terminal: a progress line there (shown at once with
+    GOMAP_PROGRESS_AFTER=0: the walk of this program may end within the default
+    second); stdout still holds nothing but the JSON document."""
     import os
     import subprocess
     import sys
@@ -182,7 +183,8 @@ def test_progress_line_on_a_tty_stderr_never_in_json(tmp_path):
             proc = subprocess.run([sys.executable, "-m", "gdb_gomap.cli.main", "census",
                                    "--pid", str(ex.pid), "--json"],
                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=slave, cwd=harness.REPO, timeout=600)
+                                  stderr=slave, cwd=harness.REPO, timeout=600,
+                                  env=dict(os.environ, GOMAP_PROGRESS_AFTER="0"))
         os.close(slave)
         slave = None
         tty = b""

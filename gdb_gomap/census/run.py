@@ -4,6 +4,7 @@ the groups.  Its text and ``gomap-census/1`` JSON are made in
 render/census.py.
 """
 
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -23,6 +24,15 @@ class CensusBudget:
     mb: Optional[int] = None
 
 
+def progress_delay():
+    """Seconds a walk runs before its progress line shows: $GOMAP_PROGRESS_AFTER
+    (0 shows it at once), else 1."""
+    try:
+        return max(0.0, float(os.environ.get("GOMAP_PROGRESS_AFTER", "1")))
+    except ValueError:
+        return 1.0
+
+
 class Progress:
     """A progress line on stderr for walks longer than a second, only on a tty.
 
@@ -31,11 +41,11 @@ class Progress:
     :meth:`done`.  Never written to stdout, so --json stays clean.
     """
 
-    def __init__(self, stream=None, delay=1.0):
+    def __init__(self, stream=None, delay=None):
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
         self.start = time.monotonic()
-        self.delay = delay
+        self.delay = progress_delay() if delay is None else delay
         self.last = 0.0
         self.shown = False
         self.phase = "walking"
