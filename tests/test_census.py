@@ -106,6 +106,14 @@ def test_goroutine_groups_equal_the_truth(census_run):
     truth, doc = census_run
     assert doc["roots"]["goroutines"] >= 1002
     problems = _compare(truth, doc, goroutines=True)
+    running = [p for p in problems if p.startswith("running goroutine ")]
+    if running and doc["core"]:
+        # a core caught the spinning goroutine wherever its signal found it: its map
+        # may be out of reach then, but only if the report names it with a reason
+        named = [u for u in doc["unread"]
+                 if u["what"] == f"goroutine {truth['spinner']}" and u["reason"]]
+        assert named, (running, doc["unread"])
+        problems = [p for p in problems if p not in running]
     assert not problems, "\n".join(problems)
 
 

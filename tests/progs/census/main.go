@@ -4,7 +4,8 @@
 //
 //	{"groups": [{"name": ..., "match": REGEX, "maps": N, "entries": E, "goroutines": bool}],
 //	 "cache_value_caps": BYTES, "dead_type": "map[int32]uint16", "dead_entries": N,
-//	 "dead_slot_type": "map[uint32]int8", "nil_match": REGEX, "nil_maps": N}
+//	 "dead_slot_type": "map[uint32]int8", "nil_match": REGEX, "nil_maps": N,
+//	 "spinner": GOID of the running goroutine}
 //
 // Each group says, as a regular expression, the path pattern its maps are
 // found under; its counts are computed here from the maps themselves.  The
@@ -18,6 +19,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -61,6 +63,7 @@ var (
 	nils       []holder // maps never made: nil
 	spins      int64
 	spinnerLen int64
+	spinnerID  int64
 )
 
 //go:noinline
@@ -110,10 +113,20 @@ func deadSlot(ready *sync.WaitGroup, release chan struct{}) {
 	<-release
 }
 
+// goroutineID is the calling goroutine's id, read from runtime.Stack's first line.
+func goroutineID() int64 {
+	head := make([]byte, 64)
+	head = head[:runtime.Stack(head, false)]
+	var id int64
+	fmt.Sscanf(string(head), "goroutine %d ", &id)
+	return id
+}
+
 //go:noinline
 func spinner(started chan struct{}) {
 	m := onHeap(map[uint8]int{1: 1, 2: 2, 3: 3})
 	atomic.StoreInt64(&spinnerLen, int64(len(m)))
+	atomic.StoreInt64(&spinnerID, goroutineID())
 	close(started)
 	for {
 		atomic.AddInt64(&spins, int64(len(m)))
@@ -230,6 +243,7 @@ func writeTruth(path string, groups []Group, caps, deadEntries int) {
 		"dead_type":        "map[int32]uint16",
 		"dead_entries":     deadEntries,
 		"dead_slot_type":   "map[uint32]int8",
+		"spinner":          atomic.LoadInt64(&spinnerID),
 	}
 	data, err := json.Marshal(truth)
 	if err != nil {
