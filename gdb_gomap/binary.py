@@ -13,6 +13,7 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 from elftools.elf.enums import ENUM_E_MACHINE
 
+from .arch import for_elf
 from .dwarf.scan import uleb128
 from .errors import NotGoBinary
 from .files import open_regular
@@ -141,9 +142,7 @@ class GoBinary:
         if end > size:
             raise NotGoBinary(f"{path} is truncated ({size:,} bytes, its sections need "
                               f"{end:,}); give the whole Go executable")
-        if self.elf.get_machine_arch() != "x64":
-            raise NotGoBinary(f"{path} is a {self.elf.get_machine_arch()} binary; gomap "
-                              f"decodes linux/amd64 Go programs only")
+        self.arch = for_elf(self.elf_kind()[2], self.elf.elfclass, self.elf.little_endian, path)
         bi = self.elf.get_section_by_name(".go.buildinfo")
         self.buildinfo = parse_buildinfo(bi.data()) if bi is not None else BuildInfo()
         if not self.buildinfo.go_version and self.symbol("runtime.buildVersion") is None:

@@ -40,17 +40,18 @@ class _Walk:
     def __init__(self, ctx, layout, snap, opts, count):
         self.ctx, self.L, self.snap, self.opts = ctx, layout, snap, opts
         self.scanner = Scanner(layout.bucket_size, layout.tophash_off, LIVE, layout.key,
-                               layout.keys, layout.elem, layout.elems)
+                               layout.keys, layout.elem, layout.elems, layout.arch)
         self.detail = opts.detail
         self.count = count
         keep = keep_at_most(ctx, count)
         if self.detail:
-            self.col = Collected("raw", "raw", max_keep=keep)
+            self.col = Collected("raw", "raw", max_keep=keep, order=layout.arch.order)
         elif opts.cells:
-            self.col = Collected(*self.scanner.cell_kinds(), max_keep=keep)
+            self.col = Collected(*self.scanner.cell_kinds(), max_keep=keep,
+                                 order=layout.arch.order)
         else:
             self.col = Collected(self.scanner.kkind, self.scanner.vkind,
-                                 opts.entries, keep)
+                                 opts.entries, keep, layout.arch.order)
         self.budget = Budget(ctx.limits)
         self.tally = Tally(snap, self.budget)
         self.states = dict.fromkeys(("live", "emptyOne", "emptyRest", "evacuatedX",
@@ -82,7 +83,7 @@ class _Walk:
             raw_cells(slots, buf, off, kc, vc)
         if all(t < MIN_TOPHASH for t in th):
             self.empty_buckets += 1
-        ovf = int.from_bytes(buf[off + L.overflow_off:off + L.overflow_off + 8], "little")
+        ovf = L.arch.word(buf, off + L.overflow_off)
         if chain is not None:
             chain.buckets.append(SlotBlock(addr, slots, ovf))
         return ovf
@@ -121,7 +122,7 @@ class _Walk:
             take = t0.translate(NOT_EVACUATED)
         any_live = sc.scan(buf, cnt, take, self.col, self.states, CLASSES)
         self.empty_buckets += any_live.count(0)
-        ovf = sc.u64_column(buf, cnt, L.overflow_off)
+        ovf = sc.word_column(buf, cnt, L.overflow_off)
         pending = []
         for j, p in enumerate(ovf):
             if p:
@@ -174,7 +175,7 @@ class _Walk:
                 take = bytes(p[1] for p in good)
                 any_live = sc.scan(buf, n, take, self.col, self.states, CLASSES)
                 self.empty_buckets += any_live.count(0)
-                for p, o in zip(good, sc.u64_column(buf, n, self.L.overflow_off)):
+                for p, o in zip(good, sc.word_column(buf, n, self.L.overflow_off)):
                     if o:
                         nxt.append((o, p[1], None, None))
             if nxt and level >= lim.max_chain:

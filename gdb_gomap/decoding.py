@@ -9,7 +9,7 @@ from typing import Any, Callable, Optional, Tuple
 
 from .errors import BadPointer
 from .limits import DEFAULT_LIMITS, Limits
-from .memory import is_plausible_pointer
+from .arch import AMD64, Arch
 from .slab import indirect_counts
 from .strread import decode_strings
 from .valuedecode import ValueDecoder, cut_values
@@ -66,8 +66,10 @@ class DumpOptions:
 class Context:
     """Everything a decoder needs about one target: memory, types, release, bounds."""
 
-    def __init__(self, memory, types, types_base, go_version, limits: Limits = DEFAULT_LIMITS):
+    def __init__(self, memory, types, types_base, go_version, limits: Limits = DEFAULT_LIMITS,
+                 arch: Arch = AMD64):
         self.mem = memory
+        self.arch = arch
         self.types = types
         self.types_base = types_base
         self.go_version = go_version
@@ -78,7 +80,7 @@ class Context:
 
     def value_decoder(self, warn):
         return ValueDecoder(self.mem, self.types, self.types_base, self.limits, warn,
-                            self.map_count, self.func_name)
+                            self.map_count, self.func_name, self.arch)
 
 
 class Tally:
@@ -120,7 +122,7 @@ def resolve_indirect(ctx, cells, size, what, warn):
     reqs = []
     for i in idx:
         p = cells[i]
-        if not is_plausible_pointer(p):
+        if not ctx.arch.plausible(p):
             out[i] = BadPointer(p, size, f"indirect {what}")
         else:
             reqs.append(i)
@@ -158,7 +160,7 @@ def _finish(ctx, snap, kind, items, lens, gotype, cell, what, as_bytes=False, ca
         return items, True
     if kind == "str":
         return decode_strings(ctx.mem, items, lens, ctx.limits.max_string, snap.warn,
-                              as_bytes, cache)
+                              as_bytes, cache, ctx.arch)
     if cell.indirect:
         items = resolve_indirect(ctx, items, gotype.size, what, snap.warn)
     vals = ctx.value_decoder(snap.warn).decode_many(gotype, items)
@@ -171,7 +173,7 @@ def _decode_cells(ctx, snap, layout, col, cells, as_bytes, cache=None):
     ks, vs, kl, vl = cells
     if col.kkind == "str" and col.vkind == "str":   # one bulk read for both columns
         both, clean = decode_strings(ctx.mem, ks + vs, kl + vl, ctx.limits.max_string,
-                                     snap.warn, as_bytes, cache)
+                                     snap.warn, as_bytes, cache, ctx.arch)
         keys, vals = both[:len(ks)], both[len(ks):]
         if not clean:
             clean = not any(isinstance(k, Unreadable) for k in keys)

@@ -283,7 +283,9 @@ class Place:
         return mem.read(self.addr + off, size)
 
     def word(self, mem, off=0):
-        return int.from_bytes(self.read(mem, off, 8), "little")
+        """The pointer-sized word at ``off`` (in the target's byte order)."""
+        arch = self.t.arch
+        return arch.word(self.read(mem, off, arch.ptr))
 
     def at(self, off, t):
         """The part of this value at byte ``off``, of type ``t``."""
@@ -414,16 +416,17 @@ class Evaluator:
         """The value an interface holds (itself when ``v`` is no interface)."""
         if v.t.kind != "interface":
             return v
-        raw = v.read(self.mem, 0, 16)
+        arch = self.target.arch
+        raw = v.read(self.mem, 0, 2 * arch.ptr)
         dyn, data, type_addr = self.target.types.interface_type(
             self.mem, v.t, raw, self.target.binary.types_base())
-        if not int.from_bytes(raw[:8], "little"):
+        if not arch.word(raw):
             raise NoSuchName(f"{self.text}: the interface is nil")
         if dyn is None:
             raise NoSuchName(f"{self.text}: the interface holds a type ({type_addr:#x}) "
                              f"without DWARF")
         if dyn.is_pointer_shaped():
-            return Place(dyn, None, data.to_bytes(8, "little"))
+            return Place(dyn, None, data.to_bytes(arch.ptr, arch.order))
         return Place(dyn, data)
 
     def _deref_to(self, v, kinds, pos):
@@ -467,7 +470,8 @@ class Evaluator:
                 return v.at(i * t.elem.size, t.elem)
         else:
             data = v.word(self.mem)
-            n = int.from_bytes(v.read(self.mem, 8, 8), "little", signed=True)
+            ptr = self.target.arch.ptr
+            n = int.from_bytes(v.read(self.mem, ptr, ptr), self.target.arch.order, signed=True)
             if 0 <= i < n:
                 return Place(t.elem, data + i * t.elem.size)
         raise NoSuchName(f"{self.where(pos)}[{i}]: index {i} out of range [0,{n})")
@@ -565,6 +569,7 @@ def key_matcher(kt, key):
     """A function of a key cell's bytes (and memory) that says whether it is ``key``;
     UsageError when the literal cannot be a key of type ``kt``."""
     k, v = kt.kind, key.value
+    arch = kt.arch
     if k in ("int", "uint"):
         if type(v) is not int:
             raise UsageError(f"the map's keys are {kt.name}: {key.text} is not an integer")
@@ -572,12 +577,12 @@ def key_matcher(kt, key):
         lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if k == "int" else (0, (1 << bits) - 1)
         if not lo <= v <= hi:
             raise UsageError(f"{key.text} does not fit the map's key type {kt.name}")
-        want = v.to_bytes(kt.size, "little", signed=k == "int")
+        want = v.to_bytes(kt.size, arch.order, signed=k == "int")
         return lambda cell, mem: bytes(cell[:kt.size]) == want
     if k == "float":
         if type(v) not in (int, float) or key.rune:
             raise UsageError(f"the map's keys are {kt.name}: {key.text} is not a number")
-        fmt = "<f" if kt.size == 4 else "<d"
+        fmt = ("<" if arch.order == "little" else ">") + ("f" if kt.size == 4 else "d")
         want = struct.unpack(fmt, struct.pack(fmt, float(v)))[0]   # rounded as Go does
         return lambda cell, mem: struct.unpack_from(fmt, bytes(cell))[0] == want
     if k == "bool":
@@ -592,9 +597,9 @@ def key_matcher(kt, key):
 
         def match(cell, mem):
             cell = bytes(cell)
-            if int.from_bytes(cell[8:16], "little") != n:
+            if arch.word(cell, arch.ptr) != n:
                 return False
-            return n == 0 or mem.read(int.from_bytes(cell[:8], "little"), n) == v
+            return n == 0 or mem.read(arch.word(cell), n) == v
         return match
     raise UsageError(f"keys of type {kt.name} ({k}) cannot be written in an expression; "
                      f"list the entries with --entries (or --json) instead")
@@ -617,8 +622,9 @@ def find_key(target, map_type, header, key):
     mem = target.memory
     kind_k, kind_v = lay.keys.indirect, lay.elems.indirect
     # a 'str' column holds a string cell as its data pointer, its length in klens/vlens
-    keys = _string_cells(col.keys, col.klens) if col.kkind == "str" else col.keys
-    vals = _string_cells(col.vals, col.vlens) if col.vkind == "str" else col.vals
+    arch = target.arch
+    keys = _string_cells(col.keys, col.klens, arch) if col.kkind == "str" else col.keys
+    vals = _string_cells(col.vals, col.vlens, arch) if col.vkind == "str" else col.vals
     for kraw, vraw in zip(keys, vals):
         cell = mem.read(kraw, lay.key.size) if kind_k else kraw
         if match(cell, mem):
@@ -628,9 +634,10 @@ def find_key(target, map_type, header, key):
     return None
 
 
-def _string_cells(ptrs, lens):
-    """The 16-byte string headers of a 'str' column: data pointer, then length."""
-    return (p.to_bytes(8, "little") + n.to_bytes(8, "little") for p, n in zip(ptrs, lens))
+def _string_cells(ptrs, lens, arch):
+    """The string headers of a 'str' column: data pointer, then length, in words."""
+    P, order = arch.ptr, arch.order
+    return (p.to_bytes(P, order) + n.to_bytes(P, order) for p, n in zip(ptrs, lens))
 
 
 # --- entry points -------------------------------------------------------------------

@@ -40,8 +40,9 @@ class FoundMap:
         return self.map_type.name if self.map_type is not None else "?"
 
 
-def _u64(mem, addr):
-    return int.from_bytes(mem.read(addr, 8), "little")
+def _word(target, addr):
+    arch = target.arch
+    return arch.word(target.memory.read(addr, arch.ptr))
 
 
 def _walk(target, expr, loc, t, depth, out, seen):
@@ -49,13 +50,13 @@ def _walk(target, expr, loc, t, depth, out, seen):
     if t is None or depth > MAX_DEPTH:
         return
     if t.kind == "map":
-        out.append(FoundMap(expr, t, _u64(mem, loc)))
+        out.append(FoundMap(expr, t, _word(target, loc)))
         return
     if t.kind == "ptr":
         tgt = t.elem
         if tgt is None or tgt.kind not in ("struct", "map", "array"):
             return
-        p = _u64(mem, loc)
+        p = _word(target, loc)
         if not p or p in seen:
             return
         seen.add(p)
@@ -68,8 +69,9 @@ def _walk(target, expr, loc, t, depth, out, seen):
         for i in range(min(t.count, MAX_ITEMS)):
             _walk(target, f"{expr}[{i}]", loc + i * t.elem.size, t.elem, depth + 1, out, seen)
     elif t.kind == "slice" and t.elem is not None and _may_hold_map(t.elem):
-        data = _u64(mem, loc)
-        n = int.from_bytes(mem.read(loc + 8, 8), "little", signed=True)
+        data = _word(target, loc)
+        ptr = target.arch.ptr
+        n = int.from_bytes(mem.read(loc + ptr, ptr), target.arch.order, signed=True)
         for i in range(min(max(n, 0), MAX_ITEMS)):
             _walk(target, f"{expr}[{i}]", data + i * t.elem.size, t.elem, depth + 1, out, seen)
 

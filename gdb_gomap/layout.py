@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from . import fields as runtime_fields
+from .arch import AMD64, Arch
 from .errors import BadLayout, NotAMap
 
 _INT_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
@@ -26,10 +27,11 @@ class StructFields:
     name: str
     size: int
     fields: dict = field(default_factory=dict)  # name -> (offset, size, signed)
+    order: str = "little"                       # the target's byte order
 
     @classmethod
-    def of(cls, gotype, role):
-        sf = cls(gotype.name, gotype.size)
+    def of(cls, gotype, role, order="little"):
+        sf = cls(gotype.name, gotype.size, order=order)
         for f in gotype.fields:
             t = f.type
             sf.fields[f.name] = (f.offset, t.size if t is not None else 0,
@@ -52,13 +54,13 @@ class StructFields:
 
     def read(self, buf, name, base=0):
         off, size, signed = self.fields[name]
-        return int.from_bytes(buf[base + off:base + off + size], "little", signed=signed)
+        return int.from_bytes(buf[base + off:base + off + size], self.order, signed=signed)
 
     def unpacker(self, names, base=0):
         """A function from a buffer to the tuple of the named integer members (at
         ``base`` in the buffer), one ``struct`` call however many members: for
         reading thousands of records of the same struct."""
-        fmt, pos = "<", 0
+        fmt, pos = ("<" if self.order == "little" else ">"), 0
         for off, size, signed in sorted((self.fields[n][0] + base,) + self.fields[n][1:]
                                         for n in names):
             if off < pos or size not in _INT_CODES:
@@ -84,7 +86,7 @@ class Cell:
     """Where keys (or elems) sit in a bucket or group, and how they are stored."""
     offset: int      # of slot 0, from the start of the bucket/group
     stride: int      # distance between slots
-    size: int        # bytes of the stored cell (8 when indirect)
+    size: int        # bytes of the stored cell (a pointer's when indirect)
     indirect: bool   # the cell holds a pointer to the value
 
 
@@ -102,6 +104,7 @@ class ClassicLayout:
     elems: Cell
     extra: Optional[StructFields] = None   # runtime.mapextra, when DWARF describes it
     kind: str = "classic"
+    arch: Arch = AMD64
 
 
 @dataclass
@@ -118,6 +121,7 @@ class SwissLayout:
     elems: Cell
     split: bool
     kind: str = "swiss"
+    arch: Arch = AMD64
 
 
 
@@ -142,28 +146,30 @@ def _header_struct(map_type):
     return hdr
 
 
-def detect(map_type):
-    """Return a ClassicLayout or SwissLayout for a map GoType."""
+def detect(map_type, arch=AMD64):
+    """Return a ClassicLayout or SwissLayout for a map GoType of a program built
+    for ``arch``."""
     hdr = _header_struct(map_type)
     names = {f.name for f in hdr.fields}
     key, elem = map_type.key, map_type.elem
     if key is None or elem is None:
         raise BadLayout(f"{map_type.name}: DWARF has no go_key/go_elem for this map type")
     if "buckets" in names:
-        return _classic(map_type, hdr, key, elem)
+        return _classic(map_type, hdr, key, elem, arch)
     if "dirPtr" in names:
-        return _swiss(map_type, hdr, key, elem)
+        return _swiss(map_type, hdr, key, elem, arch)
     raise BadLayout(f"{map_type.name}: header {hdr.name} has neither 'buckets' nor 'dirPtr'; "
                     f"unknown map implementation")
 
 
-def _classic(map_type, hdr, key, elem):
-    header = StructFields.of(hdr, "classic.header")
+def _classic(map_type, hdr, key, elem, arch):
+    order = arch.order
+    header = StructFields.of(hdr, "classic.header", order)
     bptr = hdr.field("buckets").type
     if bptr.kind != "ptr" or bptr.target is None or bptr.target.kind != "struct":
         raise BadLayout(f"{map_type.name}: 'buckets' is not a pointer to a bucket struct")
     b = bptr.target
-    bucket = StructFields.of(b, "classic.bucket")
+    bucket = StructFields.of(b, "classic.bucket", order)
     karr, varr = b.field("keys").type, b.field("values").type
     kst, vst = karr.elem, varr.elem
     if kst is None or vst is None:
@@ -174,27 +180,28 @@ def _classic(map_type, hdr, key, elem):
     et = hdr.field("extra").type
     if et is not None and et.kind == "ptr" and et.target is not None and \
             et.target.kind == "struct":
-        extra = StructFields.of(et.target, "classic.mapextra")
+        extra = StructFields.of(et.target, "classic.mapextra", order)
     return ClassicLayout(map_type, key, elem, header, bucket, b.size,
                          bucket.fields["tophash"][0], bucket.fields["overflow"][0],
-                         kcell, vcell, extra)
+                         kcell, vcell, extra, arch=arch)
 
 
-def _swiss(map_type, hdr, key, elem):
-    header = StructFields.of(hdr, "swiss.header")
+def _swiss(map_type, hdr, key, elem, arch):
+    order = arch.order
+    header = StructFields.of(hdr, "swiss.header", order)
     dp = hdr.field("dirPtr").type
     if dp.kind != "ptr" or dp.target is None or dp.target.kind != "ptr" or \
             dp.target.target is None:
         raise BadLayout(f"{map_type.name}: 'dirPtr' is not a **table in DWARF")
     tab = dp.target.target
-    table = StructFields.of(tab, "swiss.table")
+    table = StructFields.of(tab, "swiss.table", order)
     gr = tab.field("groups").type
-    groupref = StructFields.of(gr, "swiss.groupref")
+    groupref = StructFields.of(gr, "swiss.groupref", order)
     gptr = gr.field("data").type
     if gptr.kind != "ptr" or gptr.target is None:
         raise BadLayout(f"{map_type.name}: groups.data is not a pointer to a group")
     g = gptr.target
-    StructFields.of(g, "swiss.group")
+    StructFields.of(g, "swiss.group", order)
     ctrl_off = g.field("ctrl").offset
     slots = g.field("slots")
     if slots is not None:
@@ -218,4 +225,4 @@ def _swiss(map_type, hdr, key, elem):
         vcell = Cell(ef.offset, vst.size, vst.size, _indirect(vst, elem))
         split = True
     return SwissLayout(map_type, key, elem, header, table, groupref, g.size, ctrl_off,
-                       kcell, vcell, split)
+                       kcell, vcell, split, arch=arch)

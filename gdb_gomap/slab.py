@@ -11,6 +11,8 @@ every record.  Only live cells then cost Python work.
 
 from itertools import compress
 
+from .arch import AMD64
+
 # memoryview formats for values the scan decodes itself: (kind, size) -> format
 PRIM_FORMATS = {
     ("int", 1): "b", ("int", 2): "h", ("int", 4): "i", ("int", 8): "q",
@@ -19,16 +21,18 @@ PRIM_FORMATS = {
 }
 
 
-def column_kind(gotype, cell):
-    """How a key or elem column is taken: 'prim', 'str', 'zero' or 'raw'."""
+def column_kind(gotype, cell, arch=AMD64):
+    """How a key or elem column is taken: 'prim', 'str', 'zero' or 'raw'.  'prim'
+    columns are cast in this host's (little-endian) order, so a big-endian
+    target's scalars are 'raw' and decoded by the ValueDecoder."""
     if cell.indirect:
         return "raw"
     if gotype.size == 0:
         return "zero"
     if (gotype.kind, gotype.size) in PRIM_FORMATS and cell.offset % gotype.size == 0 \
-            and cell.stride % gotype.size == 0:
+            and cell.stride % gotype.size == 0 and (arch.order == "little" or gotype.size == 1):
         return "prim"
-    if gotype.kind == "string" and cell.offset % 8 == 0 and cell.stride % 8 == 0:
+    if gotype.kind == "string":
         return "str"
     return "raw"
 
@@ -45,8 +49,9 @@ class Collected:
     and ``indirect`` the non-nil indirect keys and elems among them.
     """
 
-    def __init__(self, kkind, vkind, want_cells=True, max_keep=None):
+    def __init__(self, kkind, vkind, want_cells=True, max_keep=None, order="little"):
         self.kkind, self.vkind = kkind, vkind
+        self.order = order   # of the target: indirect cells are pointers in it
         self.keys, self.vals = [], []
         self.klens, self.vlens = [], []   # string lengths ('str' columns only)
         self.want_cells = want_cells   # False: only count (the summary view)
@@ -65,9 +70,9 @@ class Collected:
             return None
         ko = off + kc.offset + i * kc.stride
         vo = off + vc.offset + i * vc.stride
-        self.keys.append(int.from_bytes(buf[ko:ko + 8], "little") if kc.indirect
+        self.keys.append(int.from_bytes(buf[ko:ko + kc.size], self.order) if kc.indirect
                          else buf[ko:ko + kc.size])
-        self.vals.append(int.from_bytes(buf[vo:vo + 8], "little") if vc.indirect
+        self.vals.append(int.from_bytes(buf[vo:vo + vc.size], self.order) if vc.indirect
                          else buf[vo:vo + vc.size])
         return len(self.keys) - 1
 
@@ -129,14 +134,21 @@ def _or(a, b, n):
 class Scanner:
     """Scans arrays of records for one map layout."""
 
-    def __init__(self, rec_size, tag_off, live_table, key_type, key_cell, elem_type, elem_cell):
+    def __init__(self, rec_size, tag_off, live_table, key_type, key_cell, elem_type, elem_cell,
+                 arch=AMD64, ctrl_word=False):
         self.R = rec_size
         self.tag_off = tag_off
+        # A swiss control word is a uint64 whose byte i (of its value) is slot i's:
+        # on a big-endian target slot i's byte sits at 7 - i.  Tophash is an array.
+        self.reversed_tags = ctrl_word and arch.order == "big"
         self.live_table = live_table
         self.kt, self.kc = key_type, key_cell
         self.vt, self.vc = elem_type, elem_cell
-        self.kkind = column_kind(key_type, key_cell)
-        self.vkind = column_kind(elem_type, elem_cell)
+        self.kkind = column_kind(key_type, key_cell, arch)
+        self.vkind = column_kind(elem_type, elem_cell, arch)
+        self.P, self.order = arch.ptr, arch.order
+        # words are cast in place when they are in this host's order
+        self.word_format = ("Q" if arch.ptr == 8 else "I") if arch.order == "little" else None
 
     def cell_kinds(self):
         """(key, elem) column kinds of DumpOptions.cells: 'str' columns stay (data
@@ -145,22 +157,24 @@ class Scanner:
 
     def tags(self, buf, n, k):
         """Slot k's tag byte of each of the n records."""
-        return buf[self.tag_off + k:n * self.R:self.R]
+        at = self.tag_off + (7 - k if self.reversed_tags else k)
+        return buf[at:n * self.R:self.R]
 
-    def u64_column(self, buf, n, off):
-        """The uint64 at ``off`` in each of the n records (off and R multiples of 8)."""
-        if off % 8 == 0 and self.R % 8 == 0:
-            return memoryview(buf)[:n * self.R].cast("Q")[off // 8::self.R // 8].tolist()
-        R = self.R
-        return [int.from_bytes(buf[j * R + off:j * R + off + 8], "little") for j in range(n)]
+    def word_column(self, buf, n, off, mask=None):
+        """The pointer-sized word at ``off`` in each of the n records (only those
+        ``mask`` marks, when given)."""
+        P, R = self.P, self.R
+        if self.word_format and off % P == 0 and R % P == 0:
+            col = memoryview(buf)[:n * R].cast(self.word_format)[off // P::R // P].tolist()
+            return col if mask is None else list(compress(col, mask))
+        js = range(n) if mask is None else compress(range(n), mask)
+        return [int.from_bytes(buf[j * R + off:j * R + off + P], self.order) for j in js]
 
     def _strings(self, buf, n, cell, k, mask, ptrs, lens):
         """Append slot k's string headers (data pointer, length) of the live records."""
         off = cell.offset + k * cell.stride
-        q = memoryview(buf)[:n * self.R].cast("Q")
-        step = self.R // 8
-        ptrs.extend(compress(q[off // 8::step].tolist(), mask))
-        lens.extend(compress(q[off // 8 + 1::step].tolist(), mask))
+        ptrs.extend(self.word_column(buf, n, off, mask))
+        lens.extend(self.word_column(buf, n, off + self.P, mask))
 
     def _column(self, buf, n, kind, gotype, cell, k, mask):
         off = cell.offset + k * cell.stride
@@ -171,9 +185,9 @@ class Scanner:
             return list(compress(col.tolist(), mask))
         if kind == "zero":
             return [gotype_zero(gotype)] * mask.count(1)
-        js = compress(range(n), mask)
         if cell.indirect:
-            return [int.from_bytes(buf[j * R + off:j * R + off + 8], "little") for j in js]
+            return self.word_column(buf, n, off, mask)
+        js = compress(range(n), mask)
         size = cell.size
         return [buf[j * R + off:j * R + off + size] for j in js]
 

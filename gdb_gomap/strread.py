@@ -9,6 +9,7 @@ from itertools import repeat
 from operator import add, itemgetter, rshift, sub
 from typing import Any, Callable, List, Optional, Tuple
 
+from .arch import AMD64, Arch
 from .errors import UnreadableMemory
 from .memory import Memory
 from .values import GoStr, Unreadable
@@ -51,8 +52,11 @@ BULK_MAX = 256 << 20      # never more than this in one bulk buffer (corrupt poi
 
 def decode_strings(mem: Memory, ptrs: List[int], lens: List[int], max_string: int,
                    warn: Callable[[str], None], as_bytes: bool = False,
-                   cache: Optional[dict] = None) -> Tuple[List[Any], bool]:
-    """Decode many Go strings, given as parallel lists of data pointers and lengths.
+                   cache: Optional[dict] = None,
+                   arch: Arch = AMD64) -> Tuple[List[Any], bool]:
+    """Decode many Go strings, given as parallel lists of data pointers and lengths
+    (lengths as the target's unsigned words: ``arch`` says how wide, and where
+    user addresses end).
 
     The string data is read in bulk and laid in one bytes object ``data``:
     the whole address range from the lowest to the highest string when that
@@ -76,12 +80,13 @@ def decode_strings(mem: Memory, ptrs: List[int], lens: List[int], max_string: in
         return [], True
     optrs, olens = ptrs, lens   # as given, for the slow path
     slow = []
-    if min(ptrs) < 4096 or max(ptrs) >= 1 << 47 or max(lens) > max_string:
+    top = arch.user_top
+    if min(ptrs) < 4096 or max(ptrs) >= top or max(lens) > max_string:
         slow = [i for i, (p, ln) in enumerate(zip(ptrs, lens))
-                if not 4096 <= p < 1 << 47 or ln > max_string]
+                if not 4096 <= p < top or ln > max_string]
         if len(slow) == n:
             return _slow_strings(mem, ptrs, lens, slow, [None] * n, max_string, warn,
-                                 as_bytes)
+                                 as_bytes, arch)
         ptrs, lens = list(ptrs), list(lens)
         bad = set(slow)
         good = ptrs[next(i for i in range(n) if i not in bad)]
@@ -112,7 +117,7 @@ def decode_strings(mem: Memory, ptrs: List[int], lens: List[int], max_string: in
         slow = sorted({*slow, *missing})
     if not slow:
         return out, True
-    return _slow_strings(mem, optrs, olens, slow, out, max_string, warn, as_bytes)
+    return _slow_strings(mem, optrs, olens, slow, out, max_string, warn, as_bytes, arch)
 
 
 def _bulk_data(mem, ptrs, lens, max_string, cache=None):
@@ -210,18 +215,20 @@ def _runs_data(mem, blocks, margin):
     return b"".join(pieces), delta
 
 
-def _slow_strings(mem, ptrs, lens, idx, out, max_string, warn, as_bytes=False):
+def _slow_strings(mem, ptrs, lens, idx, out, max_string, warn, as_bytes=False, arch=AMD64):
     """Decode the strings at indexes ``idx`` of ``ptrs``/``lens`` into ``out``,
     with one batch of coalesced reads."""
     clean = True
     cut = 0
     reqs = []
+    sign = 1 << (8 * arch.ptr - 1)   # a length at or above it is negative
     for i in idx:
         p, ln = ptrs[i], lens[i]
         if ln == 0:
             out[i] = b"" if as_bytes else ""
-        elif ln >= 1 << 63 or not 4096 <= p < (1 << 47):
-            out[i] = Unreadable(p, f"bad string header (ptr={p:#x}, len={_signed(ln)})")
+        elif ln >= sign or not arch.plausible(p):
+            out[i] = Unreadable(p, f"bad string header (ptr={p:#x}, len="
+                                   f"{ln - 2 * sign if ln >= sign else ln})")
             clean = False
         else:
             reqs.append((i, p, ln))
@@ -244,9 +251,5 @@ def _slow_strings(mem, ptrs, lens, idx, out, max_string, warn, as_bytes=False):
         warn(f"{cut} strings longer than {max_string} bytes are cut; raise --max-string "
              f"to see them whole")
     return out, clean
-
-
-def _signed(x):
-    return x - (1 << 64) if x >= 1 << 63 else x
 
 

@@ -7,7 +7,6 @@ Every distinct table's group array is read in bulk and scanned column-wise
 clear.  Keys are never looked up or hashed.
 """
 
-import struct
 from bisect import bisect_left
 
 from .budget import Budget, BudgetSpent
@@ -39,17 +38,19 @@ class _Walk:
     def __init__(self, ctx, layout, snap, opts, used):
         self.ctx, self.L, self.snap, self.opts = ctx, layout, snap, opts
         self.scanner = Scanner(layout.group_size, layout.ctrl_off, FULL, layout.key,
-                               layout.keys, layout.elem, layout.elems)
+                               layout.keys, layout.elem, layout.elems, layout.arch,
+                               ctrl_word=True)
         self.detail = opts.detail
         self.used = used
         keep = keep_at_most(ctx, used)
         if self.detail:
-            self.col = Collected("raw", "raw", max_keep=keep)
+            self.col = Collected("raw", "raw", max_keep=keep, order=layout.arch.order)
         elif opts.cells:
-            self.col = Collected(*self.scanner.cell_kinds(), max_keep=keep)
+            self.col = Collected(*self.scanner.cell_kinds(), max_keep=keep,
+                                 order=layout.arch.order)
         else:
             self.col = Collected(self.scanner.kkind, self.scanner.vkind,
-                                 opts.entries, keep)
+                                 opts.entries, keep, layout.arch.order)
         self.budget = Budget(ctx.limits)
         self.tally = Tally(snap, self.budget)
         self.groups_seen = 0
@@ -61,7 +62,8 @@ class _Walk:
 
         Returns {full, empty, deleted} counts and the SlotBlock (None unless keep)."""
         L = self.L
-        ctrl = int.from_bytes(buf[off + L.ctrl_off:off + L.ctrl_off + 8], "little")
+        # slot i's control byte is byte i of the word's value, in either byte order
+        ctrl = int.from_bytes(buf[off + L.ctrl_off:off + L.ctrl_off + 8], L.arch.order)
         kc, vc = L.keys, L.elems
         counts = {"full": 0, "empty": 0, "deleted": 0}
         slots = []
@@ -306,11 +308,11 @@ def _directory(ctx, L, dir_ptr, dir_len, global_depth, snap, walk):
     forged directory of a million tables costs no more than the budget allows."""
     tally = walk.tally
     try:
-        raw = ctx.mem.read(dir_ptr, dir_len * 8)
+        raw = ctx.mem.read(dir_ptr, dir_len * L.arch.ptr)
     except UnreadableMemory as exc:
         snap.warn(f"directory at {dir_ptr:#x} unreadable: {exc}")
         return [], 0
-    ptrs = struct.unpack_from(f"<{dir_len}Q", raw)
+    ptrs = L.arch.words(raw)
     del raw
     runs = _runs(ptrs)        # [pointer, first slot, slots], one per run of equal slots
     if len(runs) != len(set(ptrs)):   # a table in non-consecutive slots: corrupt
@@ -342,7 +344,7 @@ def _directory(ctx, L, dir_ptr, dir_len, global_depth, snap, walk):
                            f"table {p:#x}: {why} (corrupt?); not walked")
                 continue
             tables.append(Table(p, *f, *g, dslots))
-    return tables, dir_len * 8
+    return tables, dir_len * L.arch.ptr
 
 
 def _runs(ptrs):

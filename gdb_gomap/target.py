@@ -25,6 +25,7 @@ from dataclasses import replace
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import classic, swiss
+from .arch import Arch
 from .binary import GoBinary
 from .decoding import Context, DumpOptions
 from .dwarf import DwarfIndex, TypeTable
@@ -46,7 +47,7 @@ class Target:
         self.binary = binary
         self.dwarf = binary.dwarf_info()
         self.index = DwarfIndex.load(binary, self.dwarf)
-        self.types = TypeTable(self.dwarf, self.index)
+        self.types = TypeTable(self.dwarf, self.index, binary.arch)
         self.memory = memory
         self.limits = limits
         self._layouts: Dict[Tuple[int, str], Any] = {}
@@ -65,6 +66,11 @@ class Target:
         return [self.index.fallback] if self.index.fallback else []
 
     @property
+    def arch(self) -> Arch:
+        """The machine the program was built for (pointer size, byte order, registers)."""
+        return self.binary.arch
+
+    @property
     def go_version(self) -> str:
         return self.binary.go_version
 
@@ -81,7 +87,7 @@ class Target:
     def context(self, limits: Optional[Limits] = None) -> Context:
         # A fresh cache per decode: the target may have run since the last one.
         ctx = Context(CachedMemory(self._memory()), self.types, self.binary.types_base(),
-                      self.go_version, limits or self.limits)
+                      self.go_version, limits or self.limits, self.arch)
         ctx.map_count = self.map_count  # type: ignore[assignment]  # Context declares None
         ctx.func_name = self.func_name  # type: ignore[assignment]
         return ctx
@@ -93,7 +99,7 @@ class Target:
         key = (map_type.offset, map_type.name)
         lay = self._layouts.get(key)
         if lay is None:
-            lay = detect(map_type)
+            lay = detect(map_type, self.binary.arch)
             self._layouts[key] = lay
         return lay
 
@@ -111,7 +117,8 @@ class Target:
         lay = self.layout(map_type)
         name = "count" if lay.kind == "classic" else "used"
         off, size, signed = lay.header.fields[name]
-        return int.from_bytes(self._memory().read(addr + off, size), "little", signed=signed)
+        return int.from_bytes(self._memory().read(addr + off, size), lay.arch.order,
+                              signed=signed)
 
     def dump(self, map_type: GoType, header_addr: int, opts: Optional[DumpOptions] = None,
              limits: Optional[Limits] = None) -> MapSnapshot:
@@ -174,7 +181,8 @@ class Target:
                              f"package path, e.g. 'main.cache'")
         die = self.types.die(off)
         loc = die.attributes["DW_AT_location"].value
-        if not isinstance(loc, list) or not loc or loc[0] != 0x03 or len(loc) < 9:
+        ptr = self.arch.ptr
+        if not isinstance(loc, list) or not loc or loc[0] != 0x03 or len(loc) < 1 + ptr:
             raise NoSuchName(f"{name} has no fixed address in DWARF")
-        addr = int.from_bytes(bytes(loc[1:9]), "little")
+        addr = self.arch.word(bytes(loc[1:1 + ptr]))
         return addr, self.types.get(die.get_DIE_from_attribute("DW_AT_type").offset)

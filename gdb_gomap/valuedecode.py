@@ -15,7 +15,8 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional
 
 from .errors import UnreadableMemory
 from .limits import Limits
-from .memory import Memory, is_plausible_pointer
+from .arch import AMD64, Arch
+from .memory import Memory
 from .values import (ByteArray, Func, GoStr, Iface, MapRef, NamedInt, Pointer, Slice,
                      Unreadable, go_quote, named_int)
 
@@ -26,8 +27,8 @@ if TYPE_CHECKING:   # for the hints only: the decoder never needs the DWARF read
 # bytes that could not be read, or None (no value).
 Buffer = Union[bytes, bytearray, memoryview, Exception, None]
 
-_F32 = struct.Struct("<f")
-_F64 = struct.Struct("<d")
+_FLOATS = {(order, size): struct.Struct(("<" if order == "little" else ">") + code)
+           for order in ("little", "big") for size, code in ((4, "f"), (8, "d"))}
 
 
 class ValueDecoder:
@@ -40,13 +41,17 @@ class ValueDecoder:
     warn:       callable taking a one-line warning
     map_count:  callable(map GoType, header address) -> count or None
     func_name:  callable(code address) -> the function's name or None
+    arch:       the target's machine (pointer size, byte order)
     """
 
     def __init__(self, memory: Memory, types: "TypeTable", types_base: int, limits: Limits,
                  warn: Callable[[str], None],
                  map_count: Optional[Callable[["GoType", int], Optional[int]]] = None,
-                 func_name: Optional[Callable[[int], Optional[str]]] = None) -> None:
+                 func_name: Optional[Callable[[int], Optional[str]]] = None,
+                 arch: Arch = AMD64) -> None:
         self.mem = memory
+        self.arch = arch
+        self.order, self.ptr = arch.order, arch.ptr
         self.types = types
         self.types_base = types_base
         self.limits = limits
@@ -74,9 +79,8 @@ class ValueDecoder:
             if buf is None or isinstance(buf, Exception):
                 continue
             for off in sites:
-                ptr = int.from_bytes(buf[off:off + 8], "little")
-                n = int.from_bytes(buf[off + 8:off + 16], "little", signed=True)
-                if n > 0 and is_plausible_pointer(ptr):
+                ptr, n = self._header2(buf, off)
+                if n > 0 and self.arch.plausible(ptr):
                     reqs.add((ptr, min(n, limit)))
         if not reqs:
             return
@@ -94,19 +98,19 @@ class ValueDecoder:
             return Unreadable(getattr(buf, "addr", 0), str(buf))
         k = t.kind
         if k == "int" or k == "uint":
-            v = int.from_bytes(buf[off:off + t.size], "little", signed=(k == "int"))
+            v = int.from_bytes(buf[off:off + t.size], self.order, signed=(k == "int"))
             const = self.types.constants(t).get(v) if "." in t.name else None
             return v if const is None else named_int(v, const)
         if k == "string":
             return self._string(buf, off)
         if k == "float":
-            return (_F32 if t.size == 4 else _F64).unpack_from(buf, off)[0]
+            return _FLOATS[self.order, t.size].unpack_from(buf, off)[0]
         if k == "bool":
             return buf[off] != 0
         if k in ("ptr", "unsafe.Pointer", "chan"):
-            return Pointer(int.from_bytes(buf[off:off + 8], "little"), t.name)
+            return Pointer(self.arch.word(buf, off), t.name)
         if k == "func":
-            return self._func(t, int.from_bytes(buf[off:off + 8], "little"))
+            return self._func(t, self.arch.word(buf, off))
         if depth >= self.limits.max_depth:
             self._warn_once("depth", f"values nested deeper than {self.limits.max_depth} "
                                      f"levels are shown as '...'; raise --max-depth")
@@ -121,10 +125,10 @@ class ValueDecoder:
             return [self.decode(e, buf, off + i * e.size, depth + 1) for i in range(t.count)]
         if k == "complex":
             half = t.size // 2
-            f = _F32 if half == 4 else _F64
+            f = _FLOATS[self.order, half]
             return complex(f.unpack_from(buf, off)[0], f.unpack_from(buf, off + half)[0])
         if k == "map":
-            return self._map(t, int.from_bytes(buf[off:off + 8], "little"))
+            return self._map(t, self.arch.word(buf, off))
         if k == "slice":
             return self._slice(t, buf, off, depth)
         if k == "interface":
@@ -134,12 +138,17 @@ class ValueDecoder:
     def _read(self, addr, n):
         return self.mem.read(addr, n)
 
+    def _header2(self, buf, off):
+        """(data pointer, signed length) of the string or slice header at ``off``."""
+        p = self.ptr
+        return (int.from_bytes(buf[off:off + p], self.order),
+                int.from_bytes(buf[off + p:off + 2 * p], self.order, signed=True))
+
     def _string(self, buf, off):
-        ptr = int.from_bytes(buf[off:off + 8], "little")
-        n = int.from_bytes(buf[off + 8:off + 16], "little", signed=True)
+        ptr, n = self._header2(buf, off)
         if n == 0:
             return ""
-        if n < 0 or not is_plausible_pointer(ptr):
+        if n < 0 or not self.arch.plausible(ptr):
             return Unreadable(ptr, f"bad string header (ptr={ptr:#x}, len={n})")
         want = min(n, self.limits.max_string)
         data = self._strings.get((ptr, want))
@@ -159,9 +168,9 @@ class ValueDecoder:
         return s
 
     def _slice(self, t, buf, off, depth):
-        ptr = int.from_bytes(buf[off:off + 8], "little")
-        n = int.from_bytes(buf[off + 8:off + 16], "little", signed=True)
-        cap = int.from_bytes(buf[off + 16:off + 24], "little", signed=True)
+        ptr, n = self._header2(buf, off)
+        p = self.ptr
+        cap = int.from_bytes(buf[off + 2 * p:off + 3 * p], self.order, signed=True)
         e = t.elem
         if ptr == 0:
             return Slice(0, n, cap, None if n == 0 else [], e.name if e else "?")
@@ -180,19 +189,19 @@ class ValueDecoder:
         return Slice(ptr, n, cap, items, e.name)
 
     def _iface(self, t, buf, off, depth):
-        word0 = int.from_bytes(buf[off:off + 8], "little")
+        word0 = self.arch.word(buf, off)
         if word0 == 0:
             return None
         try:
-            dyn, data, type_addr = self.types.interface_type(self.mem, t, buf[off:off + 16],
-                                                             self.types_base)
+            dyn, data, type_addr = self.types.interface_type(
+                self.mem, t, buf[off:off + 2 * self.ptr], self.types_base, self.arch)
         except UnreadableMemory as exc:
             return Unreadable(word0, str(exc))
         if dyn is None:
             return Iface(f"<type {type_addr:#x}>", Pointer(data, "unsafe.Pointer"), type_addr)
         if dyn.is_pointer_shaped():
-            return Iface(dyn.name, self.decode(dyn, data.to_bytes(8, "little"), 0, depth + 1),
-                         type_addr)
+            return Iface(dyn.name, self.decode(dyn, data.to_bytes(self.ptr, self.order), 0,
+                                               depth + 1), type_addr)
         if dyn.size == 0:
             return Iface(dyn.name, self.decode(dyn, b"", 0, depth + 1), type_addr)
         try:
@@ -205,10 +214,10 @@ class ValueDecoder:
         """A func value: a pointer to its closure, whose first word is the code address."""
         if addr == 0:
             return None
-        if not is_plausible_pointer(addr):
+        if not self.arch.plausible(addr):
             return Unreadable(addr, f"bad func value {addr:#x}")
         try:
-            entry = int.from_bytes(self._read(addr, 8), "little")
+            entry = self.arch.word(self._read(addr, self.ptr))
         except UnreadableMemory:
             return Func(addr, None, None, t.name)
         name = self.func_name(entry) if self.func_name is not None else None

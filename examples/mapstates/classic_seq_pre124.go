@@ -2,9 +2,22 @@
 
 package main
 
-// Go 1.21-1.23: hmap is 48 bytes, no clearSeq.
+import "unsafe"
+
+// hmap mirrors runtime.hmap of Go 1.21-1.23: no clearSeq.
+type hmap struct {
+	count      int
+	flags      uint8
+	B          uint8
+	noverflow  uint16
+	hash0      uint32
+	buckets    unsafe.Pointer
+	oldbuckets unsafe.Pointer
+	nevacuate  uintptr
+	extra      unsafe.Pointer
+}
+
 const (
 	hasClearSeq = false
 	hClearSeq   = 0
-	hExtra      = 40
 )

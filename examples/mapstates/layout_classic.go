@@ -12,17 +12,18 @@ import (
 
 const layoutName = "classic"
 
-// hmap offsets (amd64). clearSeq (1.24/1.25 only) and extra come from
-// classic_seq_*.go.
+// hmap offsets, from the mirror of runtime.hmap in classic_seq_*.go (which
+// also says where clearSeq is, in 1.24/1.25 only): right on every GOARCH.
 const (
-	hCount      = 0
-	hFlags      = 8
-	hB          = 9
-	hNoverflow  = 10
-	hHash0      = 12
-	hBuckets    = 16
-	hOldbuckets = 24
-	hNevacuate  = 32
+	hCount      = unsafe.Offsetof(hmap{}.count)
+	hFlags      = unsafe.Offsetof(hmap{}.flags)
+	hB          = unsafe.Offsetof(hmap{}.B)
+	hNoverflow  = unsafe.Offsetof(hmap{}.noverflow)
+	hHash0      = unsafe.Offsetof(hmap{}.hash0)
+	hBuckets    = unsafe.Offsetof(hmap{}.buckets)
+	hOldbuckets = unsafe.Offsetof(hmap{}.oldbuckets)
+	hNevacuate  = unsafe.Offsetof(hmap{}.nevacuate)
+	hExtra      = unsafe.Offsetof(hmap{}.extra)
 )
 
 const (
@@ -51,14 +52,14 @@ func readClassic(h unsafe.Pointer) classicState {
 
 // bucketGeometry returns the bucket size and the overflow pointer offset,
 // checked against the runtime's map type descriptor (abi.MapType /
-// abi.OldMapType: KeySize u8 @80, ValueSize u8 @81, BucketSize u16 @82).
+// abi.OldMapType: KeySize u8, ValueSize u8, BucketSize u16 at descOff).
 func bucketGeometry(mt reflect.Type, typ unsafe.Pointer) (size, ovOff uintptr) {
 	ks := cellSize(mt.Key().Size())
 	vs := cellSize(mt.Elem().Size())
-	size = 8 + 8*ks + 8*vs + 8
-	ovOff = 8 + 8*ks + 8*vs
+	ovOff = alignUp(8+8*ks+8*vs, ptrSize)
+	size = ovOff + ptrSize
 	if typ != nil {
-		dks, dvs, dbs := uintptr(rd8(typ, 80)), uintptr(rd8(typ, 81)), uintptr(rd16(typ, 82))
+		dks, dvs, dbs := uintptr(rd8(typ, descOff)), uintptr(rd8(typ, descOff+1)), uintptr(rd16(typ, descOff+2))
 		if dks != ks || dvs != vs || dbs != size {
 			panic(fmt.Sprintf("%s: bucket geometry ks=%d vs=%d size=%d, descriptor says %d/%d/%d",
 				mt, ks, vs, size, dks, dvs, dbs))
@@ -112,7 +113,7 @@ func layoutTruth(h unsafe.Pointer, mt reflect.Type, typ unsafe.Pointer) (obj, ob
 		nold = nb
 	}
 	bsize, ovOff := bucketGeometry(mt, typ)
-	regions := []any{region("header", h, hExtra+8)}
+	regions := []any{region("header", h, unsafe.Sizeof(hmap{}))}
 	if buckets != nil {
 		regions = append(regions, region("buckets", buckets, nb*bsize))
 	}

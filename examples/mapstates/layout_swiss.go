@@ -12,31 +12,45 @@ import (
 
 const layoutName = "swiss"
 
-// Map offsets (amd64). tombstonePossible (1.25+) comes from swiss_tp_*.go.
+// Map offsets, from the mirror of internal/runtime/maps.Map in swiss_tp_*.go
+// (which also says where tombstonePossible is, 1.25+): right on every GOARCH.
 const (
-	mUsed        = 0
-	mSeed        = 8
-	mDirPtr      = 16
-	mDirLen      = 24
-	mGlobalDepth = 32
-	mGlobalShift = 33
-	mWriting     = 34
-	mClearSeq    = 40
+	mUsed        = unsafe.Offsetof(swissMap{}.used)
+	mSeed        = unsafe.Offsetof(swissMap{}.seed)
+	mDirPtr      = unsafe.Offsetof(swissMap{}.dirPtr)
+	mDirLen      = unsafe.Offsetof(swissMap{}.dirLen)
+	mGlobalDepth = unsafe.Offsetof(swissMap{}.globalDepth)
+	mGlobalShift = unsafe.Offsetof(swissMap{}.globalShift)
+	mWriting     = unsafe.Offsetof(swissMap{}.writing)
+	mClearSeq    = unsafe.Offsetof(swissMap{}.clearSeq)
 )
+
+// tableMirror mirrors internal/runtime/maps.table (the same in 1.24-1.27).
+type tableMirror struct {
+	used       uint16
+	capacity   uint16
+	growthLeft uint16
+	localDepth uint8
+	index      int
+	groups     struct {
+		data       unsafe.Pointer
+		lengthMask uint64
+	}
+}
 
 // table offsets.
 const (
-	tUsed       = 0
-	tCapacity   = 2
-	tGrowthLeft = 4
-	tLocalDepth = 6
-	tIndex      = 8
-	tGroupsData = 16
-	tLengthMask = 24
+	tUsed       = unsafe.Offsetof(tableMirror{}.used)
+	tCapacity   = unsafe.Offsetof(tableMirror{}.capacity)
+	tGrowthLeft = unsafe.Offsetof(tableMirror{}.growthLeft)
+	tLocalDepth = unsafe.Offsetof(tableMirror{}.localDepth)
+	tIndex      = unsafe.Offsetof(tableMirror{}.index)
+	tGroupsData = unsafe.Offsetof(tableMirror{}.groups) + unsafe.Offsetof(tableMirror{}.groups.data)
+	tLengthMask = unsafe.Offsetof(tableMirror{}.groups) + unsafe.Offsetof(tableMirror{}.groups.lengthMask)
 )
 
 // groupSize computes the group size from the key/elem types and checks it
-// against the descriptor's GroupSize (uintptr @80 in every swiss version).
+// against the descriptor's GroupSize (a uintptr at descOff in every swiss version).
 func groupSize(mt reflect.Type, typ unsafe.Pointer) uintptr {
 	kt, et := mt.Key(), mt.Elem()
 	ks, ka := cellSize(kt.Size()), cellAlign(kt.Size(), uintptr(kt.Align()))
@@ -49,7 +63,7 @@ func groupSize(mt reflect.Type, typ unsafe.Pointer) uintptr {
 		if vs == 0 {
 			size++ // trailing zero-size field gets a byte of padding
 		}
-		size = alignUp(size, max(8, ka, va))
+		size = alignUp(size, max(ctrlAlign, ka, va))
 	} else {
 		// {ctrl uint64; slots [8]struct{key K'; elem V'}}
 		slot := alignUp(ks, va) + vs
@@ -59,11 +73,11 @@ func groupSize(mt reflect.Type, typ unsafe.Pointer) uintptr {
 		slot = alignUp(slot, max(ka, va))
 		size = 8 + 8*slot
 		if slot == 0 {
-			size = alignUp(size+1, 8)
+			size = alignUp(size+1, ctrlAlign)
 		}
 	}
 	if typ != nil {
-		if d := rdWord(typ, 80); d != size {
+		if d := rdWord(typ, descOff); d != size {
 			panic(fmt.Sprintf("%s: computed group size %d, descriptor says %d", mt, size, d))
 		}
 	}
@@ -82,7 +96,7 @@ func distinctTables(h unsafe.Pointer) []swissTable {
 	n := int(rdWord(h, mDirLen))
 	var out []swissTable
 	for i := 0; i < n; i++ {
-		t := rdPtr(dir, uintptr(i)*8)
+		t := rdPtr(dir, uintptr(i)*ptrSize)
 		found := false
 		for j := range out {
 			if out[j].p == t {
@@ -118,7 +132,7 @@ func layoutTruth(h unsafe.Pointer, mt reflect.Type, typ unsafe.Pointer) (obj, ob
 	}
 	gsize := groupSize(mt, typ)
 	tables := []any{}
-	regions := []any{region("header", h, mClearSeq+8)}
+	regions := []any{region("header", h, unsafe.Sizeof(swissMap{}))}
 	extra := obj{}
 	if dirLen == 0 {
 		var ctrl any
@@ -129,11 +143,11 @@ func layoutTruth(h unsafe.Pointer, mt reflect.Type, typ unsafe.Pointer) (obj, ob
 		extra = append(extra, kv{"tables", tables}, kv{"group_ctrl", ctrl}, kv{"regions", regions})
 		return hdr, extra
 	}
-	regions = append(regions, region("directory", dirPtr, uintptr(dirLen)*8))
+	regions = append(regions, region("directory", dirPtr, uintptr(dirLen)*ptrSize))
 	for _, t := range distinctTables(h) {
 		data := rdPtr(t.p, tGroupsData)
 		mask := rd64(t.p, tLengthMask)
-		regions = append(regions, region("table", t.p, tLengthMask+8),
+		regions = append(regions, region("table", t.p, unsafe.Sizeof(tableMirror{})),
 			region("groups", data, uintptr(mask+1)*gsize))
 		ctrl := make([]any, 0, mask+1)
 		for g := uint64(0); g <= mask; g++ {

@@ -274,8 +274,8 @@ func bigKey(i int) [200]byte {
 func makeV(i int) V {
 	v := V{
 		I8: int8(-128 + i), I16: int16(-32768 + i), I32: int32(math.MinInt32 + i), I64: math.MinInt64 + int64(i),
-		U8: uint8(255 - i), U16: uint16(65535 - i), U32: uint32(math.MaxUint32 - i), U64: math.MaxUint64 - uint64(i),
-		UP:  uintptr(0xdead0000 + i),
+		U8: uint8(255 - i), U16: uint16(65535 - i), U32: math.MaxUint32 - uint32(i), U64: math.MaxUint64 - uint64(i),
+		UP:  uintptr(0xdead0000) + uintptr(i),
 		F32: float32(i) + 0.1, F64: float64(i)*1e300 + 0.25,
 		C64: complex(float32(i), -0.5), C128: complex(1.0/3, float64(-i)),
 		B: i%2 == 0, S: "str-" + strconv.Itoa(i) + " \"q\" é",

@@ -31,18 +31,30 @@ func rdPtr(p unsafe.Pointer, off uintptr) unsafe.Pointer {
 	return *(*unsafe.Pointer)(unsafe.Add(p, off))
 }
 
+// ptrSize is the pointer size of the GOARCH the program is built for.
+const ptrSize = unsafe.Sizeof(uintptr(0))
+
+// descOff is where the map type descriptor's own fields start, after abi.Type
+// (4 words and 16 bytes) and its Key, Elem, Bucket (or Group) and Hasher words:
+// 80 on 64-bit machines, 48 on 32-bit ones.
+const descOff = 8*ptrSize + 16
+
+// ctrlAlign is the alignment of a uint64 field (a swiss group's control word):
+// 8 on 64-bit machines, 4 on 386 and arm.
+const ctrlAlign = unsafe.Alignof(struct{ c uint64 }{}.c)
+
 // cellSize is the classic bucket cell / swiss slot field size of a key or
 // elem: values over 128 bytes are stored through a pointer.
 func cellSize(size uintptr) uintptr {
 	if size > 128 {
-		return 8
+		return ptrSize
 	}
 	return size
 }
 
 func cellAlign(size, align uintptr) uintptr {
 	if size > 128 {
-		return 8
+		return ptrSize
 	}
 	return align
 }

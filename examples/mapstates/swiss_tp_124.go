@@ -2,7 +2,20 @@
 
 package main
 
-// Go 1.24 swiss: no tombstonePossible field (offset 35 is padding).
+import "unsafe"
+
+// swissMap mirrors internal/runtime/maps.Map of Go 1.24: no tombstonePossible.
+type swissMap struct {
+	used        uint64
+	seed        uintptr
+	dirPtr      unsafe.Pointer
+	dirLen      int
+	globalDepth uint8
+	globalShift uint8
+	writing     uint8
+	clearSeq    uint64
+}
+
 const (
 	hasTombstonePossible = false
 	mTombstonePossible   = 0

@@ -2,8 +2,23 @@
 
 package main
 
-// Go 1.25+ swiss: Map.tombstonePossible is the bool at offset 35.
+import "unsafe"
+
+// swissMap mirrors internal/runtime/maps.Map of Go 1.25+: tombstonePossible
+// after writing.
+type swissMap struct {
+	used              uint64
+	seed              uintptr
+	dirPtr            unsafe.Pointer
+	dirLen            int
+	globalDepth       uint8
+	globalShift       uint8
+	writing           uint8
+	tombstonePossible bool
+	clearSeq          uint64
+}
+
 const (
 	hasTombstonePossible = true
-	mTombstonePossible   = 35
+	mTombstonePossible   = unsafe.Offsetof(swissMap{}.tombstonePossible)
 )

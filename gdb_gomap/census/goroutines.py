@@ -12,6 +12,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Dict, Optional
 
+from ..arch import AMD64
 from ..errors import GomapError, UnreadableMemory
 
 STATUS = {0: "idle", 1: "runnable", 2: "running", 3: "syscall", 4: "waiting",
@@ -22,12 +23,6 @@ DEAD = 6
 IDLE = 0    # just allocated: no stack yet, so no roots
 MAX_GOROUTINES = 10_000_000
 
-# user_regs_struct of linux/amd64, in order (ptrace GETREGS and NT_PRSTATUS pr_reg).
-USER_REGS = ("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx",
-             "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base",
-             "gs_base", "ds", "es", "fs", "gs")
-PRSTATUS_PID = 32
-PRSTATUS_REGS = 112
 
 
 class NoGoroutines(GomapError):
@@ -51,14 +46,16 @@ class Goroutine:
     regs: Optional[Dict[str, int]] = None   # that thread's registers when known
     top_function: str = ""      # filled in by stacks.unwind
     frames: list = field(default_factory=list)
+    lr: int = 0                 # saved sched.lr (machines with a link register)
 
     @property
     def status_name(self):
         return STATUS.get(self.status, f"status {self.status}")
 
 
-def _u(memory, addr, size):
-    return int.from_bytes(memory.read(addr, size), "little")
+def _u(memory, addr, arch):
+    """The target's pointer-sized word at ``addr``."""
+    return arch.word(memory.read(addr, arch.ptr))
 
 
 class _Layout:
@@ -88,7 +85,7 @@ class _Layout:
                 raise NoGoroutines(f"runtime.g in this binary's DWARF has no field {path}; "
                                    f"gomap cannot list its goroutines")
             self.g[key] = got
-        for key, path in {"waitreason": "waitreason", "syscallsp": "syscallsp",
+        for key, path in {"waitreason": "waitreason", "syscallsp": "syscallsp", "lr": "sched.lr",
                           "syscallpc": "syscallpc", "syscallbp": "syscallbp"}.items():
             self.g[key] = off(g, path)
         self.m = {k: off(m, k) for k in ("procid", "curg")}
@@ -104,26 +101,29 @@ def _wait_reasons(target):
         return {}
     out = {}
     mem = target.memory
+    arch = target.arch
+    P = arch.ptr
     for i in range(t.count):
         try:
-            ptr, n = struct.unpack("<QQ", mem.read(addr + 16 * i, 16))
+            raw = mem.read(addr + 2 * P * i, 2 * P)
+            ptr, n = arch.word(raw), arch.word(raw, P)
             if n and n < 256:
                 out[i] = mem.read(ptr, n).decode("utf-8", "replace")
-        except (UnreadableMemory, struct.error):
+        except UnreadableMemory:
             continue
     if not out:   # the table lives in the executable's data: read it from the file
         for i in range(t.count):
-            raw = target.binary.read_file_bytes(addr + 16 * i, 16)
+            raw = target.binary.read_file_bytes(addr + 2 * P * i, 2 * P)
             if raw is None:
                 break
-            ptr, n = struct.unpack("<QQ", raw)
+            ptr, n = arch.word(raw), arch.word(raw, P)
             s = target.binary.read_file_bytes(ptr, n) if 0 < n < 256 else None
             if s:
                 out[i] = s.decode("utf-8", "replace")
     return out
 
 
-def thread_registers(memory):
+def thread_registers(memory, arch=AMD64):
     """{tid: {register: value}} of every thread of a core file (NT_PRSTATUS) or a
     stopped process (ptrace GETREGS); {} when the memory source has none."""
     regs = getattr(memory, "thread_registers", None)
@@ -132,36 +132,47 @@ def thread_registers(memory):
     path = getattr(memory, "path", None)
     if path is None:
         return {}
-    return core_thread_registers(path)
+    return core_thread_registers(path, arch)
 
 
-def core_thread_registers(path):
-    """{tid: registers} from the NT_PRSTATUS notes of an ELF64 core file."""
+def core_thread_registers(path, arch=AMD64):
+    """{tid: registers} from the NT_PRSTATUS notes of a core file of ``arch``
+    (register names as :attr:`Arch.regs` has them)."""
     out = {}
+    end = "<" if arch.order == "little" else ">"
+    wide = arch.ptr == 8
     with open(path, "rb") as f:
         head = f.read(64)
-        if head[:4] != b"\x7fELF" or head[4] != 2:
+        if head[:4] != b"\x7fELF" or head[4] != (2 if wide else 1):
             return out
-        phoff, = struct.unpack_from("<Q", head, 32)
-        phentsize, phnum = struct.unpack_from("<HH", head, 54)
+        if wide:
+            phoff, = struct.unpack_from(end + "Q", head, 32)
+            phentsize, phnum = struct.unpack_from(end + "HH", head, 54)
+        else:
+            phoff, = struct.unpack_from(end + "I", head, 28)
+            phentsize, phnum = struct.unpack_from(end + "HH", head, 42)
         f.seek(phoff)
         table = f.read(phentsize * min(phnum, 1 << 16))
         for i in range(len(table) // phentsize):
-            p_type, _, off, _, _, filesz = struct.unpack_from("<IIQQQQ", table, i * phentsize)
+            if wide:
+                p_type, _, off, _, _, filesz = struct.unpack_from(end + "IIQQQQ", table,
+                                                                  i * phentsize)
+            else:
+                p_type, off, _, _, filesz = struct.unpack_from(end + "IIIII", table,
+                                                               i * phentsize)
             if p_type != 4 or filesz > 64 << 20:   # PT_NOTE
                 continue
             f.seek(off)
             notes = f.read(filesz)
             pos = 0
             while pos + 12 <= len(notes):
-                namesz, descsz, ntype = struct.unpack_from("<III", notes, pos)
+                namesz, descsz, ntype = struct.unpack_from(end + "III", notes, pos)
                 pos += 12 + ((namesz + 3) & ~3)
                 desc = notes[pos:pos + descsz]
                 pos += (descsz + 3) & ~3
-                if ntype == 1 and len(desc) >= PRSTATUS_REGS + 8 * len(USER_REGS):
-                    tid, = struct.unpack_from("<i", desc, PRSTATUS_PID)
-                    vals = struct.unpack_from(f"<{len(USER_REGS)}Q", desc, PRSTATUS_REGS)
-                    out[tid] = dict(zip(USER_REGS, vals))
+                got = arch.prstatus(desc) if ntype == 1 else None
+                if got is not None:
+                    out[got[0]] = got[1]
     return out
 
 
@@ -178,13 +189,15 @@ def read_goroutines(target, threads=None):
         raise NoGoroutines(f"runtime.g/runtime.m are not readable from DWARF ({exc})") from exc
     try:
         addr, _t = target.variable("runtime.allgs")
-        ptr, n, _cap = struct.unpack("<QQQ", mem.read(addr, 24))
+        arch = target.arch
+        hdr = mem.read(addr, 3 * arch.ptr)
+        ptr, n = arch.word(hdr), arch.word(hdr, arch.ptr)
     except GomapError as exc:
         raise NoGoroutines(f"cannot read runtime.allgs: {exc}") from exc
     if n > MAX_GOROUTINES:
         raise NoGoroutines(f"runtime.allgs claims {n:,} goroutines; the memory is corrupt")
     try:
-        gptrs = struct.unpack(f"<{n}Q", mem.read(ptr, 8 * n)) if n else ()
+        gptrs = arch.words(mem.read(ptr, arch.ptr * n)) if n else ()
     except UnreadableMemory as exc:
         raise NoGoroutines(f"cannot read runtime.allgs' array of {n} goroutines: {exc}") \
             from exc
@@ -202,7 +215,7 @@ def read_goroutines(target, threads=None):
             if spec is None:
                 return 0
             off, size = spec
-            return int.from_bytes(raw[off:off + min(size, 8)], "little")
+            return int.from_bytes(raw[off:off + min(size, 8)], arch.order)
 
         raw_status = fld("status") & 0xFFFFFFFF
         status = raw_status & ~SCAN
@@ -210,7 +223,7 @@ def read_goroutines(target, threads=None):
         g = Goroutine(goid=fld("goid"), addr=gp, status=status, scan=bool(raw_status & SCAN),
                       waitreason=reasons.get(wr, str(wr)) if status == 4 else "",
                       pc=fld("pc"), sp=fld("sp"), bp=fld("bp"), stack_lo=fld("lo"),
-                      stack_hi=fld("hi"), m=fld("m"))
+                      stack_hi=fld("hi"), m=fld("m"), lr=fld("lr"))
         if status == 3 and fld("syscallsp"):
             g.pc, g.sp = fld("syscallpc"), fld("syscallsp")
             g.bp = fld("syscallbp") if lay.g.get("syscallbp") else g.bp
@@ -223,14 +236,14 @@ def _attach_threads(target, lay, gs, threads=None):
     running = [g for g in gs if g.status == 2 and g.m]
     if not running:
         return
-    regs = threads if threads is not None else thread_registers(target.memory)
+    regs = threads if threads is not None else thread_registers(target.memory, target.arch)
     mem = target.memory
     for g in running:
         try:
             if lay.m["procid"] is None or lay.m["curg"] is None:
                 return
-            tid = _u(mem, g.m + lay.m["procid"][0], 8)
-            curg = _u(mem, g.m + lay.m["curg"][0], 8)
+            tid = int.from_bytes(mem.read(g.m + lay.m["procid"][0], 8), target.arch.order)
+            curg = _u(mem, g.m + lay.m["curg"][0], target.arch)
         except UnreadableMemory:
             continue
         if curg == g.addr:

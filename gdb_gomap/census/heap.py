@@ -77,12 +77,13 @@ class Heap:
         mspan_t = ptr_t.target if ptr_t is not None else None
         if mspan_t is None or mspan_t.kind != "struct":
             raise BadHeap("mheap_.allspans is not a slice of *mspan in DWARF")
+        arch = target.arch
         try:
-            hdr = mem.read(addr + allspans.offset, 24)
+            hdr = mem.read(addr + allspans.offset, 3 * arch.ptr)
         except UnreadableMemory as exc:
             raise BadHeap(f"mheap_.allspans is unreadable: {exc}") from None
-        data = int.from_bytes(hdr[0:8], "little")
-        n = int.from_bytes(hdr[8:16], "little", signed=True)
+        data = arch.word(hdr)
+        n = arch.uint(hdr, arch.ptr, arch.ptr, signed=True)
         if n < 0 or n > MAX_SPANS:
             raise BadHeap(f"mheap_.allspans holds {n:,} spans, which no heap has: the core "
                           f"is corrupt or not of this executable")
@@ -93,21 +94,22 @@ class Heap:
             fields[name] = (f.offset, f.type.size)
         st = _field(mspan_t, "state")
         fields["state"] = _scalar_at(st.type, st.offset)
-        self._read(mem, data, n, mspan_t.size, fields)
+        self._read(mem, data, n, mspan_t.size, fields, arch)
 
-    def _read(self, mem, data, n, size, fields):
+    def _read(self, mem, data, n, size, fields, arch):
         ptrs = array("Q")
         CHUNK = 1 << 20
-        for off in range(0, n * 8, CHUNK):
+        P = arch.ptr
+        for off in range(0, n * P, CHUNK):
             try:
-                ptrs.frombytes(mem.read(data + off, min(CHUNK, n * 8 - off)))
+                ptrs.extend(arch.words(mem.read(data + off, min(CHUNK, n * P - off))))
             except UnreadableMemory as exc:
                 raise BadHeap(f"mheap_.allspans' array at {data:#x} is unreadable: "
                               f"{exc}") from None
         # one struct.unpack per mspan: the six fields by offset, gaps as pad bytes
         codes = {1: "B", 2: "H", 4: "I", 8: "Q"}
         order = sorted(fields.items(), key=lambda kv: kv[1][0])
-        fmt, pos, names = "<", 0, []
+        fmt, pos, names = ("<" if arch.order == "little" else ">"), 0, []
         for name, (o, sz) in order:
             if sz not in codes or o < pos:
                 raise BadHeap(f"runtime.mspan.{name} has an unexpected layout in DWARF "

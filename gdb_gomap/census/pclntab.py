@@ -1,10 +1,10 @@
 """The Go runtime's own function table (``.gopclntab``), read without a debugger.
 
 Gives, for a program counter, the function that holds it (name, entry) and the
-size of its stack frame there (the ``pcsp`` pc-value table), which is all an
-amd64 Go unwinder needs: the return address is at ``sp + framesize`` and the
-caller's sp is 8 bytes above it.  Layout of Go 1.18+ (magic 0xfffffff0) and
-1.20+ (0xfffffff1), little-endian, 8-byte pointers.
+size of its stack frame there (the ``pcsp`` pc-value table), which is all a
+Go unwinder needs (census/stacks.py says how each machine uses it).  Layout of
+Go 1.18+ (magic 0xfffffff0) and 1.20+ (0xfffffff1), in the executable's byte
+order and pointer size.
 """
 
 import bisect
@@ -65,9 +65,11 @@ class Pclntab:
             raise BadPclntab(f"{binary.path} has no .gopclntab section; give an unstripped "
                              f"Go executable (ELF, Go 1.18 or later)")
         self.data = data = sec.data()
-        if len(data) < 8 + 8 * 8:
+        arch = binary.arch
+        self.E = E = "<" if arch.order == "little" else ">"
+        if len(data) < 8 + 8 * arch.ptr:
             raise BadPclntab(".gopclntab is too short for its header")
-        magic, = struct.unpack_from("<I", data, 0)
+        magic, = struct.unpack_from(E + "I", data, 0)
         if magic not in MAGICS:
             raise BadPclntab(f".gopclntab has magic {magic:#x}; gomap reads the Go 1.18+ "
                              f"layouts ({MAGICS[1]:#x}, {MAGICS[0]:#x})")
@@ -75,10 +77,12 @@ class Pclntab:
         self.binary = binary
         self._gofunc = None
         self.min_lc, ptr = data[6], data[7]
-        if ptr != 8:
-            raise BadPclntab(f".gopclntab is for {ptr}-byte pointers, not amd64")
+        if ptr != arch.ptr:
+            raise BadPclntab(f".gopclntab is for {ptr}-byte pointers, not {arch.goarch}'s "
+                             f"{arch.ptr}")
+        self.ptr = ptr
         (self.nfunc, _nfiles, self.text_start, funcname, _cu, _filetab, pctab,
-         pcln) = struct.unpack_from("<QQQQQQQQ", data, 8)
+         pcln) = struct.unpack_from(E + 8 * ("Q" if ptr == 8 else "I"), data, 8)
         self.funcname_off, self.pctab_off, self.functab_off = funcname, pctab, pcln
         if not self.text_start:
             # the linker leaves it 0 in the file: it is runtime.text, the start of
@@ -93,7 +97,7 @@ class Pclntab:
         if need > len(data) or self.nfunc == 0:
             raise BadPclntab(f".gopclntab's function table ({self.nfunc} functions) does "
                              f"not fit in its {len(data)} bytes")
-        raw = struct.unpack_from(f"<{2 * self.nfunc + 1}I", data, pcln)
+        raw = struct.unpack_from(f"{E}{2 * self.nfunc + 1}I", data, pcln)
         self._entries = [self.text_start + raw[2 * i] for i in range(self.nfunc + 1)]
         self._funcoffs = [raw[2 * i + 1] for i in range(self.nfunc)]
         self._funcs = {}
@@ -105,7 +109,8 @@ class Pclntab:
             off = self.functab_off + self._funcoffs[i]
             if off + 40 > len(self.data):
                 raise BadPclntab(f"_func record {i} lies past the end of .gopclntab")
-            _entry, nameoff, args, _defer, pcsp = struct.unpack_from("<IiiII", self.data, off)
+            _entry, nameoff, args, _defer, pcsp = struct.unpack_from(self.E + "IiiII",
+                                                                     self.data, off)
             start = self.funcname_off + nameoff
             end = self.data.find(b"\0", start, start + 4096)
             name = self.data[start:end if end >= 0 else start].decode("utf-8", "replace")
@@ -160,7 +165,7 @@ class Pclntab:
             fixed, nfd = 44, 43
         if func.offset + fixed > len(self.data):
             raise BadPclntab(f"the _func record of {func.name} lies past .gopclntab's end")
-        npcdata, = struct.unpack_from("<I", self.data, func.offset + 28)
+        npcdata, = struct.unpack_from(self.E + "I", self.data, func.offset + 28)
         return npcdata, self.data[func.offset + nfd], fixed
 
     def pcdata(self, func, table, pc):
@@ -169,7 +174,7 @@ class Pclntab:
         npcdata, _, fixed = self._counts(func)
         if table >= npcdata:
             return -1
-        off, = struct.unpack_from("<I", self.data, func.offset + fixed + 4 * table)
+        off, = struct.unpack_from(self.E + "I", self.data, func.offset + fixed + 4 * table)
         if off == 0:
             return -1
         v = self.pcvalue(func, off, pc)
@@ -196,7 +201,7 @@ class Pclntab:
         pos = func.offset + fixed + 4 * npcdata + 4 * index
         if pos + 4 > len(self.data):
             raise BadPclntab(f"the funcdata of {func.name} lies past .gopclntab's end")
-        off, = struct.unpack_from("<I", self.data, pos)
+        off, = struct.unpack_from(self.E + "I", self.data, pos)
         base = self.gofunc()
         if off == 0xFFFFFFFF or not base:
             return None
@@ -212,7 +217,7 @@ class Pclntab:
         head = self.binary.read_file_bytes(addr, 8)
         if head is None:
             raise BadPclntab(f"the stack maps of {func.name} lie outside the executable")
-        n, nbit = struct.unpack("<ii", head)
+        n, nbit = struct.unpack(self.E + "ii", head)
         if nbit == 0:
             return 0, b""
         if not 0 <= index < n or nbit < 0 or nbit > 1 << 24:
@@ -230,12 +235,13 @@ class Pclntab:
         addr = self.funcdata(func, FUNCDATA_STACK_OBJECTS)
         if addr is None:
             return []
-        head = self.binary.read_file_bytes(addr, 8)
+        P = self.ptr
+        head = self.binary.read_file_bytes(addr, P)
         if head is None:
             return []
-        n, = struct.unpack("<Q", head)
+        n, = struct.unpack(self.E + ("Q" if P == 8 else "I"), head)
         if n > 4096:
             raise BadPclntab(f"{func.name} claims {n} stack objects")
         # stackObjectRecord: off int32, size int32, ptrdata int32 (1.21+: uint32), gcdataoff uint32
-        raw = self.binary.read_file_bytes(addr + 8, 16 * n) or b""
-        return [struct.unpack_from("<ii", raw, 16 * i) for i in range(len(raw) // 16)]
+        raw = self.binary.read_file_bytes(addr + P, 16 * n) or b""
+        return [struct.unpack_from(self.E + "ii", raw, 16 * i) for i in range(len(raw) // 16)]

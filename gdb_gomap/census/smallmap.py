@@ -29,7 +29,7 @@ class _Plan:
     """What one map type's fast path needs from its layout."""
 
     __slots__ = ("swiss", "hsize", "unpack", "rec", "tag", "kc", "vc", "ksize", "vsize",
-                 "ovf")
+                 "ovf", "order", "ptr", "tags")
 
     def __init__(self, lay):
         self.swiss = lay.kind == "swiss"
@@ -42,6 +42,11 @@ class _Plan:
             self.rec, self.tag, self.ovf = lay.bucket_size, lay.tophash_off, lay.overflow_off
         self.kc, self.vc = lay.keys, lay.elems
         self.ksize, self.vsize = lay.key.size, lay.elem.size
+        self.order, self.ptr = lay.arch.order, lay.arch.ptr
+        # where slot i's tag byte is: a swiss control word is a uint64 whose value's
+        # byte i is slot i's, so on a big-endian machine it sits at 7 - i
+        rev = self.swiss and self.order == "big"
+        self.tags = [self.tag + (SLOTS - 1 - i if rev else i) for i in range(SLOTS)]
 
 
 class SmallMaps:
@@ -88,19 +93,19 @@ class SmallMaps:
         except UnreadableMemory:
             return None
         if p.swiss:
-            live = [i for i in range(SLOTS) if not rec[p.tag + i] & 0x80]
+            live = [i for i in range(SLOTS) if not rec[p.tags[i]] & 0x80]
         else:
-            if int.from_bytes(rec[p.ovf:p.ovf + 8], "little"):
+            if int.from_bytes(rec[p.ovf:p.ovf + p.ptr], p.order):
                 return None
-            live = [i for i in range(SLOTS) if rec[p.tag + i] >= MIN_TOPHASH]
+            live = [i for i in range(SLOTS) if rec[p.tags[i]] >= MIN_TOPHASH]
         own += p.rec
         kc, vc = p.kc, p.vc
         col = None
         if want_cells or kc.indirect or vc.indirect:
-            col = Collected("raw", "raw")
+            col = Collected("raw", "raw", order=p.order)
             col.count = len(live)
-            col.keys = [_cell(rec, kc, i) for i in live]
-            col.vals = [_cell(rec, vc, i) for i in live]
+            col.keys = [_cell(rec, kc, i, p.order) for i in live]
+            col.vals = [_cell(rec, vc, i, p.order) for i in live]
             if kc.indirect:
                 own += p.ksize * sum(1 for k in col.keys if k)
             if vc.indirect:
@@ -108,9 +113,9 @@ class SmallMaps:
         return count, own, (col if want_cells else None)
 
 
-def _cell(rec, cell, i):
+def _cell(rec, cell, i, order):
     """Slot ``i``'s key or elem cell: its bytes, or its pointer when indirect."""
     o = cell.offset + i * cell.stride
     if cell.indirect:
-        return int.from_bytes(rec[o:o + 8], "little")
+        return int.from_bytes(rec[o:o + cell.size], order)
     return rec[o:o + cell.size]

@@ -2,13 +2,17 @@
 pclntab, and read every local and argument whose DWARF location can be
 computed in its frame.
 
-Unwinding (amd64): in a frame of function ``f`` at ``pc`` with stack pointer
-``sp``, the return address is at ``sp + framesize(f, pc)`` (pclntab's pcsp
-table) and the caller's sp (the frame's CFA) is 8 bytes above it.  A parked
+Unwinding, as the runtime's own traceback does it: in a frame of function
+``f`` at ``pc`` with stack pointer ``sp`` and ``size = framesize(f, pc)``
+(pclntab's pcsp table), the caller's sp (the frame's CFA) is ``sp + size``,
+one word more on amd64 and 386, whose calls push the return address: it is at
+``sp + size`` there.  On machines with a link register (arm64, arm, s390x)
+the prologue saves it at ``0(sp)``; an innermost frame that has not yet made
+its frame (size 0) still has it in the register (or ``sched.lr``).  A parked
 goroutine starts from its saved ``sched`` pc/sp (``syscallpc/sp`` in a
-syscall), a running one from its thread's registers; a thread interrupted by a
-signal is followed through ``runtime.sigtramp`` into the signal's saved
-context.  Locals come from the function's DW_TAG_subprogram (found by pc in
+syscall), a running one from its thread's registers; on amd64 a thread
+interrupted by a signal is followed through ``runtime.sigtramp`` into the
+signal's saved context.  Locals come from the function's DW_TAG_subprogram (found by pc in
 the DWARF of the compilation unit holding it, indexed lazily per unit).
 """
 
@@ -17,6 +21,7 @@ from collections import Counter
 
 from elftools.dwarf.locationlists import BaseAddressEntry, LocationEntry, LocationParser
 
+from ..arch import AMD64
 from ..dwarf.scan import sleb128, uleb128
 from ..errors import GomapError, UnreadableMemory
 from .goroutines import DEAD, IDLE, NoGoroutines, read_goroutines
@@ -25,21 +30,22 @@ from .pclntab import (BOTTOM, FUNCDATA_ARGS_POINTER_MAPS, FUNCDATA_LOCALS_POINTE
                       PCDATA_STACK_MAP_INDEX, BadPclntab)
 
 MAX_FRAMES = 4096
-# DWARF register numbers of amd64 (the Go compiler's numbering is the psABI one).
-DWARF_REGS = ("rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11",
-              "r12", "r13", "r14", "r15")
+# DWARF register numbers of amd64 (the Go compiler's numbering is the psABI one;
+# each machine's are Arch.dwarf_regs).
+DWARF_REGS = AMD64.dwarf_regs
 # sigcontext (uc_mcontext, 40 bytes into the ucontext) of linux/amd64, in order.
 SIGCONTEXT = ("r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rdi", "rsi", "rbp", "rbx",
               "rdx", "rax", "rcx", "rsp", "rip")
 
 
 class Frame:
-    __slots__ = ("func", "pc", "sp", "cfa", "regs", "call")
+    __slots__ = ("func", "pc", "sp", "cfa", "regs", "call", "arch")
 
-    def __init__(self, func, pc, sp, cfa, regs, call):
+    def __init__(self, func, pc, sp, cfa, regs, call, arch=AMD64):
         self.func, self.pc, self.sp, self.cfa = func, pc, sp, cfa
         self.regs = regs     # the registers, only for the innermost frame of a thread
         self.call = call     # pc is a return address: look DWARF up at pc - 1
+        self.arch = arch     # the machine: register names, word size, byte order
 
     @property
     def lookup_pc(self):
@@ -50,20 +56,22 @@ class UnwindError(Exception):
     pass
 
 
-def _u64(mem, addr):
-    return int.from_bytes(mem.read(addr, 8), "little")
+def _word(mem, addr, arch):
+    return arch.word(mem.read(addr, arch.ptr))
 
 
 def unwind(target, pcln, g):
     """The frames of goroutine ``g`` (innermost first); raises UnwindError."""
     mem = target.memory
+    arch = target.arch
     if g.status == 2:
         if g.regs is None:
             raise UnwindError(f"it is running on thread {g.tid} whose registers are not "
                               f"available" if g.tid else
                               "it is running but no thread names it as its current goroutine")
         try:
-            frames = _walk(mem, pcln, g, g.regs["rip"], g.regs["rsp"], dict(g.regs), False)
+            frames = _walk(arch, mem, pcln, g, g.regs[arch.pc], g.regs[arch.sp],
+                           dict(g.regs), False, g.regs.get(arch.lr, 0) if arch.lr else 0)
         except PartialUnwind as exc:
             own = [f for f in exc.frames if g.stack_lo <= f.sp < g.stack_hi]
             if own:
@@ -81,7 +89,7 @@ def unwind(target, pcln, g):
     if not g.stack_lo <= g.sp <= g.stack_hi:
         raise UnwindError(f"its saved sp {g.sp:#x} lies outside its stack "
                           f"[{g.stack_lo:#x}, {g.stack_hi:#x})")
-    return _walk(mem, pcln, g, g.pc, g.sp, None, True)
+    return _walk(arch, mem, pcln, g, g.pc, g.sp, None, True, g.lr)
 
 
 class PartialUnwind(Exception):
@@ -92,8 +100,12 @@ class PartialUnwind(Exception):
         self.frames = frames
 
 
-def _walk(mem, pcln, g, pc, sp, regs, call):
+def _walk(arch, mem, pcln, g, pc, sp, regs, call, lr=0):
+    """The frames from ``pc``/``sp`` (``lr``: the link register's value, for an
+    innermost frame that has not saved it yet)."""
     frames = []
+    P = arch.ptr
+    push = 0 if arch.uses_lr else P     # the call pushed the return address
     on_stack = regs is None     # from sched: every frame must lie on the goroutine's stack
     while len(frames) < MAX_FRAMES:
         func = pcln.find(pc)
@@ -108,7 +120,7 @@ def _walk(mem, pcln, g, pc, sp, regs, call):
             if not frames:
                 raise UnwindError(str(exc)) from exc
             raise PartialUnwind(str(exc), frames) from exc
-        if func.name == "runtime.sigtramp":
+        if func.name == "runtime.sigtramp" and arch is AMD64:
             # the kernel called it with the ucontext of the interrupted code above
             # its return address: continue there, with all its registers
             ctx = sp + size + 8 + 40
@@ -120,15 +132,20 @@ def _walk(mem, pcln, g, pc, sp, regs, call):
             regs = dict(zip(SIGCONTEXT, vals))
             pc, sp, call = regs["rip"], regs["rsp"], False
             continue
-        frames.append(Frame(func, pc, sp, sp + size + 8, regs, call))
+        cfa = sp + size + push
+        frames.append(Frame(func, pc, sp, cfa, regs, call, arch))
         if func.name in BOTTOM:
             return frames
-        try:
-            pc = _u64(mem, sp + size)
-        except UnreadableMemory as exc:
-            raise PartialUnwind(f"the return address of {func.name} at {sp + size:#x} is "
-                                f"unreadable", frames) from exc
-        sp, regs, call = sp + size + 8, None, True
+        at = sp if arch.uses_lr else sp + size
+        if arch.uses_lr and len(frames) == 1 and size == 0 and lr:
+            pc = lr             # a leaf, or a prologue: the return address is in LR
+        else:
+            try:
+                pc = _word(mem, at, arch)
+            except UnreadableMemory as exc:
+                raise PartialUnwind(f"the return address of {func.name} at {at:#x} is "
+                                    f"unreadable", frames) from exc
+        sp, regs, call = cfa, None, True
         if on_stack and not g.stack_lo < sp <= g.stack_hi:
             raise PartialUnwind(f"the caller of {func.name} would have its sp {sp:#x} "
                                 f"outside the stack", frames)
@@ -324,6 +341,7 @@ def locate(expr, frame, memory, size):
     registers and memory, assembled into ``size`` bytes (read with ``memory``)."""
     if not expr:
         raise NotAddressable("optimized away (empty location)")
+    arch = frame.arch
     stack, pos, reg, pieces = [], 0, None, []
     while pos < len(expr):
         op = expr[pos]
@@ -350,8 +368,8 @@ def locate(expr, frame, memory, size):
                 raise NotAddressable("malformed location expression")
             stack.append(stack.pop() + v)
         elif op == 0x03:                      # DW_OP_addr
-            stack.append(int.from_bytes(bytes(expr[pos:pos + 8]), "little"))
-            pos += 8
+            stack.append(arch.word(bytes(expr[pos:pos + arch.ptr])))
+            pos += arch.ptr
         elif 0x70 <= op <= 0x7F:              # DW_OP_bregN
             off, pos = sleb128(expr, pos)
             stack.append(_reg(frame, op - 0x70) + off)
@@ -362,7 +380,7 @@ def locate(expr, frame, memory, size):
             if memory is None:
                 raise NotAddressable("split in pieces (DW_OP_piece)")
             if reg is not None:
-                pieces.append(reg.to_bytes(8, "little")[:n].ljust(n, b"\0"))
+                pieces.append(_reg_bytes(reg, n, arch))
             elif len(stack) == 1:
                 pieces.append(memory.read(stack[0], n))
             elif not stack:
@@ -380,9 +398,9 @@ def locate(expr, frame, memory, size):
             raise NotAddressable(f"its pieces make {len(value)} bytes, its type {size}")
         return 0, value
     if reg is not None:
-        if stack or size > 8:
+        if stack or size > arch.ptr:
             raise NotAddressable("in a register, but larger than one")
-        return 0, reg.to_bytes(8, "little")[:size]
+        return 0, _reg_bytes(reg, size, arch)
     if len(stack) != 1:
         raise NotAddressable("malformed location expression")
     return stack[0], None
@@ -391,9 +409,17 @@ def locate(expr, frame, memory, size):
 def _reg(frame, n):
     if frame.regs is None:
         raise NotAddressable("in a register of a frame that is not innermost")
-    if n >= len(DWARF_REGS) or DWARF_REGS[n] not in frame.regs:
+    names = frame.arch.dwarf_regs
+    if n >= len(names) or names[n] not in frame.regs:
         raise NotAddressable(f"in register {n}, not saved")
-    return frame.regs[DWARF_REGS[n]]
+    return frame.regs[names[n]]
+
+
+def _reg_bytes(reg, n, arch):
+    """The ``n`` bytes a value held in a register has in memory: its low bytes, in
+    the machine's order (zero bytes past the register's width)."""
+    k = min(n, arch.ptr)
+    return (reg & ((1 << (8 * k)) - 1)).to_bytes(k, arch.order).ljust(n, b"\0")
 
 
 def can_hold_pointer(t, depth=0):
@@ -461,24 +487,27 @@ class FrameLiveness:
     """The live pointer words and stack objects of one frame (see Liveness)."""
 
     def __init__(self, frame, locals_map, args_map, objects):
-        # amd64: the return address is just below the CFA, the saved frame pointer
-        # below it when the frame has any size; locals end there, arguments start at
-        # the CFA (runtime: frame.varp, frame.argp)
-        varp = frame.cfa - 8
-        if varp > frame.sp:
-            varp -= 8
-        argp = frame.cfa
+        # As the runtime's frame.varp and frame.argp: on amd64 the return address is
+        # just below the CFA; with frame pointers (amd64, arm64) the saved one is
+        # below that when the frame has any size.  Locals end at varp, arguments
+        # start MinFrameSize above the CFA (the callee's saved-LR slot).
+        arch = frame.arch
+        P = self.P = arch.ptr
+        varp = frame.cfa - (0 if arch.uses_lr else P)
+        if varp > frame.sp and arch.frame_pointer:
+            varp -= P
+        argp = frame.cfa + arch.min_frame
         self.live = set()
         self.regions = []      # (low, high) the bitmaps speak for
         if locals_map is not None:
             nbit, bits = locals_map
-            low = varp - 8 * nbit
+            low = varp - P * nbit
             self.regions.append((low, varp))
-            self.live.update(low + 8 * i for i in range(nbit) if bits[i >> 3] >> (i & 7) & 1)
+            self.live.update(low + P * i for i in range(nbit) if bits[i >> 3] >> (i & 7) & 1)
         if args_map is not None:
             nbit, bits = args_map
-            self.regions.append((argp, argp + 8 * nbit))
-            self.live.update(argp + 8 * i for i in range(nbit) if bits[i >> 3] >> (i & 7) & 1)
+            self.regions.append((argp, argp + P * nbit))
+            self.live.update(argp + P * i for i in range(nbit) if bits[i >> 3] >> (i & 7) & 1)
         self.objects = [((varp if off < 0 else argp) + off,
                          (varp if off < 0 else argp) + off + size) for off, size in objects]
 
@@ -491,8 +520,9 @@ class FrameLiveness:
             return True
         if not any(lo <= addr and end <= hi for lo, hi in self.regions):
             return True
-        first = addr - addr % 8
-        return any(w in self.live for w in range(first, end, 8))
+        P = self.P
+        first = addr - addr % P
+        return any(w in self.live for w in range(first, end, P))
 
 
 # --- the roots -----------------------------------------------------------------------

@@ -205,6 +205,8 @@ _INDEX = re.compile(r"\[\d+\]")
 class _Walker:
     def __init__(self, target, budget, progress):
         self.t = target
+        self.arch = target.arch
+        self.P, self.order = target.arch.ptr, target.arch.order
         self.mem = BlockCache(target.memory)
         self.heap = heap_of(target)
         self.small = SmallMaps(self.mem, target.limits)
@@ -363,6 +365,7 @@ class _Walker:
     def scan(self, src, buf, off, t, label):
         """Follow every pointer in the value of type ``t`` at ``buf[off:]``."""
         todo = [(t, off, label)]
+        P, order = self.P, self.order
         while todo:
             t, off, label = todo.pop()
             k = t.kind
@@ -378,37 +381,37 @@ class _Walker:
                     for i in range(t.count - 1, -1, -1):
                         todo.append((et, off + i * es, _join(label, f"[{i}]")))
             elif k in ("ptr", "unsafe.Pointer"):
-                p = int.from_bytes(buf[off:off + 8], "little")
+                p = int.from_bytes(buf[off:off + P], order)
                 if p:
                     tt = t.target if k == "ptr" else None
                     if tt is not None and tt.size == 0:
                         continue
                     self.ref(src, p, tt, 1, label)
             elif k == "func":
-                p = int.from_bytes(buf[off:off + 8], "little")
+                p = int.from_bytes(buf[off:off + P], order)
                 if p:
                     self.ref(src, p, t, 1, label, CLOSURE)
             elif k == "string":
-                p = int.from_bytes(buf[off:off + 8], "little")
-                n = int.from_bytes(buf[off + 8:off + 16], "little")
+                p = int.from_bytes(buf[off:off + P], order)
+                n = int.from_bytes(buf[off + P:off + 2 * P], order)
                 if p and n:
                     self.ref_leaf(src, p)
             elif k == "slice":
-                p = int.from_bytes(buf[off:off + 8], "little")
-                n = int.from_bytes(buf[off + 8:off + 16], "little", signed=True)
-                c = int.from_bytes(buf[off + 16:off + 24], "little", signed=True)
+                p = int.from_bytes(buf[off:off + P], order)
+                n = int.from_bytes(buf[off + P:off + 2 * P], order, signed=True)
+                c = int.from_bytes(buf[off + 2 * P:off + 3 * P], order, signed=True)
                 if p and c > 0 and 0 <= n <= c:
                     self.ref(src, p, t.elem, n, label)
                 elif p and c:
                     self.skipped["slices with an impossible length or capacity"] += 1
             elif k == "map":
-                p = int.from_bytes(buf[off:off + 8], "little")
+                p = int.from_bytes(buf[off:off + P], order)
                 if p:
                     self.ref(src, p, t, 1, label, MAP)
                 else:
                     self.nil_map(src, label, t)
             elif k == "chan":
-                p = int.from_bytes(buf[off:off + 8], "little")
+                p = int.from_bytes(buf[off:off + P], order)
                 if p:
                     self.ref(src, p, t, 1, label, CHAN)
             elif k == "interface":
@@ -496,11 +499,12 @@ class _Walker:
         self.attached[src] += nbytes
 
     def iface(self, src, buf, off, t, label):
-        if not int.from_bytes(buf[off:off + 8], "little") or \
-                not int.from_bytes(buf[off + 8:off + 16], "little"):
+        P = self.P
+        if not int.from_bytes(buf[off:off + P], self.order) or \
+                not int.from_bytes(buf[off + P:off + 2 * P], self.order):
             return
         try:
-            dyn, data, _taddr = self.t.types.interface_type(self.mem, t, buf[off:off + 16],
+            dyn, data, _taddr = self.t.types.interface_type(self.mem, t, buf[off:off + 2 * P],
                                                             self.types_base)
         except UnreadableMemory:
             self.skipped["interfaces whose itab is unreadable"] += 1
@@ -511,7 +515,7 @@ class _Walker:
             return
         lab = _join(label, f".({dyn.name})")
         if dyn.is_pointer_shaped():
-            self.scan(src, data.to_bytes(8, "little"), 0, dyn, lab)
+            self.scan(src, data.to_bytes(self.P, self.order), 0, dyn, lab)
         elif dyn.size:
             self.ref(src, data, dyn, 1, lab)
 
@@ -666,7 +670,7 @@ class _Walker:
             f = hchan.field(name)
             if f is None:
                 return None
-            return int.from_bytes(raw[f.offset:f.offset + f.type.size], "little")
+            return int.from_bytes(raw[f.offset:f.offset + f.type.size], self.order)
         qcount, size, buf, recvx = fld("qcount"), fld("dataqsiz"), fld("buf"), fld("recvx")
         if None in (qcount, size, buf, recvx) or not qcount or not buf:
             return
@@ -735,13 +739,13 @@ class _Walker:
         followed (said in stats)."""
         obj = self.heap.object_at(p)
         try:
-            fn = int.from_bytes(self.mem.read(p, 8), "little")
+            fn = self.arch.word(self.mem.read(p, self.P))
         except UnreadableMemory:
             self.skipped["closures whose memory is unreadable"] += 1
             return
         vars_ = self.captured(fn)
         if not vars_:
-            if obj is not None and obj[1] > 8:     # it captured something DWARF does not place
+            if obj is not None and obj[1] > self.P:   # it captured what DWARF does not place
                 self.skipped["closures whose captured variables DWARF does not describe"] += 1
             return
         end = obj[0] + obj[1]
@@ -793,12 +797,12 @@ class _Walker:
             if isinstance(raw, int):                 # an indirect key: its address
                 raw = self.mem.read(raw, kt.size)
             elif isinstance(raw, tuple):             # a string column's (pointer, length)
-                raw = raw[0].to_bytes(8, "little") + raw[1].to_bytes(8, "little")
+                raw = raw[0].to_bytes(self.P, self.order) + raw[1].to_bytes(self.P, self.order)
             if kt.kind in ("int", "uint") and kt.size <= 8:
-                return str(int.from_bytes(raw[:kt.size], "little", signed=kt.kind == "int"))
+                return str(int.from_bytes(raw[:kt.size], self.order, signed=kt.kind == "int"))
             if kt.kind == "string":
-                p = int.from_bytes(raw[0:8], "little")
-                n = int.from_bytes(raw[8:16], "little")
+                p = self.arch.word(raw)
+                n = self.arch.word(raw, self.P)
                 s = self.mem.read(p, min(n, SHORT_KEY)).decode("utf-8", "replace") if n else ""
                 return '"' + s.replace('"', '\\"') + ('…' if n > SHORT_KEY else '') + '"'
             if kt.kind == "bool":

@@ -205,7 +205,8 @@ class DwarfIndex:
             info = dwarfinfo.debug_info_sec.stream.getvalue()
             abbrev = dwarfinfo.debug_abbrev_sec.stream.getvalue()
             strs = dwarfinfo.debug_str_sec.stream.getvalue() if dwarfinfo.debug_str_sec else b""
-            return cls(*scan.scan(info, abbrev, strs))
+            order = "little" if dwarfinfo.config.little_endian else "big"
+            return cls(*scan.scan(info, abbrev, strs, order))
         except scan.Malformed as exc:
             if exc.final:
                 raise corrupt(dwarfinfo, exc, exc.section, exc.offset) from exc

@@ -158,8 +158,9 @@ def _plan(tag, specs, addr_size):
     return merged
 
 
-def scan(info, abbrev, debug_str=b""):
-    """Return (types, variables, runtime_types) as DwarfIndex wants them."""
+def scan(info, abbrev, debug_str=b"", order="little"):
+    """Return (types, variables, runtime_types) as DwarfIndex wants them; ``order``
+    is the ELF file's byte order (DWARF's numbers are in it)."""
     types, variables, rtypes = {}, {}, {}
     abbrev_cache = {}
     # The constants the DIE loop compares with, as locals (faster than globals).
@@ -173,9 +174,9 @@ def scan(info, abbrev, debug_str=b""):
     try:
         while pos < n:
             unit_start = die_off = pos
-            length = int.from_bytes(info[pos:pos + 4], "little")
+            length = int.from_bytes(info[pos:pos + 4], order)
             if length == 0xFFFFFFFF:
-                length = int.from_bytes(info[pos + 4:pos + 12], "little")
+                length = int.from_bytes(info[pos + 4:pos + 12], order)
                 if pos + 12 + length > n:
                     raise Malformed(f"the 64-bit unit's length {length:#x} runs past the "
                                     f"end of .debug_info ({n:#x} bytes)", pos, pos)
@@ -186,17 +187,17 @@ def scan(info, abbrev, debug_str=b""):
             if end > n:
                 raise Malformed(f"the unit's length {length:#x} runs past the end of "
                                 f".debug_info ({n:#x} bytes)", pos, pos)
-            version = int.from_bytes(info[pos + 4:pos + 6], "little")
+            version = int.from_bytes(info[pos + 4:pos + 6], order)
             if version >= 5:
                 if version > 5:
                     raise Malformed(f"DWARF version {version} is not one of 2-5", pos, pos)
                 if info[pos + 6] != UT_COMPILE:
                     raise ScanError(f"unit type {info[pos + 6]:#x} is not handled")
                 addr_size = info[pos + 7]
-                aoff = int.from_bytes(info[pos + 8:pos + 12], "little")
+                aoff = int.from_bytes(info[pos + 8:pos + 12], order)
                 pos += 12
             elif version in (2, 3, 4):
-                aoff = int.from_bytes(info[pos + 6:pos + 10], "little")
+                aoff = int.from_bytes(info[pos + 6:pos + 10], order)
                 addr_size = info[pos + 10]
                 pos += 11
             else:
@@ -230,7 +231,7 @@ def scan(info, abbrev, debug_str=b""):
                         form, pos = uleb128(info, pos)
                         size = addr_size if form == form_addr else fixed.get(form)
                     if attr == 0:
-                        pos = _skip(info, pos, form, size)
+                        pos = _skip(info, pos, form, size, order)
                         continue
                     if attr == at_name:
                         if form == form_string:
@@ -238,22 +239,22 @@ def scan(info, abbrev, debug_str=b""):
                             name = info[pos:z].decode("utf-8", "replace")
                             pos = z + 1
                         elif form == form_strp and debug_str:
-                            o = int.from_bytes(info[pos:pos + 4], "little")
+                            o = int.from_bytes(info[pos:pos + 4], order)
                             z = debug_str.index(b"\0", o)
                             name = debug_str[o:z].decode("utf-8", "replace")
                             pos += 4
                         else:
-                            pos = _skip(info, pos, form, size)
+                            pos = _skip(info, pos, form, size, order)
                     elif attr == go_kind:
                         kind = True
-                        pos = _skip(info, pos, form, size)
+                        pos = _skip(info, pos, form, size, order)
                     elif attr == go_runtime_type:
                         if size is not None and form == form_addr:
-                            rt = int.from_bytes(info[pos:pos + size], "little")
-                        pos = _skip(info, pos, form, size)
+                            rt = int.from_bytes(info[pos:pos + size], order)
+                        pos = _skip(info, pos, form, size, order)
                     else:  # AT_LOCATION
                         has_loc = True
-                        pos = _skip(info, pos, form, size)
+                        pos = _skip(info, pos, form, size, order)
                 if tag == tag_variable:
                     if depth == 1 and name and has_loc:
                         variables[name] = die_off
@@ -291,7 +292,7 @@ def scan(info, abbrev, debug_str=b""):
     return types, variables, rtypes
 
 
-def _skip(data, pos, form, size):
+def _skip(data, pos, form, size, order="little"):
     if size is not None:
         return pos + size
     if form == FORM_STRING:
@@ -304,9 +305,9 @@ def _skip(data, pos, form, size):
         n, pos = uleb128(data, pos)
         return pos + n
     if form == FORM_BLOCK2:
-        return pos + 2 + int.from_bytes(data[pos:pos + 2], "little")
+        return pos + 2 + int.from_bytes(data[pos:pos + 2], order)
     if form == FORM_BLOCK4:
-        return pos + 4 + int.from_bytes(data[pos:pos + 4], "little")
+        return pos + 4 + int.from_bytes(data[pos:pos + 4], order)
     if form in VENDOR_FORMS or form == FORM_INDIRECT:   # (an indirect form naming indirect)
         raise ScanError(f"DWARF form {form:#x} is not handled")
     raise Malformed(f"DWARF defines no form {form:#x}", pos)

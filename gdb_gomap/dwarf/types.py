@@ -14,6 +14,7 @@ the name index says it is makes the index be rebuilt (it came from a stale
 or forged cache file) before anything is concluded.
 """
 
+from ..arch import AMD64
 from ..errors import CorruptDwarf, NoSuchName
 from .attrs import (GO_ELEM, GO_EMBEDDED_FIELD, GO_KEY, GO_KIND, GO_RUNTIME_TYPE,
                     KIND_NAMES, TYPE_TAGS, attr, name_of)
@@ -29,8 +30,9 @@ REF_FORMS = frozenset(("DW_FORM_ref1", "DW_FORM_ref2", "DW_FORM_ref4", "DW_FORM_
                        "DW_FORM_ref_udata", "DW_FORM_ref_addr", "DW_FORM_ref_sig8"))
 # The sizes a value of each kind has on linux/amd64, the only target gomap reads.
 NATURAL_SIZES = {"bool": (1,), "int": (1, 2, 4, 8), "uint": (1, 2, 4, 8), "float": (4, 8),
-                 "complex": (8, 16), "string": (16,), "slice": (24,), "interface": (16,),
-                 "ptr": (8,), "unsafe.Pointer": (8,), "chan": (8,), "func": (8,), "map": (8,)}
+                 "complex": (8, 16), "string": (2,), "slice": (3,), "interface": (2,),
+                 "ptr": (1,), "unsafe.Pointer": (1,), "chan": (1,), "func": (1,), "map": (1,)}
+IN_WORDS = ("string", "slice", "interface", "ptr", "unsafe.Pointer", "chan", "func", "map")
 _ENC_KIND = {2: "bool", 3: "complex", 4: "float", 5: "int", 6: "int", 7: "uint", 8: "uint"}
 
 
@@ -122,15 +124,21 @@ class GoType:
                 return f
         return None
 
+    @property
+    def arch(self):
+        """The target machine of the table this type came from."""
+        return self._table.arch
+
     def is_pointer_shaped(self, _depth=0):
         """True when the compiler stores a value of this type directly in an interface word."""
         if self.kind in ("ptr", "unsafe.Pointer", "map", "chan", "func"):
             return True
         if _depth > 64:   # a struct that holds itself: only corrupt DWARF says that
             return False
-        if self.kind == "struct" and len(self.fields) == 1 and self.size == 8:
+        ptr = self.arch.ptr
+        if self.kind == "struct" and len(self.fields) == 1 and self.size == ptr:
             return self.fields[0].type.is_pointer_shaped(_depth + 1)
-        if self.kind == "array" and self.count == 1 and self.size == 8:
+        if self.kind == "array" and self.count == 1 and self.size == ptr:
             elem = self.elem
             return elem is not None and elem.is_pointer_shaped(_depth + 1)
         return False
@@ -142,9 +150,10 @@ class GoType:
 class TypeTable:
     """Builds and caches GoType objects from DIE offsets."""
 
-    def __init__(self, dwarfinfo, index):
+    def __init__(self, dwarfinfo, index, arch=AMD64):
         self.dwarf = dwarfinfo
         self.index = index
+        self.arch = arch       # the target's pointer size and byte order
         self.path = getattr(dwarfinfo, "path", None)
         self._by_offset = {}
         self._by_rtype = {}
@@ -335,18 +344,18 @@ class TypeTable:
             self._units = units
         return self._units
 
-    def interface_type(self, memory, t, raw, types_base):
+    def interface_type(self, memory, t, raw, types_base, arch=None):
         """(dynamic GoType or None, data word, runtime type address) of the interface
-        value ``raw`` (its 16 bytes) of interface type ``t``: the type word of an
-        eface, or the ``_type`` at +8 of a non-empty interface's itab (read from
-        ``memory``; UnreadableMemory if it cannot be).  (None, 0, 0) for nil."""
-        word0 = int.from_bytes(raw[:8], "little")
-        data = int.from_bytes(raw[8:16], "little")
+        value ``raw`` (its two words) of interface type ``t``: the type word of an
+        eface, or the ``_type`` one word into a non-empty interface's itab (read
+        from ``memory``; UnreadableMemory if it cannot be).  (None, 0, 0) for nil."""
+        a = arch or self.arch
+        word0, data = a.word(raw), a.word(raw, a.ptr)
         if not word0:
             return None, data, 0
         type_addr = word0
         if not t.empty_interface:
-            type_addr = int.from_bytes(memory.read(word0 + 8, 8), "little")
+            type_addr = a.word(memory.read(word0 + a.ptr, a.ptr))
         return self.by_runtime_type(type_addr - types_base), data, type_addr
 
     def _build(self, offset):
@@ -382,7 +391,7 @@ class TypeTable:
         if "DW_AT_type" in die.attributes and tag in ("DW_TAG_pointer_type", "DW_TAG_array_type"):
             t._target_off = self._ref_offset(die, "DW_AT_type")
         if tag == "DW_TAG_pointer_type" and kind in ("map", "chan", "ptr", "unsafe.Pointer"):
-            t.size = t.size or 8
+            t.size = t.size or self.arch.ptr
         if tag == "DW_TAG_base_type":
             t.signed = self._int(die, "DW_AT_encoding") in (5, 6)
         elif tag == "DW_TAG_structure_type":
@@ -408,15 +417,17 @@ class TypeTable:
                         t.count = self._int(child, "DW_AT_upper_bound", minimum=-1) + 1
                     break
         if kind == "func":
-            t.size = 8
+            t.size = self.arch.ptr
         self._check(t)
         return t
 
     def _check(self, t):
-        """CorruptDwarf if ``t`` is what no Go type on linux/amd64 is (every type of
-        the test matrix and of cmd/go passes these)."""
+        """CorruptDwarf if ``t`` is what no Go type of the target's machine is (every
+        type of the test matrix and of cmd/go passes these)."""
         problem = None
         sizes = NATURAL_SIZES.get(t.kind)
+        if t.kind in IN_WORDS:
+            sizes = tuple(n * self.arch.ptr for n in sizes)
         if sizes is not None and t.size not in sizes:
             problem = f"is a {t.kind} of {t.size} bytes"
         elif t.kind in ("array", "slice") and t._elem_off is None:
