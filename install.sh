@@ -13,8 +13,9 @@ that is already in place; it reinstalls the package from this checkout.
   (no option)     install gdb and python3-venv if missing (apt-get), create the
                   venv, pip install this checkout into it, add the ~/.gdbinit line,
                   link the gomap and gomap-dlv commands into \$GOMAP_BIN
-  --dev           also install the test extra, the Go toolchains the tests use
-                  and the pinned Delve (go install, into \$GOMAP_CACHE/bin)
+  --dev           also install the test extra, the Go toolchains the tests use,
+                  the pinned Delve (go install, into \$GOMAP_CACHE/bin), and
+                  qemu-user-static and gdb-multiarch (apt-get) for other machines' cores
   --uninstall     remove the ~/.gdbinit line, the links in \$GOMAP_BIN and \$GOMAP_HOME
   --purge-cache   with --uninstall: also remove \$GOMAP_CACHE (DWARF indexes, Delve,
                   Go toolchains, builds)
@@ -207,6 +208,11 @@ install() {
     add_gdbinit_line "$line"
 
     if [ -n "$DEV" ]; then
+        # other machines' programs run under qemu-user and are read by gdb-multiarch
+        local missing=()
+        command -v qemu-aarch64-static >/dev/null || missing+=(qemu-user-static)
+        command -v gdb-multiarch >/dev/null || missing+=(gdb-multiarch)
+        [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
         say "installing the Go toolchains of the test matrix into $GOMAP_CACHE/go"
         (cd "$REPO" && "$VENV/bin/python" -m tests.toolchains --install-all)
         say "installing the pinned Delve into $GOMAP_CACHE/bin (go install)"

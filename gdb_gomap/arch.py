@@ -38,6 +38,9 @@ class Arch:
     prstatus_regs: int       # offset of pr_reg
     regs: Tuple[str, ...]    # pr_reg, in order, each ``reg_size`` bytes
     reg_size: int = 0        # defaults to ptr
+    # what a signal handler's faked call adds below the interrupted frame's sp on a
+    # link-register machine: alignUp(MinFrameSize, StackAlign)
+    injected_frame: int = 0
     dwarf_regs: Tuple[str, ...] = ()   # DWARF register number -> name
 
     @property
@@ -101,12 +104,12 @@ AMD64 = Arch("amd64", 62, 8, "little", 1 << 47, "rip", "rsp", "r14", None, 0, Tr
              dwarf_regs=("rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp", "r8", "r9",
                          "r10", "r11", "r12", "r13", "r14", "r15"))
 ARM64 = Arch("arm64", 183, 8, "little", 1 << 48, "pc", "sp", "x28", "x30", 8, True, 32, 112,
-             _X + ("sp", "pc", "pstate"), dwarf_regs=_X + ("sp",))
+             _X + ("sp", "pc", "pstate"), dwarf_regs=_X + ("sp",), injected_frame=16)
 ARM = Arch("arm", 40, 4, "little", 1 << 32, "pc", "sp", "r10", "lr", 4, False, 24, 72,
            tuple(f"r{i}" for i in range(13)) + ("sp", "lr", "pc", "cpsr", "orig_r0"),
-           dwarf_regs=tuple(f"r{i}" for i in range(13)) + ("sp", "lr", "pc"))
+           dwarf_regs=tuple(f"r{i}" for i in range(13)) + ("sp", "lr", "pc"), injected_frame=4)
 S390X = Arch("s390x", 22, 8, "big", 1 << 53, "pc", "r15", "r13", "r14", 8, False, 32, 112,
-             ("pswm", "pswa") + _R, dwarf_regs=_R)
+             ("pswm", "pswa") + _R, dwarf_regs=_R, injected_frame=8)
 I386 = Arch("386", 3, 4, "little", 1 << 32, "eip", "esp", None, None, 0, False, 24, 72,
             ("ebx", "ecx", "edx", "esi", "edi", "ebp", "eax", "xds", "xes", "xfs", "xgs",
              "orig_eax", "eip", "xcs", "eflags", "esp", "xss"),

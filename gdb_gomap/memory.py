@@ -105,11 +105,6 @@ class ChunkedMemory(Memory):
         return b"".join(parts)
 
 
-def is_plausible_pointer(addr: int) -> bool:
-    """True when ``addr`` could be a user-space pointer on amd64 (non-nil, canonical)."""
-    return 4096 <= addr < (1 << 47)
-
-
 class BlockCache(Memory):
     """Serves small reads from aligned blocks of ``block`` bytes, keeping the last
     ``blocks`` of them: thousands of reads of neighbouring small objects (map

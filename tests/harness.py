@@ -235,9 +235,10 @@ def gdb_env(extra=None):
     return env
 
 
-def gdb_argv(*extra):
-    """The gdb command line every test uses, before its own commands."""
-    return ["gdb", "-nx", "-batch", "-ex", "set pagination off", "-ex", f"source {GDBINIT}", *extra]
+def gdb_argv(*extra, gdb="gdb"):
+    """The gdb command line every test uses, before its own commands (``gdb``:
+    which gdb, e.g. ``gdb-multiarch`` for another machine's core)."""
+    return [gdb, "-nx", "-batch", "-ex", "set pagination off", "-ex", f"source {GDBINIT}", *extra]
 
 
 class _Running:
@@ -277,7 +278,7 @@ def _tracer_of(pid):
     return f"process {tracer} ({cmd.strip()}) still traces it"
 
 
-def gdb_batch(args, commands, timeout=120, env=None, check_loaded=True):
+def gdb_batch(args, commands, timeout=120, env=None, check_loaded=True, gdb="gdb"):
     """Run ``gdb -nx -batch`` with gomap loaded; return the ``CompletedProcess`` (text).
 
     ``args`` are gdb's own arguments (``["-p", str(pid)]`` to attach, or
@@ -288,7 +289,7 @@ def gdb_batch(args, commands, timeout=120, env=None, check_loaded=True):
     """
     if args and not str(args[0]).startswith("-"):
         _watch(args[0])
-    argv = gdb_argv(*[a for c in commands for a in ("-ex", c)], *map(str, args))
+    argv = gdb_argv(*[a for c in commands for a in ("-ex", c)], *map(str, args), gdb=gdb)
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, errors="replace",
                             env=gdb_env(env), start_new_session=True)
@@ -528,3 +529,65 @@ def gomap(*args, timeout=300):
     return subprocess.run([sys.executable, "-m", "gdb_gomap.cli.main", *map(str, args)],
                           capture_output=True, text=True, timeout=timeout, cwd=REPO,
                           stdin=subprocess.DEVNULL)
+
+
+# --- other machines, under qemu-user -------------------------------------------------
+
+QEMU = {"arm64": "qemu-aarch64-static", "arm": "qemu-arm-static", "s390x": "qemu-s390x-static"}
+_watched_names.update({"gdb-multiarch", *(q[:15] for q in QEMU.values())})
+
+
+def qemu_problem(goarch):
+    """Why programs for ``goarch`` cannot run here (qemu-user, gdb-multiarch
+    missing), or None when they can."""
+    missing = [p for p in (QEMU[goarch], "gdb-multiarch") if shutil.which(p) is None]
+    if missing:
+        return (f"{' and '.join(missing)} not installed (./install.sh --dev installs "
+                f"qemu-user-static and gdb-multiarch)")
+    return None
+
+
+def qemu_core(binary, goarch, run_dir, timeout=300):
+    """Run the Go program ``binary`` (built for ``goarch``) under qemu-user in
+    ``run_dir``, its truth written to ``run_dir/truth.json``; once it prints READY,
+    SIGQUIT it: with GOTRACEBACK=crash the runtime aborts and qemu writes the
+    core (``qemu_PROG_DATE_PID.core``).  Returns (core path, truth)."""
+    import resource
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    truth_path = run_dir / "truth.json"
+
+    def allow_cores():
+        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY,) * 2)
+        os.chdir(run_dir)
+
+    proc = subprocess.Popen([QEMU[goarch], str(binary), str(truth_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, env=dict(os.environ, GOTRACEBACK="crash"),
+                            preexec_fn=allow_cores)
+    try:
+        ready = proc.stdout.readline().strip() == b"READY"
+        if ready:
+            proc.send_signal(signal.SIGQUIT)
+        _, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if not ready:
+        raise HarnessError(f"{binary} under {QEMU[goarch]} never got ready:\n"
+                           f"{err.decode(errors='replace')[-2000:]}")
+    cores = sorted(run_dir.glob("qemu_*.core"))
+    if not cores:
+        raise HarnessError(f"{QEMU[goarch]} wrote no core for {binary} (status "
+                           f"{proc.returncode})")
+    return cores[0], json.loads(truth_path.read_text())
+
+
+def free_port():
+    """A TCP port nobody listens on now (for qemu's gdb stub)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

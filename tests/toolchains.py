@@ -97,10 +97,10 @@ def go_binary(version):
     return go
 
 
-def _source_hash(example_dir, version, experiment, flags):
+def _source_hash(example_dir, version, experiment, flags, goarch=""):
     """Hash every file of the example (not dot files) with the build settings."""
     h = hashlib.sha256()
-    for key in (version, experiment, platform.machine(), *flags):
+    for key in (version, experiment, goarch or platform.machine(), *flags):
         h.update(key.encode() + b"\0")
     for path in sorted(p for p in example_dir.rglob("*") if p.is_file()):
         rel = path.relative_to(example_dir)
@@ -122,16 +122,17 @@ def go_env(version, experiment=""):
     return env
 
 
-def build_example(example_dir, version, experiment="", noopt=False):
+def build_example(example_dir, version, experiment="", noopt=False, goarch=""):
     """Build the Go module in ``example_dir`` with Go ``version``; return the binary's path.
 
     ``experiment`` is the GOEXPERIMENT value ("" leaves it unset); ``noopt``
-    adds ``-gcflags=all=-N -l``.  The binary is named after the directory and
+    adds ``-gcflags=all=-N -l``; ``goarch`` cross-compiles for linux/GOARCH
+    ("" builds for this machine).  The binary is named after the directory and
     reused while none of the inputs change.
     """
     example_dir = Path(example_dir).resolve()
     flags = NOOPT_FLAGS if noopt else ()
-    out_dir = CACHE / "build" / _source_hash(example_dir, version, experiment, flags)
+    out_dir = CACHE / "build" / _source_hash(example_dir, version, experiment, flags, goarch)
     binary = out_dir / example_dir.name
     if binary.is_file():
         return binary
@@ -141,10 +142,14 @@ def build_example(example_dir, version, experiment="", noopt=False):
             return binary
         out_dir.mkdir(parents=True, exist_ok=True)
         tmp = out_dir / f".{binary.name}.{os.getpid()}.tmp"
+        env = go_env(version, experiment)
+        if goarch:
+            env.update(GOOS="linux", GOARCH=goarch)
         try:
             _run([str(go), "build", "-o", str(tmp), *flags, "."],
-                 f"building {example_dir} with go {version} GOEXPERIMENT={experiment or '(unset)'}",
-                 cwd=example_dir, env=go_env(version, experiment))
+                 f"building {example_dir} with go {version} GOEXPERIMENT={experiment or '(unset)'}"
+                 + (f" GOARCH={goarch}" if goarch else ""),
+                 cwd=example_dir, env=env)
             tmp.rename(binary)
         finally:
             tmp.unlink(missing_ok=True)

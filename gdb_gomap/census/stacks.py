@@ -30,6 +30,8 @@ from .pclntab import (BOTTOM, FUNCDATA_ARGS_POINTER_MAPS, FUNCDATA_LOCALS_POINTE
                       PCDATA_STACK_MAP_INDEX, BadPclntab)
 
 MAX_FRAMES = 4096
+# Functions the runtime's signal handler makes an interrupted goroutine "call".
+INJECTED = frozenset(("runtime.sigpanic", "runtime.asyncPreempt", "runtime.debugCallV2"))
 # DWARF register numbers of amd64 (the Go compiler's numbering is the psABI one;
 # each machine's are Arch.dwarf_regs).
 DWARF_REGS = AMD64.dwarf_regs
@@ -137,7 +139,7 @@ def _walk(arch, mem, pcln, g, pc, sp, regs, call, lr=0):
         if func.name in BOTTOM:
             return frames
         at = sp if arch.uses_lr else sp + size
-        if arch.uses_lr and len(frames) == 1 and size == 0 and lr:
+        if arch.uses_lr and size == 0 and lr:
             pc = lr             # a leaf, or a prologue: the return address is in LR
         else:
             try:
@@ -145,7 +147,22 @@ def _walk(arch, mem, pcln, g, pc, sp, regs, call, lr=0):
             except UnreadableMemory as exc:
                 raise PartialUnwind(f"the return address of {func.name} at {at:#x} is "
                                     f"unreadable", frames) from exc
-        sp, regs, call = cfa, None, True
+        sp, regs, call, lr = cfa, None, True, 0
+        if func.name in INJECTED:
+            # a call the signal handler faked (preemption, a fault): the frame above
+            # was interrupted at pc, not calling; on a link-register machine the
+            # handler pushed that frame's LR below its sp (runtime's pushCall)
+            call = False
+            if arch.uses_lr:
+                try:
+                    saved = _word(mem, cfa, arch)
+                except UnreadableMemory as exc:
+                    raise PartialUnwind(f"the link register {func.name} saved at {cfa:#x} "
+                                        f"is unreadable", frames) from exc
+                sp = cfa + arch.injected_frame
+                above = pcln.find(pc)
+                if above is not None and pcln.frame_size(above, pc) == 0:
+                    lr = saved
         if on_stack and not g.stack_lo < sp <= g.stack_hi:
             raise PartialUnwind(f"the caller of {func.name} would have its sp {sp:#x} "
                                 f"outside the stack", frames)

@@ -10,7 +10,7 @@ import re
 
 import gdb
 
-from ..census.stacks import DWARF_REGS, Frame
+from ..census.stacks import Frame
 from ..errors import ExprSyntax, GomapError, NoSuchName, NotAMap, UsageError
 from ..expr import UnknownName, resolve_map, split_addr_type
 from ..exprcheck import check as check_expression
@@ -104,22 +104,24 @@ def frame_scope(target, frame=None):
         # below it is a signal handler's
         newer = frame.newer()
         call = newer is not None and newer.type() != gdb.SIGTRAMP_FRAME
+        arch = target.arch
         regs = None
         if frame.level() == 0:
-            regs = {r: int(frame.read_register(r)) & (2 ** 64 - 1) for r in DWARF_REGS}
+            regs = {r: int(frame.read_register(r)) & arch.mask for r in arch.dwarf_regs}
         older = frame.older()
-        if older is not None:
-            cfa = int(older.read_register("rsp"))
+        if older is not None:      # the CFA is the caller's sp
+            cfa = int(older.read_register(arch.sp)) & arch.mask
         else:
             pcln = target.pclntab()
             func = pcln.find(pc)
             if func is None:
                 return None
-            cfa = int(frame.read_register("rsp")) + pcln.frame_size(func, pc) + 8
+            cfa = (int(frame.read_register(arch.sp)) & arch.mask) + \
+                pcln.frame_size(func, pc) + (0 if arch.uses_lr else arch.ptr)
     except (gdb.error, RuntimeError, GomapError):
         return None
     name = frame.name() or f"{pc:#x}"
-    scope = FrameScope(target, Frame(None, pc, None, cfa, regs, call),
+    scope = FrameScope(target, Frame(None, pc, None, cfa, regs, call, arch),
                        f"frame {frame.level()} ({name})")
     return scope if scope.has_function() else None
 

@@ -1,18 +1,25 @@
 """The registers of every thread of gdb's inferior (live or core), for the census's
-unwinder: ``{tid: {register: value}}`` in the names of ``user_regs_struct``.
+unwinder: ``{tid: {register: value}}`` in the names gdb and a core's NT_PRSTATUS
+use for the target's machine (:mod:`gdb_gomap.arch`).
 
 Only reads registers: the selected thread and frame are put back afterwards.
 """
 
 import gdb
 
-REGISTERS = ("rip", "rsp", "rbp", "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9",
-             "r10", "r11", "r12", "r13", "r14", "r15")
+from ..arch import AMD64
 
 
-def thread_registers(inferior=None):
+def registers(arch):
+    """The registers the unwinder and the locals of an innermost frame need."""
+    names = (arch.pc, arch.sp) + ((arch.lr,) if arch.lr else ()) + arch.dwarf_regs
+    return tuple(dict.fromkeys(names))
+
+
+def thread_registers(inferior=None, arch=AMD64):
     """{tid: registers} of the stopped threads; the selected thread and frame stay selected."""
     inferior = inferior or gdb.selected_inferior()
+    names = registers(arch)
     out = {}
     try:
         selected = gdb.selected_thread()
@@ -26,8 +33,7 @@ def thread_registers(inferior=None):
             try:
                 thread.switch()
                 frame = gdb.newest_frame()
-                regs = {name: int(frame.read_register(name)) & ((1 << 64) - 1)
-                        for name in REGISTERS}
+                regs = {name: int(frame.read_register(name)) & arch.mask for name in names}
             except (gdb.error, ValueError):
                 continue
             out[thread.ptid[1] or thread.ptid[0]] = regs

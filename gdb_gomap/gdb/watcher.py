@@ -13,8 +13,9 @@ How it works, and what it never does:
   When DWARF does not say, the breakpoint has no condition and a Python
   filter reads the parameter instead.
 - At a hit the map is decoded (summary only) and a second internal
-  breakpoint goes on the return address, for the same goroutine (``$r14``,
-  the g register of Go's amd64 ABI); when it is reached the map is decoded
+  breakpoint goes on the return address, for the same goroutine (the g
+  register of Go's ABI: ``$r14`` on amd64, ``$x28`` on arm64, ``$r10`` on arm,
+  ``$r13`` on s390x); when it is reached the map is decoded
   again and the event logged with both states and what the call changed.  A function
   entered twice for one call (a stack growth re-runs its prologue) is logged
   once.
@@ -100,6 +101,10 @@ class Watch:
         self.target, self.map_type, self.header = target, map_type, header
         self.kinds, self.count, self.write, self.expr = kinds, count, write, expr
         self.layout = target.layout(map_type).kind
+        if target.arch.g is None:
+            raise GomapError(f"gomap-watch tells goroutines apart by the g register, which "
+                             f"{target.arch.goarch} does not have (g is in thread-local "
+                             f"storage); use gomap-dump at your own breakpoints instead")
         self.entries = {}      # breakpoint -> (kind, function)
         self.returns = {}      # return address -> breakpoint
         self.pending = []      # open calls: dicts kind, function, ret, g
@@ -223,11 +228,15 @@ class Watch:
 
     def _hit(self, bp):
         frame = gdb.selected_frame()
-        g = int(frame.read_register("r14")) & 0xFFFFFFFFFFFFFFFF
+        arch = self.target.arch
+        g = int(frame.read_register(arch.g)) & arch.mask
         if bp in self.entries:
             kind, name = self.entries[bp]
-            sp = int(frame.read_register("rsp")) & 0xFFFFFFFFFFFFFFFF
-            ret = int.from_bytes(gdb.selected_inferior().read_memory(sp, 8).tobytes(), "little")
+            if arch.uses_lr:    # at a function's entry the return address is in LR
+                ret = int(frame.read_register(arch.lr)) & arch.mask
+            else:               # ... or where the call pushed it
+                sp = int(frame.read_register(arch.sp)) & arch.mask
+                ret = arch.word(gdb.selected_inferior().read_memory(sp, arch.ptr).tobytes())
             if any(p["function"] == name and p["ret"] == ret and p["g"] == g
                    for p in self.pending):
                 return   # the same call again, after a stack growth
@@ -236,7 +245,7 @@ class Watch:
             if ret not in self.returns:
                 rb = gdb.Breakpoint(f"*{ret:#x}", gdb.BP_BREAKPOINT, internal=True)
                 rb.silent = True
-                rb.condition = f"$r14 == {g:#x}"
+                rb.condition = f"${arch.g} == {g:#x}"
                 self.returns[ret] = rb
             return
         ret = next(a for a, b in self.returns.items() if b is bp)

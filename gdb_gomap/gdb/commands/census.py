@@ -25,7 +25,7 @@ def run(args):
     target = target_with_memory()
     progress = census_run.Progress(sys.stderr)
     try:
-        c = census_run.run(target, budget_from(args), progress, threads=thread_registers())
+        c = census_run.run(target, budget_from(args), progress, threads=thread_registers(arch=target.arch))
     finally:
         progress.done()
     core = core_file()      # a core's inferior has the core's pid: the core decides
