@@ -7,16 +7,9 @@ import "unsafe"
 // hmap mirrors runtime.hmap of Go 1.24/1.25 noswissmap: clearSeq after nevacuate.
 // The compiler lays it out as the runtime's, on every GOARCH.
 type hmap struct {
-	count      int
-	flags      uint8
-	B          uint8
-	noverflow  uint16
-	hash0      uint32
-	buckets    unsafe.Pointer
-	oldbuckets unsafe.Pointer
-	nevacuate  uintptr
-	clearSeq   uint64
-	extra      unsafe.Pointer
+	hmapHead
+	clearSeq uint64
+	extra    unsafe.Pointer
 }
 
 const (

@@ -12,6 +12,19 @@ import (
 
 const layoutName = "classic"
 
+// hmapHead mirrors the first fields of runtime.hmap, the same in every classic
+// release (no padding at its end, so embedding it keeps the runtime's offsets).
+type hmapHead struct {
+	count      int
+	flags      uint8
+	B          uint8
+	noverflow  uint16
+	hash0      uint32
+	buckets    unsafe.Pointer
+	oldbuckets unsafe.Pointer
+	nevacuate  uintptr
+}
+
 // hmap offsets, from the mirror of runtime.hmap in classic_seq_*.go (which
 // also says where clearSeq is, in 1.24/1.25 only): right on every GOARCH.
 const (
