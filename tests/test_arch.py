@@ -111,6 +111,7 @@ def test_census_finds_globals_and_stack_locals(arch_core):
     r = harness.gomap("census", "--core", core, "--exe", binary, "--json", timeout=600)
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
+    assert doc["arch"] == build[0] and doc["layout"] == build[3], (doc["arch"], doc["layout"])
     groups = {g["pattern"]: g for g in doc["groups"]}
     problems = []
     for name in GLOBALS:

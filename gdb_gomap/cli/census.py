@@ -114,7 +114,8 @@ def cmd_report(args, open_target):
     try:
         with open_target(args) as (target, info):
             c = census_run.run(target, budget_from(args), progress)
-            info = dict(info, go_version=target.go_version, layout=target.map_kind)
+            info = dict(info, go_version=target.go_version, layout=target.map_kind,
+                        arch=target.arch.goarch)
     finally:
         progress.done()
     kw = dict(top=args.top, min_bytes=args.min_bytes, expand=args.expand, maps=args.maps,
@@ -146,7 +147,8 @@ def cmd_census(args, open_target):
     try:
         with open_target(args) as (target, info):   # a live process goes on before output
             c = census_run.run(target, budget_from(args), progress)
-            info = dict(info, go_version=target.go_version, layout=target.map_kind)
+            info = dict(info, go_version=target.go_version, layout=target.map_kind,
+                        arch=target.arch.goarch)
     finally:
         progress.done()
     with output.destination(args.output, sys.stdout.write) as write:

@@ -72,6 +72,7 @@ def census_json(c, info, top=None, min_bytes=None, expand=None):
         "pid": info.get("pid"),
         "go_version": info.get("go_version"),
         "layout": info.get("layout"),
+        "arch": info.get("arch"),
         "warnings": list(info.get("warnings", [])),
         "roots": {"globals": r.globals_read, "goroutines": r.goroutines,
                   "goroutines_unwound": r.goroutines_unwound, "frames": r.frames,
@@ -113,8 +114,9 @@ def _header_lines(c, info):
     lines = [f"warning: {w}" for w in info.get("warnings", [])]
     where = f"core {info['core']}" if info.get("core") else \
         (f"pid {info['pid']}" if info.get("pid") is not None else "gdb")
-    lines.append(f"{info.get('executable')}: {info.get('go_version')}, {info.get('layout')} "
-                 f"maps; {where}")
+    machine = f" on {info['arch']}" if info.get("arch") not in (None, "amd64") else ""
+    lines.append(f"{info.get('executable')}: {info.get('go_version')}{machine}, "
+                 f"{info.get('layout')} maps; {where}")
     lines.append(f"roots: {r.globals_read:,} globals; {r.goroutines:,} goroutines, "
                  f"{r.goroutines_unwound:,} unwound, {r.frames:,} frames, "
                  f"{r.locals_read:,} locals")

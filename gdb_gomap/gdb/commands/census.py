@@ -31,6 +31,7 @@ def run(args):
     core = core_file()      # a core's inferior has the core's pid: the core decides
     pid = None if core else (gdb.selected_inferior().pid or None)
     info = {"executable": target.binary.path, "core": core, "pid": pid, "go_version": target.go_version, "layout": target.map_kind,
+            "arch": target.arch.goarch,
             "warnings": []}
     with output.destination(args.output, gdb.write) as write:
         emit(c, info, args, write)
