@@ -21,16 +21,19 @@ PRIM_FORMATS = {
 }
 
 
-def column_kind(gotype, cell, arch=AMD64):
+def column_kind(gotype, cell, arch=AMD64, rec_size=0):
     """How a key or elem column is taken: 'prim', 'str', 'zero' or 'raw'.  'prim'
     columns are cast in this host's (little-endian) order, so a big-endian
-    target's scalars are 'raw' and decoded by the ValueDecoder."""
+    target's scalars are 'raw' and decoded by the ValueDecoder; so are scalars
+    whose records (``rec_size`` bytes: a 32-bit machine's 108-byte bucket of
+    int64s) are not a whole number of them."""
     if cell.indirect:
         return "raw"
     if gotype.size == 0:
         return "zero"
     if (gotype.kind, gotype.size) in PRIM_FORMATS and cell.offset % gotype.size == 0 \
-            and cell.stride % gotype.size == 0 and (arch.order == "little" or gotype.size == 1):
+            and cell.stride % gotype.size == 0 and rec_size % gotype.size == 0 \
+            and (arch.order == "little" or gotype.size == 1):
         return "prim"
     if gotype.kind == "string":
         return "str"
@@ -144,8 +147,8 @@ class Scanner:
         self.live_table = live_table
         self.kt, self.kc = key_type, key_cell
         self.vt, self.vc = elem_type, elem_cell
-        self.kkind = column_kind(key_type, key_cell, arch)
-        self.vkind = column_kind(elem_type, elem_cell, arch)
+        self.kkind = column_kind(key_type, key_cell, arch, rec_size)
+        self.vkind = column_kind(elem_type, elem_cell, arch, rec_size)
         self.P, self.order = arch.ptr, arch.order
         # words are cast in place when they are in this host's order
         self.word_format = ("Q" if arch.ptr == 8 else "I") if arch.order == "little" else None

@@ -66,6 +66,7 @@ except ImportError:   # only the test extra has hypothesis
 # tables built from it can be followed.  It stands for a corrupt pointer that
 # lands in some large readable mapping of a real process or core.
 ARENA_ADDR, ARENA_SIZE = 0x7e00_0000_0000, 1 << 20
+ARENA_ADDR_32 = 0xe000_0000   # for 32-bit targets
 MAX_WARNINGS = 50             # a decode that says more has not bounded its warnings
 UNMAPPED = (0x10, 0x1000, 0xdead0000, 0x7ff0_0000_0000, 1 << 47, (1 << 64) - 8,
             0x4141414141414141)
@@ -132,6 +133,21 @@ def capture(build, dest_dir=DEFAULT_DIR):
     return record(EXAMPLE, build, dest_dir, "", _read_maps)
 
 
+def capture_core(binary, core, truth, build_id, layout, dest_dir):
+    """Record the memory of every mapstates map in ``core`` (of ``binary``, whose
+    run wrote ``truth``): how other machines' cores are fuzzed (tests/test_arch.py)."""
+    from gdb_gomap.backends.core_file import CoreFile
+    dest_dir = Path(dest_dir)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    path = dest_dir / f"core-{build_id}.json.gz"
+    b = GoBinary(binary)
+    with CoreFile(core, b) as mem:
+        rec = RecordingMemory(mem)
+        meta = _read_maps(Target(b, rec), truth)
+    rec.save(path, {"build": build_id, "binary": str(binary), "layout": layout, **meta})
+    return path
+
+
 # --- anatomy: where the structures of one map are ----------------------------
 
 @dataclass
@@ -158,9 +174,10 @@ class MapFixture:
 
 def _anatomy(target, mt, addr, snap):
     L = target.layout(mt)
+    P = L.arch.ptr
     out = [Struct("header", addr, L.header.size, dict(L.header.fields))]
     if L.kind == "classic":
-        ptr_fields = {"overflow": (L.overflow_off, 8, False)}
+        ptr_fields = {"overflow": (L.overflow_off, P, False)}
         if snap.header.get("extra") and L.extra is not None:
             out.append(Struct("extra", snap.header["extra"], L.extra.size, dict(L.extra.fields)))
         for c in snap.chains or []:
@@ -169,8 +186,8 @@ def _anatomy(target, mt, addr, snap):
     else:
         gfields = {"ctrl": (L.ctrl_off, 8, False)}
         if snap.header.get("dirLen"):
-            out.append(Struct("directory", snap.header["dirPtr"], 8 * snap.header["dirLen"],
-                              {f"slot{i}": (8 * i, 8, False)
+            out.append(Struct("directory", snap.header["dirPtr"], P * snap.header["dirLen"],
+                              {f"slot{i}": (P * i, P, False)
                                for i in range(snap.header["dirLen"])}))
         goff = L.table.fields["groups"][0]
         tfields = dict(L.table.fields)
@@ -185,15 +202,17 @@ def _anatomy(target, mt, addr, snap):
     return [s for s in out if s.addr]
 
 
-def arena(seed=0):
+def arena(seed=0, arch=None, base=ARENA_ADDR):
+    """The garbage region at ``base``, in ``arch``'s words (amd64's by default)."""
+    P, code = (8, "<Q") if arch is None else (arch.ptr, arch.word_code)
     rnd = random.Random(seed)
     words = []
-    for _ in range(ARENA_SIZE // 8):
+    for _ in range(ARENA_SIZE // P):
         if rnd.random() < 0.25:
-            words.append(ARENA_ADDR + 8 * rnd.randrange(ARENA_SIZE // 8))
+            words.append(base + P * rnd.randrange(ARENA_SIZE // P))
         else:
-            words.append(rnd.getrandbits(64))
-    return struct.pack(f"<{len(words)}Q", *words)
+            words.append(rnd.getrandbits(8 * P))
+    return struct.pack(f"{code[0]}{len(words)}{code[1]}", *words)
 
 
 class Fixture:
@@ -201,9 +220,15 @@ class Fixture:
 
     def __init__(self, path):
         recorded, self.meta = load(path)
-        self.memory = ReplayMemory(recorded.regions + [(ARENA_ADDR, arena())])
         self.binary = Path(self.meta["binary"])
-        self.target = Target(GoBinary(self.binary), self.memory)
+        binary = GoBinary(self.binary)
+        arch = binary.arch
+        # the target's words: what patches write (tests/test_arch.py fuzzes other machines)
+        self.order, self.ptr = arch.order, arch.ptr
+        self.arena_addr = ARENA_ADDR if arch.ptr == 8 else ARENA_ADDR_32
+        self.memory = ReplayMemory(recorded.regions +
+                                   [(self.arena_addr, arena(0, arch, self.arena_addr))])
+        self.target = Target(binary, self.memory)
         self.layout = self.meta["layout"]
         self.maps = []
         self.replay_mismatches = []
@@ -343,8 +368,8 @@ def strategies():
     """The strategies, built on first use (hypothesis is only in the test extra)."""
     from hypothesis import strategies as st
 
-    def int_bytes(value, size):
-        return (value % (1 << (8 * size))).to_bytes(size, "little")
+    def int_bytes(value, size, order):
+        return (value % (1 << (8 * size))).to_bytes(size, order)
 
     @st.composite
     def pointer(draw, fx, m):
@@ -355,7 +380,7 @@ def strategies():
         if how == "nil":
             return 0, how
         if how == "arena":
-            return ARENA_ADDR + 8 * draw(st.integers(0, ARENA_SIZE // 8 - 1)), how
+            return fx.arena_addr + fx.ptr * draw(st.integers(0, ARENA_SIZE // fx.ptr - 1)), how
         if how == "other":   # the start of another structure of this map (or any map)
             s = draw(st.sampled_from(m.structs if draw(st.booleans()) else fx.all_structs))
             return s.addr, f"{how} {s.kind}"
@@ -389,9 +414,10 @@ def strategies():
         off, size, signed = s.fields[name]
         if name in POINTER_NAMES or name.startswith("slot"):
             v, how = draw(pointer(fx, m))
-            return s.addr + off, int_bytes(v, size), f"{s.kind}.{name} = {v:#x} ({how})"
+            return (s.addr + off, int_bytes(v, size, fx.order),
+                    f"{s.kind}.{name} = {v:#x} ({how})")
         v = draw(value_for(name, size, signed))
-        return s.addr + off, int_bytes(v, size), f"{s.kind}.{name} = {v}"
+        return s.addr + off, int_bytes(v, size, fx.order), f"{s.kind}.{name} = {v}"
 
     @st.composite
     def tags(draw, fx, m):
@@ -412,7 +438,7 @@ def strategies():
         j = draw(st.integers(0, len(bs) - 1))
         i = draw(st.integers(0, j))
         off = m.layout.overflow_off
-        return (bs[j].addr + off, bs[i].addr.to_bytes(8, "little"),
+        return (bs[j].addr + off, bs[i].addr.to_bytes(fx.ptr, fx.order),
                 f"bucket {j} overflow -> bucket {i} (cycle)")
 
     @st.composite
@@ -439,7 +465,7 @@ def strategies():
             bits = draw(st.sampled_from([4, 8, 12, 15]))
             return h.addr + off, bytes([cur | bits]), f"flags |= {bits}"
         off, size, _ = h.fields["writing"]
-        return h.addr + off, int_bytes(draw(st.integers(1, 255)), size), "writing set"
+        return h.addr + off, int_bytes(draw(st.integers(1, 255)), size, fx.order), "writing set"
 
     @st.composite
     def into_arena(draw, fx, m):
@@ -450,9 +476,9 @@ def strategies():
 
         def put(s, name, v):
             off, size, _ = s.fields[name]
-            return (s.addr + off, int_bytes(v, size), f"{s.kind}.{name} = {v:#x}")
+            return (s.addr + off, int_bytes(v, size, fx.order), f"{s.kind}.{name} = {v:#x}")
 
-        at = ARENA_ADDR + 8 * draw(st.integers(0, ARENA_SIZE // 8 - 1))
+        at = fx.arena_addr + fx.ptr * draw(st.integers(0, ARENA_SIZE // fx.ptr - 1))
         if L.kind == "classic":
             B = draw(st.integers(0, 10))   # 2^10 garbage buckets: output stays small
             out = [put(h, draw(st.sampled_from(["buckets", "oldbuckets"])), at),

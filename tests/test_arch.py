@@ -7,11 +7,13 @@ come from mirror structs, right on every GOARCH)."""
 
 import json
 import subprocess
+from collections import Counter
 
 import pytest
 
+from tests import fuzz_decoders as F
 from tests import harness, toolchains
-from tests.mapcheck import compare
+from tests.mapcheck import canon, compare, truth_entries
 from tests.test_dump import GLOBALS, _dump_cmds, _fname
 from tests.test_postmortem import CLI_MAPS
 
@@ -76,8 +78,14 @@ def _problems(truth, docs, names):
 
 def test_gdb_multiarch_reads_every_global_of_the_core(arch_core, tmp_path):
     build, binary, core, truth = arch_core
-    r = harness.gdb_batch([binary, core], _dump_cmds([(g, g) for g in GLOBALS], tmp_path),
-                          timeout=600, gdb="gdb-multiarch")
+    texts = tmp_path / "text"
+    texts.mkdir()
+    # the text view too: it decodes entries through the scanner's column fast paths
+    cmds = _dump_cmds([(g, g) for g in GLOBALS], tmp_path) + \
+        [f"gomap-dump {g} -o {texts / _fname(g)}" for g in GLOBALS]
+    r = harness.gdb_batch([binary, core], cmds, timeout=600, gdb="gdb-multiarch")
+    missing = [g for g in GLOBALS if not (texts / _fname(g)).exists()]
+    assert not missing, f"no text view of {missing}:\n{r.stderr[-3000:]}"
     docs = {g: json.loads((tmp_path / _fname(g)).read_text()) for g in GLOBALS
             if (tmp_path / _fname(g)).exists()}
     problems = _problems(truth, docs, GLOBALS)
@@ -130,6 +138,26 @@ def test_census_finds_globals_and_stack_locals(arch_core):
                             f" truth (1, {want})")
     assert not problems, "\n".join(problems) + "\n" + json.dumps(doc["unread"])[:2000]
     assert doc["roots"]["goroutines_unwound"] == doc["roots"]["goroutines"]
+
+
+def test_python_api_reads_the_core(arch_core):
+    """gdb_gomap.api.open_core, the scripted post-mortem: every global's entries (the
+    default decode, through the scanner's column fast paths: a 32-bit machine's
+    buckets of int64s are 140 bytes, no whole number of 8-byte words) equal the truth."""
+    from gdb_gomap.api import open_core
+    build, binary, core, truth = arch_core
+    problems = []
+    with open_core(str(core), str(binary)) as prog:
+        assert prog.target.arch.goarch == build[0]
+        for name in GLOBALS:
+            doc, t = prog.json(name), truth["maps"][name]
+            want = Counter(canon(e) for e in t["entries"])
+            got = Counter(canon(e) for e in truth_entries(doc))
+            if (doc["count"], got) != (t["len"], want):
+                problems.append(f"{name}: count {doc['count']} (truth {t['len']}), "
+                                f"{sum((want - got).values())} entries missing, "
+                                f"{sum((got - want).values())} unexpected")
+    assert not problems, "\n".join(problems)
 
 
 LIVE = [b for b in BUILDS if b in (("arm64", "1.26.6", "", "swiss"),
@@ -207,3 +235,25 @@ def test_core_and_executable_of_different_machines_is_one_line(goarch, tmp_path_
     assert r.returncode != 0 and "Traceback" not in r.stderr
     line = r.stderr.strip()
     assert len(line.splitlines()) == 1 and MACHINE[goarch] in line, line
+
+
+FUZZ = [("arm", "1.22.10", "", "classic"), ("arm", "1.27.3", "", "swiss"),
+        ("s390x", "1.23.9", "", "classic"), ("s390x", "1.26.6", "", "swiss")]
+FUZZ_CASES = 150   # per build; tests/fuzz_decoders.py's strategies, in the target's words
+
+
+@pytest.mark.parametrize("build", FUZZ, ids=_id)
+def test_corrupt_memory_of_other_machines_ends_in_a_snapshot_or_our_error(build,
+                                                                         tmp_path_factory):
+    """The 32-bit and big-endian read paths under the decoders' fuzzer: every map of
+    the core recorded, then pointers, counts, tags and garbage arenas written in the
+    machine's own words; each case must end in a bounded snapshot or a GomapError."""
+    binary, core, truth = _core(build, tmp_path_factory)
+    path = F.capture_core(binary, core, truth, _id(build), build[3],
+                          tmp_path_factory.mktemp("fuzz"))
+    fx = F.Fixture(path)
+    assert len(fx.maps) >= 25 and not fx.replay_mismatches, fx.replay_mismatches
+    run, failures, _, _ = F.fuzz(fx, FUZZ_CASES)
+    assert run == FUZZ_CASES
+    assert not failures, "\n".join(f"{o.kind}: {c.describe()}\n{o.detail}"
+                                    for c, o in failures[:3])
