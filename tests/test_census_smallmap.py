@@ -89,13 +89,14 @@ def test_small_maps_equal_the_full_decoder(build):
                     declined += 1
                     continue
                 assert got is not None, name
-                count, own, col = got
+                count, own, col, slots, tombstones = got
                 assert (count, own) == (snap.count, snap.stats["bytes"]["total"]), name
+                assert (slots, tombstones) == walk_mod.cell_counts(snap.stats), name
                 assert col.count == snap.cells.count == n, name
                 assert col.keys == _raw(snap.cells, "k"), name
                 assert col.vals == _raw(snap.cells, "v"), name
                 # without cells wanted: the same count and bytes, no cells
-                assert fast.decode(lay, h, False) == (count, own, None), name
+                assert fast.decode(lay, h, False) == (count, own, None, slots, tombstones), name
                 taken += 1
     assert declined == len(NOT_SMALL)
     assert taken == 2 + sum(len(v) for v in ex.truth["slices"].values())

@@ -11,6 +11,7 @@ module computes the dominator tree (``census.dominators``) and the rows.
 """
 
 import fnmatch
+from array import array
 from dataclasses import dataclass, field
 from typing import Dict, List
 
@@ -27,6 +28,9 @@ class Member:
     entries: int
     own: int
     retained: int
+    slots: int = 0          # cells its storage has room for
+    tombstones: int = 0     # deleted cells among them
+    exclusive: int = 0      # retained, less what other maps inside it retain
 
 
 @dataclass
@@ -36,7 +40,21 @@ class Group:
     entries: int = 0
     own: int = 0
     retained: int = 0
+    slots: int = 0
+    tombstones: int = 0
+    exclusive: int = 0      # the members' exclusive bytes: the groups' add up to
+                            # Census.map_retained, so they can share one picture
     members: List[Member] = field(default_factory=list)
+
+    @property
+    def dead(self):
+        """The share of the group's cells that hold no entry (empty or deleted)."""
+        return dead_share(self.entries, self.slots)
+
+
+def dead_share(entries, slots):
+    """Empty and deleted cells as a share of all cells (0 when there are none)."""
+    return max(0, slots - entries) / slots if slots else 0.0
 
 
 @dataclass
@@ -99,7 +117,35 @@ def _member_of(rec, tree):
                   header=_get(rec, "header", "addr", default=0),
                   entries=_get(rec, "entries", "count", default=0),
                   own=_get(rec, "own_bytes", "own", default=0),
-                  retained=retained)
+                  retained=retained,
+                  slots=_get(rec, "slots", default=0),
+                  tombstones=_get(rec, "tombstones", default=0))
+
+
+def exclusive_bytes(nodes, tree):
+    """{map node: its retained bytes less those of the map nodes it dominates
+    most closely}: every byte the maps retain together, counted once, at the map
+    nearest above it in the dominator tree.  One pass in preorder (a node's
+    immediate dominator comes before it)."""
+    if not nodes:
+        return {}
+    is_map = bytearray(tree.n + 1)
+    for v in nodes:
+        is_map[v] = 1
+    idom, retained = tree.idom, tree.retained
+    nearest = {}                 # node -> the closest map strictly above it, or NONE
+    above = array("q", [NONE]) * (tree.n + 1)
+    for v in tree.order[1:]:
+        d = idom[v]
+        a = d if is_map[d] else above[d]        # is_map[n] is 0, above[n] NONE
+        above[v] = a
+        if is_map[v]:
+            nearest[v] = a
+    out = {v: retained[v] for v in nearest}
+    for v, a in nearest.items():
+        if a != NONE:
+            out[a] -= retained[v]
+    return out
 
 
 def _union_retained(nodes, tree):
@@ -126,6 +172,7 @@ def census(result, tree=None):
         tree = graph_tree(graph)
     groups: Dict[str, Group] = {}
     nodes_of: Dict[str, list] = {}
+    members_at: Dict[int, list] = {}
     all_nodes = []
     for rec in result.maps:
         m = _member_of(rec, tree)
@@ -137,13 +184,21 @@ def census(result, tree=None):
         g.maps += 1
         g.entries += m.entries
         g.own += m.own
+        g.slots += m.slots
+        g.tombstones += m.tombstones
         g.members.append(m)
         node = _get(rec, "node", "node_id")
         if node is not None and node >= 0 and tree.reachable(node):
             nodes_of[pattern].append(node)
             all_nodes.append(node)
+            members_at.setdefault(node, []).append(m)
+    alone = exclusive_bytes(all_nodes, tree)
+    for v, ms in members_at.items():
+        for m in ms[:1]:                # one map reached by two paths is counted once
+            m.exclusive = alone[v]
     for pattern, g in groups.items():
         g.retained = _union_retained(nodes_of[pattern], tree)
+        g.exclusive = sum(alone.get(v, 0) for v in set(nodes_of[pattern]))
         g.members.sort(key=lambda m: (-m.retained, m.path))
     rows = sorted(groups.values(), key=lambda g: (-g.retained, -g.own, g.pattern))
     heap = tree.retained[tree.n]

@@ -23,6 +23,8 @@ from ..slab import Collected
 
 SLOTS = 8
 MIN_TOPHASH = 5          # classic: a cell is live when its tophash is at least this
+EMPTY_ONE = 1            # classic: a deleted cell with live cells after it
+CTRL_DELETED = 0xFE      # swiss: a tombstone's control byte
 
 
 class _Plan:
@@ -64,8 +66,11 @@ class SmallMaps:
         return p
 
     def decode(self, lay, addr, want_cells):
-        """(count, own bytes, Collected or None) of the small map whose header is
-        at ``addr`` (layout ``lay``), or None when it is not one (see the module)."""
+        """(count, own bytes, Collected or None, slots, tombstones) of the small map
+        whose header is at ``addr`` (layout ``lay``), or None when it is not one (see
+        the module).  ``slots``: the cells its storage has room for (8, or 0 without
+        a group or bucket); ``tombstones``: the deleted cells among them (swiss
+        ctrlDeleted, classic emptyOne)."""
         if self.limits.max_entries < SLOTS:
             return None
         p = self.plan(lay)
@@ -87,17 +92,20 @@ class SmallMaps:
         if not data:
             if count:
                 return None
-            return count, own, (Collected("raw", "raw") if want_cells else None)
+            return count, own, (Collected("raw", "raw") if want_cells else None), 0, 0
         try:
             rec = self.mem.read(data, p.rec)
         except UnreadableMemory:
             return None
+        tags = [rec[t] for t in p.tags]
         if p.swiss:
-            live = [i for i in range(SLOTS) if not rec[p.tags[i]] & 0x80]
+            live = [i for i in range(SLOTS) if not tags[i] & 0x80]
+            tombstones = tags.count(CTRL_DELETED)
         else:
             if int.from_bytes(rec[p.ovf:p.ovf + p.ptr], p.order):
                 return None
-            live = [i for i in range(SLOTS) if rec[p.tags[i]] >= MIN_TOPHASH]
+            live = [i for i in range(SLOTS) if tags[i] >= MIN_TOPHASH]
+            tombstones = tags.count(EMPTY_ONE)
         own += p.rec
         kc, vc = p.kc, p.vc
         col = None
@@ -110,7 +118,7 @@ class SmallMaps:
                 own += p.ksize * sum(1 for k in col.keys if k)
             if vc.indirect:
                 own += p.vsize * sum(1 for v in col.vals if v)
-        return count, own, (col if want_cells else None)
+        return count, own, (col if want_cells else None), SLOTS, tombstones
 
 
 def _cell(rec, cell, i, order):

@@ -122,6 +122,8 @@ class MapRecord:
     entries: int
     node: int
     layout: str = ""
+    slots: int = 0          # cells the map's storage has room for (groups' or buckets')
+    tombstones: int = 0     # deleted cells among them (swiss ctrlDeleted, classic emptyOne)
 
 
 @dataclass
@@ -551,7 +553,7 @@ class _Walker:
         try:
             lay = self.t.layout(t)
             follow = self.has_pointers(lay.key) or self.has_pointers(lay.elem)
-            count, own, col, layout = self.decode_map(lay, t, h, follow)
+            count, own, col, layout, slots, tombstones = self.decode_map(lay, t, h, follow)
         except TargetGone:
             raise
         except BudgetSpent as exc:
@@ -566,23 +568,25 @@ class _Walker:
             self.bytes += own - self.sizes[v]
             self.sizes[v] = own
         self.maps.append(MapRecord(self.path(v), self.pattern(v), t.name, h, own, count, v,
-                                   layout))
+                                   layout, slots, tombstones))
         if col is not None:
             self.follow_cells(v, lay, col)
 
     def decode_map(self, lay, t, h, follow):
-        """(count, own bytes, live cells or None, layout name) of the map at ``h``:
-        a small map from census.smallmap, any other from gomap's decoder (its
-        cells kept only when they hold pointers to follow)."""
+        """(count, own bytes, live cells or None, layout name, slots, tombstones) of
+        the map at ``h``: a small map from census.smallmap, any other from gomap's
+        decoder (its cells kept only when they hold pointers to follow)."""
         small = self.small.decode(lay, h, follow)
         if small is not None:
-            return small + (lay.kind,)
+            count, own, col, slots, tombstones = small
+            return count, own, col, lay.kind, slots, tombstones
         # a map of plain data: counts and bytes only, no cells kept
         opts = DumpOptions(cells=True, sort=False) if follow else \
             DumpOptions(entries=False, sort=False)
         snap = self.decode_within_budget(t, h, opts)
         own = snap.stats.get("bytes", {}).get("total", 0)
-        return snap.count, own, snap.cells, snap.layout
+        slots, tombstones = cell_counts(snap.stats)
+        return snap.count, own, snap.cells, snap.layout, slots, tombstones
 
     def follow_cells(self, v, lay, col):
         """Follow the pointers in a map's live cells (``col``, a slab.Collected):
@@ -895,6 +899,16 @@ def root_value(mem, root):
         return mem.read(root.addr, root.gotype.size)
     except UnreadableMemory as exc:
         return Unread(root.label, f"unreadable: {exc}")
+
+
+def cell_counts(stats):
+    """(slots, tombstones) from a snapshot's stats: every cell of its groups or
+    buckets (old buckets of a grow included), and the deleted ones among them."""
+    if isinstance(stats.get("slots"), dict):                  # swiss
+        cells = stats["slots"]
+        return sum(cells.values()), cells.get("deleted", 0)
+    cells = stats.get("cells") or {}                          # classic
+    return sum(cells.values()), cells.get("emptyOne", 0)
 
 
 def _join(label, suffix):

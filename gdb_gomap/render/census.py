@@ -94,11 +94,10 @@ def census_json(c, info, top=None, min_bytes=None, expand=None):
     }
     for g in rows:
         row = {"pattern": g.pattern, "maps": g.maps, "entries": g.entries, "own": g.own,
-               "retained": g.retained, "share": round(c.share(g.retained), 6)}
+               "retained": g.retained, "share": round(c.share(g.retained), 6),
+               "exclusive": g.exclusive, "slots": g.slots, "tombstones": g.tombstones}
         if g.pattern in wanted:
-            row["members"] = [{"path": m.path, "type": m.type_name, "header": m.header,
-                               "entries": m.entries, "own": m.own, "retained": m.retained}
-                              for m in g.members]
+            row["members"] = [_member_json(m) for m in g.members]
         doc["groups"].append(row)
     return doc
 
@@ -179,7 +178,8 @@ def largest_maps(c, n):
 
 def _member_json(m):
     return {"path": m.path, "type": m.type_name, "header": m.header, "entries": m.entries,
-            "own": m.own, "retained": m.retained}
+            "own": m.own, "retained": m.retained, "exclusive": m.exclusive,
+            "slots": m.slots, "tombstones": m.tombstones}
 
 
 def _nil_maps(c):
