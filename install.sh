@@ -15,7 +15,8 @@ that is already in place; it reinstalls the package from this checkout.
                   link the gomap and gomap-dlv commands into \$GOMAP_BIN
   --dev           also install the test extra, the Go toolchains the tests use,
                   the pinned Delve (go install, into \$GOMAP_CACHE/bin), and
-                  qemu-user-static and gdb-multiarch (apt-get) for other machines' cores
+                  qemu-user-static and gdb-multiarch (apt-get) for other machines' cores,
+                  and chromium (apt-get) to open the report page in its tests
   --uninstall     remove the ~/.gdbinit line, the links in \$GOMAP_BIN and \$GOMAP_HOME
   --purge-cache   with --uninstall: also remove \$GOMAP_CACHE (DWARF indexes, Delve,
                   Go toolchains, builds)
@@ -212,6 +213,8 @@ install() {
         local missing=()
         command -v qemu-aarch64-static >/dev/null || missing+=(qemu-user-static)
         command -v gdb-multiarch >/dev/null || missing+=(gdb-multiarch)
+        # the report page's tests open it in a real headless browser
+        command -v chromium >/dev/null || missing+=(chromium)
         [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
         say "installing the Go toolchains of the test matrix into $GOMAP_CACHE/go"
         (cd "$REPO" && "$VENV/bin/python" -m tests.toolchains --install-all)

@@ -10,7 +10,9 @@ the tests do; gdb's gcore where the kernel's core_pattern sends cores
 elsewhere), runs ``gomap census --core ... --json --expand '*'`` in a fresh
 process and prints its wall time, CPU time (user + system: on a busy machine
 the wall time counts other processes' turns) and peak RSS, and checks its
-groups against the truth the program wrote.  Then Delve on the same core:
+groups against the truth the program wrote.  Then ``gomap report --html`` of
+the same core: its figures, the page's size, and how long a headless Chromium
+takes to open it (navigation to the load event).  Then Delve on the same core:
 ``dlv core`` listing every goroutine with its stack (``goroutines -t``), and
 ``print`` of the 2M-entry string map (its first 200,000 entries:
 max-array-values raised that far; Delve's memory grows with each entry),
@@ -32,6 +34,7 @@ import tempfile
 from pathlib import Path
 
 from tests import harness, toolchains
+from tests.browser import Browser, chromium_path
 
 HERE = Path(__file__).resolve().parent
 PROG = HERE / "progs" / "censusmaps"
@@ -92,6 +95,23 @@ def census(binary, core, out, repo=harness.REPO):
     gomap checkout at ``repo``, its JSON written to ``out``."""
     return measured([sys.executable, "-m", "gdb_gomap.cli.main", "census", "--core", core,
                      "--exe", binary, "--json", "--expand", "*", "-o", out], cwd=repo)
+
+
+def page(binary, core, work):
+    """(wall, CPU, peak MB) of ``gomap report --html`` of ``core``, and the page's
+    size and load time in a headless Chromium (tests/browser.py), or None there
+    when there is no chromium."""
+    html = work / "report.html"
+    figures = measured([sys.executable, "-m", "gdb_gomap.cli.main", "report", "--core", core,
+                        "--exe", binary, "--html", html, "-o", work / "report.md"],
+                       cwd=harness.REPO)
+    opened = None
+    if chromium_path():
+        with Browser() as b:
+            p = b.open(html.as_uri())
+            rects = p.eval("document.querySelectorAll('rect.tm-group').length")
+            opened = (p.load_seconds, rects, p.errors)
+    return figures, html.stat().st_size, opened
 
 
 def against_truth(doc, truth):
@@ -164,6 +184,12 @@ def main(argv=None):
             wrong = against_truth(doc, truth)
             row(rows, tag, "gomap census --json (all maps)", ours,
                 f"{doc['walk']['maps']:,} maps, truth: " + (wrong or "equal"))
+            figures, size, opened = page(binary, core, d)
+            row(rows, tag, "gomap report --html (the page)", figures,
+                f"page {size / 1e6:.1f} MB; " +
+                ("no chromium to open it" if opened is None else
+                 f"opens in Chromium in {opened[0]:.2f} s (load event), {opened[1]:,} "
+                 f"treemap rectangles, {len(opened[2])} script errors"))
             if other is not None:
                 out2 = d / "against.json"
                 theirs = census(binary, core, out2, repo=other)

@@ -12,6 +12,7 @@ import re
 import jsonschema
 import pytest
 
+from gdb_gomap.render import census as census_view
 from tests import harness, toolchains
 from tests.test_census import PROG, SCHEMA, _compare
 
@@ -76,7 +77,16 @@ def test_report_markdown(reports):
         if not t["goroutines"]:
             rows = [ln for ln in table.splitlines() if ln.startswith("| `")
                     and re.search(t["match"], ln.split("`")[1])]
-            assert sum(int(r.split("|")[2].replace(",", "")) for r in rows) == t["maps"], t
+            listed = sum(int(r.split("|")[2].replace(",", "")) for r in rows)
+            # the groups of empty maps are counted in one line, not listed
+            assert listed == (0 if t["entries"] == 0 else t["maps"]), t
+    empty = [g for g in doc["groups"] if g["entries"] == 0]
+    assert empty, "the census program's emptied maps make a group of empty maps"
+    empty_lines = [ln for ln in table.splitlines() if ln.startswith("empty maps: ")]
+    assert empty_lines == [f"empty maps: {len(empty):,} group{'s' * (len(empty) != 1)} of "
+                           f"maps that hold no entry ({sum(g['maps'] for g in empty):,} maps, "
+                           f"own {census_view.human(sum(g['own'] for g in empty))}) not "
+                           f"listed; --all lists them"], empty_lines
     largest = md[m:n].splitlines()
     assert largest[4].startswith("| `main.cache` |"), largest[:6]
 

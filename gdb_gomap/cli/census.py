@@ -50,6 +50,10 @@ def add_census_options(p):
     p.add_argument("--json", action="store_true",
                    help="JSON (schema gomap-census/1: gdb_gomap/schema/census.schema.json)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE")
+    p.add_argument("--html", metavar="FILE",
+                   help="also write the report page to FILE: one self-contained HTML file "
+                        "(treemap, groups table that sorts and filters, the largest maps "
+                        "drawn); opens in any browser without a network")
     b = p.add_argument_group("budget (the output says when it stopped the walk)")
     b.add_argument("--budget-seconds", type=options._positive_float, default=None,
                    metavar="S", help="stop walking the heap after S seconds (default: none)")
@@ -72,7 +76,13 @@ REPORT_DESCRIPTION = """\
 A post-mortem of every map, built on the census (see 'gomap census'): what was
 walked and what could not be read, the groups of maps by path pattern with
 their own and retained bytes, the largest maps one by one, and the nil maps
-counted in one line (--all lists them).  Markdown by default (--text, --json).
+and the groups of empty maps counted in one line each (--all lists them).
+Markdown by default (--text, --json).
+
+--html FILE also writes the report as one page that opens in any browser
+without a network: a treemap of where the maps' memory is, coloured by the
+share of dead cells; the groups table, which sorts and filters; and each of
+the largest maps drawn (cells, fill histogram, its groups or buckets).
 
 --globals gives the older, fast view instead: the maps reachable from package
 globals only, with dead space and maps caught growing or mid-write."""
@@ -89,15 +99,17 @@ def add_report_parser(sub, source_args, globals_help):
     q.add_argument("--maps", type=options._positive, default=10, metavar="N",
                    help="list the N maps that retain most (default 10)")
     q.add_argument("--all", action="store_true",
-                   help="list every nil map (default: their count); with --globals, "
-                        "include the runtime's and the standard library's globals")
+                   help="list every nil map and every group of empty maps (default: a "
+                        "count of each); with --globals, include the runtime's and the "
+                        "standard library's globals")
     q.add_argument("--globals", action="store_true", help=globals_help)
     return q
 
 
 def globals_view_conflicts(args):
     """The census options given with ``report --globals``, which has none of them."""
-    given = [opt for opt, on in (("--text", args.text), ("--top", args.top is not None),
+    given = [opt for opt, on in (("--text", args.text), ("--html", args.html is not None),
+                                 ("--top", args.top is not None),
                                  ("--min-bytes", args.min_bytes is not None),
                                  ("--expand", args.expand is not None),
                                  ("--maps", args.maps != 10),
@@ -110,14 +122,7 @@ def globals_view_conflicts(args):
 
 def cmd_report(args, open_target):
     """``gomap report``: the census as a post-mortem (Markdown, --text or --json)."""
-    progress = census_run.Progress(sys.stderr)
-    try:
-        with open_target(args) as (target, info):
-            c = census_run.run(target, budget_from(args), progress)
-            info = dict(info, go_version=target.go_version, layout=target.map_kind,
-                        arch=target.arch.goarch)
-    finally:
-        progress.done()
+    c, info = _run(args, open_target)
     kw = dict(top=args.top, min_bytes=args.min_bytes, expand=args.expand, maps=args.maps,
               all_nil=args.all)
     with output.destination(args.output, sys.stdout.write) as write:
@@ -141,15 +146,41 @@ def emit(c, info, args, write):
         census_view.write_text(c, info, write, **kw)
 
 
-def cmd_census(args, open_target):
-    """Run the census on the target of ``args`` (--core/--exe or --pid)."""
+def _run(args, open_target):
+    """(Census, info) of the target of ``args`` (--core/--exe or --pid); with --html,
+    the page is written while the target is still open (its largest maps are read
+    again for their pictures).  A live process goes on before anything is printed."""
+    if args.html:
+        output.check_writable(args.html)       # before a walk of minutes, not after
     progress = census_run.Progress(sys.stderr)
     try:
-        with open_target(args) as (target, info):   # a live process goes on before output
+        with open_target(args) as (target, info):
             c = census_run.run(target, budget_from(args), progress)
             info = dict(info, go_version=target.go_version, layout=target.map_kind,
-                        arch=target.arch.goarch)
+                        arch=target.arch.goarch, build_id=target.binary.build_id())
+            if args.html:
+                progress(phase="drawing the page")
+                write_html(c, info, target, args)
     finally:
         progress.done()
+    if args.html:
+        print(f"gomap: wrote the report page ({len(c.groups):,} groups) to {args.html}",
+              file=sys.stderr)
+    return c, info
+
+
+def write_html(c, info, target, args):
+    """``--html FILE``: the report page (render/page.py) of census ``c``."""
+    from ..census import topmaps
+    from ..render import page
+    maps = topmaps.describe_all(target, census_view.largest_maps(c, getattr(args, "maps", 10)))
+    with output.destination(args.html, None) as write:
+        page.write_page(c, info, write, maps, all_nil=getattr(args, "all", False),
+                        top=args.top, min_bytes=args.min_bytes, expand=args.expand)
+
+
+def cmd_census(args, open_target):
+    """Run the census on the target of ``args`` (--core/--exe or --pid)."""
+    c, info = _run(args, open_target)
     with output.destination(args.output, sys.stdout.write) as write:
         emit(c, info, args, write)

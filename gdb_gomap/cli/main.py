@@ -25,7 +25,8 @@ gomap: decode Go maps in a core file or a live process, without a debugger.
   gomap list   --core CORE --exe BINARY       every map reachable from package globals
                                               (or --pid PID; fast: no stacks, no heap walk)
   gomap report --core CORE --exe BINARY       post-mortem built on the census: groups,
-                                              largest maps, nil maps (--globals: the
+                                              largest maps, nil maps (--html FILE: also as
+                                              a page for a browser; --globals: the
                                               globals-only view, dead space, growing maps)
   gomap census --core CORE --exe BINARY       every map from globals and goroutine stacks,
                                               grouped, with retained bytes (or --pid PID)

@@ -208,9 +208,43 @@ def report_json(c, info, maps=10, all_nil=False, **kw):
     return doc
 
 
-def report_text(c, info, write, maps=10, all_nil=False, **kw):
-    """``gomap report --text``: the census text, the largest maps, the nil maps."""
-    write_text(c, info, write, **kw)
+def _split_empty(rows, all_groups):
+    """(rows to list, groups of empty maps left out): a report lists the groups
+    whose maps hold no entry only with --all."""
+    if all_groups:
+        return rows, []
+    return [g for g in rows if g.entries], [g for g in rows if not g.entries]
+
+
+def empty_line(empty):
+    """The one line that counts the groups of empty maps a report leaves out."""
+    maps = sum(g.maps for g in empty)
+    groups = f"{len(empty):,} group" + ("" if len(empty) == 1 else "s")
+    return (f"empty maps: {groups} of maps that hold no entry ({maps:,} maps, own "
+            f"{human(sum(g.own for g in empty))}) not listed; --all lists them")
+
+
+def report_text(c, info, write, maps=10, all_nil=False, top=None, min_bytes=None,
+                expand=None):
+    """``gomap report --text``: what was walked, the groups (those of empty maps
+    counted in one line unless --all), the largest maps, the nil maps."""
+    for line in _header_lines(c, info):
+        write(line + "\n")
+    write("\n")
+    rows = groups_mod.select(c.groups, top, min_bytes)
+    listed, empty = _split_empty(rows, all_nil)
+    text_table(listed, c.heap_bytes, write)
+    hidden = len(c.groups) - len(rows)
+    if hidden:
+        write(f"({hidden:,} more groups not shown: --top, --min-bytes)\n")
+    if empty:
+        write(empty_line(empty) + "\n")
+    if expand:
+        found = groups_mod.expanded(c.groups, expand)
+        if not found:
+            write(f"\n--expand {expand}: no group has that pattern\n")
+        for g in found:
+            members_text(g, write)
     biggest = largest_maps(c, maps)
     if biggest:
         write(f"\nlargest maps (retained):\n")
@@ -239,12 +273,15 @@ def report_markdown(c, info, write, maps=10, all_nil=False, top=None, min_bytes=
     write("| pattern | maps | entries | own | retained | heap |\n")
     write("|---|---:|---:|---:|---:|---:|\n")
     rows = groups_mod.select(c.groups, top, min_bytes)
-    for g in rows:
+    listed, empty = _split_empty(rows, all_nil)
+    for g in listed:
         write(f"| `{_md(g.pattern)}` | {g.maps:,} | {g.entries:,} | {human(g.own)} | "
               f"{human(g.retained)} | {100.0 * c.share(g.retained):.1f}% |\n")
     hidden = len(c.groups) - len(rows)
     if hidden:
         write(f"\n{hidden:,} more groups not shown (--top, --min-bytes).\n")
+    if empty:
+        write(f"\n{empty_line(empty)}\n")
     shown = largest_maps(c, maps)
     for g in groups_mod.expanded(c.groups, expand) if expand else ():
         shown += [m for m in g.members if m not in shown]

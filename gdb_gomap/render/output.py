@@ -41,6 +41,17 @@ def open_output(path):
         raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
 
 
+def check_writable(path):
+    """A one-line UsageError now when ``path`` cannot be written later."""
+    where = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UsageError(f"cannot write {path}: it is a directory; name a file")
+    if not os.path.isdir(where):
+        raise UsageError(f"cannot write {path}: no directory {where}")
+    if not os.access(path if os.path.exists(path) else where, os.W_OK):
+        raise UsageError(f"cannot write {path}: permission denied")
+
+
 @contextlib.contextmanager
 def destination(path, screen):
     """A write function: into the file ``path`` (closed after) or, with no path, ``screen``."""

@@ -59,6 +59,7 @@ var (
 	chq        chan map[int64]bool    // maps in a channel's buffer
 	counter    func() int             // a map in a closure's context
 	cache      map[string][]byte      // values much larger than the map
+	emptied    []map[string]int       // maps whose every key was deleted: empty, not nil
 	sinkDead   map[int32]uint16
 	nils       []holder // maps never made: nil
 	spins      int64
@@ -227,6 +228,23 @@ func fillCache() (int, int) {
 	return len(cache), caps
 }
 
+// fillEmptied makes maps of 100 keys and deletes every key again: empty maps
+// whose storage stays (and holds tombstones or emptyOne cells).
+func fillEmptied() int {
+	emptied = make([]map[string]int, 5)
+	for i := range emptied {
+		m := make(map[string]int)
+		for k := 0; k < 100; k++ {
+			m[fmt.Sprint("k", i, "-", k)] = k
+		}
+		for k := 0; k < 100; k++ {
+			delete(m, fmt.Sprint("k", i, "-", k))
+		}
+		emptied[i] = m
+	}
+	return len(emptied)
+}
+
 //go:noinline
 func writeTruth(path string, groups []Group, caps, deadEntries int) {
 	nilCount := 0
@@ -276,6 +294,7 @@ func main() {
 	add("closure", `^main\.counter\b`, 1, counter(), false)
 	entries, caps := fillCache()
 	add("cache", `^main\.cache$`, 1, entries, false)
+	add("emptied", `^main\.emptied\[`, fillEmptied(), 0, false)
 
 	deadEntries := makeDead(777)
 	nils = make([]holder, 7)
