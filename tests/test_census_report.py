@@ -121,3 +121,14 @@ def test_globals_view_refuses_census_options():
     err = r.stderr.strip()
     assert r.returncode == 1 and len(err.splitlines()) == 1, r.stderr
     assert err.startswith("gomap: --text, --maps: not with --globals"), err
+
+
+@pytest.mark.parametrize("where, why", [("/nonexistent-dir/report.html", "no directory"),
+                                        ("/tmp", "it is a directory")])
+def test_html_that_cannot_be_written_is_one_line_before_the_walk(where, why):
+    """--html names a file that cannot be written: said in one line before the target
+    is even opened (pid 1 would take a walk, or a refusal, first)."""
+    r = harness.gomap("report", "--pid", "1", "--html", where)
+    err = r.stderr.strip()
+    assert r.returncode != 0 and len(err.splitlines()) == 1, r.stderr
+    assert err.startswith(f"gomap: cannot write {where}: {why}"), err
