@@ -126,6 +126,14 @@ def against_truth(doc, truth):
     return "; ".join(bad)
 
 
+def outside_truth(doc, truth):
+    """The census's groups that no truth group matches (maps of the standard
+    library, such as encoding/json's sync.Map, whose map exists on Go <= 1.23)."""
+    rxs = [re.compile(t["match"]) for t in truth["groups"]]
+    return [f"{g['pattern']} ({g['maps']:,})" for g in doc["groups"]
+            if not any(rx.search(g["pattern"]) for rx in rxs)]
+
+
 def delve(binary, core, commands, work):
     """(wall, CPU, peak MB, stdout) of ``dlv core`` running ``commands``."""
     init = work / "dlv-init"
@@ -182,8 +190,10 @@ def main(argv=None):
             ours = census(binary, core, out)
             doc = json.loads(out.read_text())
             wrong = against_truth(doc, truth)
+            extra = outside_truth(doc, truth)
             row(rows, tag, "gomap census --json (all maps)", ours,
-                f"{doc['walk']['maps']:,} maps, truth: " + (wrong or "equal"))
+                f"{doc['walk']['maps']:,} maps, truth: " + (wrong or "equal") +
+                (f"; outside the program's truth: {', '.join(extra)}" if extra else ""))
             figures, size, opened = page(binary, core, d)
             row(rows, tag, "gomap report --html (the page)", figures,
                 f"page {size / 1e6:.1f} MB; " +

@@ -547,6 +547,26 @@ def qemu_problem(goarch):
     return None
 
 
+def wait_all_threads_asleep(pid, settle=0.3, timeout=10.0):
+    """Return once every thread of ``pid`` has been asleep (state S) for ``settle``
+    seconds running, or after ``timeout`` (the caller goes on either way)."""
+    deadline = time.monotonic() + timeout
+    since = None
+    while time.monotonic() < deadline:
+        try:
+            states = [Path(f"/proc/{pid}/task/{t}/stat").read_text().rsplit(")", 1)[1].split()[0]
+                      for t in os.listdir(f"/proc/{pid}/task")]
+        except (OSError, IndexError):
+            return
+        if all(st == "S" for st in states):
+            since = since or time.monotonic()
+            if time.monotonic() - since >= settle:
+                return
+        else:
+            since = None
+        time.sleep(0.02)
+
+
 def qemu_core(binary, goarch, run_dir, timeout=300):
     """Run the Go program ``binary`` (built for ``goarch``) under qemu-user in
     ``run_dir``, its truth written to ``run_dir/truth.json``; once it prints READY,
@@ -569,6 +589,10 @@ def qemu_core(binary, goarch, run_dir, timeout=300):
     try:
         ready = proc.stdout.readline().strip() == b"READY"
         if ready:
+            # Goroutine 1 goes on from READY to its sleep: a SIGQUIT that lands on its
+            # thread before it parks leaves it behind the signal handler's frames,
+            # which gomap follows on amd64 only.  So wait until every thread sleeps.
+            wait_all_threads_asleep(proc.pid)
             proc.send_signal(signal.SIGQUIT)
         _, err = proc.communicate(timeout=timeout)
     finally:

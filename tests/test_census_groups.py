@@ -2,6 +2,8 @@
 retained bytes follow from the definition (unit tests; the end-to-end census is
 tests/test_census.py)."""
 
+import json
+import re
 from types import SimpleNamespace as NS
 
 import pytest
@@ -111,3 +113,53 @@ def test_text_header_counts_and_reasons():
     assert "  15 locals, main.x: optimized away" in text
     assert "largest types: []uint8 12.0 KiB (95%), bucket 400 B (3%)" in text
     assert "main.cache" in text and "(1 more groups not shown" in text
+
+
+def test_exclusive_bytes_share_out_nested_maps():
+    # main.outer (node 0, 100 B) holds two inner maps (1, 2: 10 B each, each with a
+    # 1,000 B value); a separate map (3) holds a 50 B object
+    graph = NS(sizes=[100, 10, 10, 1000, 50, 1000, 7], roots=[0, 3],
+               adjacency=[[1, 2, 6], [5], [4], [6], [], [], []])
+    maps = [NS(path="main.outer", pattern="main.outer", type_name="t", header=1,
+               own_bytes=100, entries=2, node=0, slots=8, tombstones=0),
+            NS(path="main.outer[1]", pattern="main.outer[*]", type_name="t", header=2,
+               own_bytes=10, entries=1, node=1, slots=8, tombstones=1),
+            NS(path="main.outer[2]", pattern="main.outer[*]", type_name="t", header=3,
+               own_bytes=10, entries=0, node=2, slots=8, tombstones=0),
+            NS(path="main.other", pattern="main.other", type_name="t", header=4,
+               own_bytes=1000, entries=8, node=3, slots=8, tombstones=0)]
+    c = groups.census(NS(maps=maps, graph=graph, stats={}, unread=[]))
+    rows = {g.pattern: g for g in c.groups}
+    outer, inner, other = rows["main.outer"], rows["main.outer[*]"], rows["main.other"]
+    assert outer.retained == 100 + 10 + 1000 + 10 + 50     # node 6 is shared: nobody's
+    assert inner.retained == 10 + 1000 + 10 + 50
+    assert (outer.exclusive, inner.exclusive, other.exclusive) == (100, 1070, 1000)
+    assert sum(g.exclusive for g in c.groups) == c.map_retained
+    assert (inner.slots, inner.tombstones) == (16, 1) and inner.dead == 15 / 16
+    assert other.dead == 0.0 and groups.dead_share(0, 0) == 0.0
+
+
+def test_page_escapes_what_the_target_names():
+    """Paths come from the target (map keys, type names): the page shows them as
+    text, never as markup, and its data cannot close its script element."""
+    from gdb_gomap.render import page
+    evil = 'main.m["</script><img src=x onerror=alert(1)>\'"&"]'
+    graph = NS(sizes=[64, 64], adjacency=[[], []], roots=[0, 1])
+    maps = [NS(path=evil, pattern=evil, type_name="map[string]<b>", header=1,
+               own_bytes=64, entries=1, node=0, slots=8, tombstones=0),
+            NS(path="main.empty", pattern="main.empty", type_name="map[int]int", header=2,
+               own_bytes=64, entries=0, node=1, slots=8, tombstones=0)]
+    result = NS(maps=maps, graph=graph, stats={}, unread=[], nil_maps=[])
+    c = groups.census(result)
+    c.roots = NS(globals_read=2, goroutines=0, goroutines_unwound=0, frames=0,
+                 locals_read=0, unread=[])
+    out = []
+    page.write_page(c, {"executable": "/x/<exe>", "core": "/c/&core", "go_version": "go1.26.6",
+                        "layout": "swiss", "arch": "amd64", "build_id": "abc/<def>",
+                        "warnings": []}, out.append, maps=[])
+    html = "".join(out)
+    assert html.count("<script") == 2 and html.count("</script>") == 2
+    assert "<img" not in html and "<b>" not in html and "<exe>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    data = re.search(r"id='gomap-data'>(.*?)</script>", html, re.S).group(1)
+    assert evil in [g["pattern"] for g in json.loads(data)["report"]["groups"]]

@@ -34,8 +34,11 @@ def _asset(name):
 
 
 def _script_json(obj):
-    """JSON safe inside a <script> element ('</' cannot close it)."""
-    return json.dumps(obj, separators=(",", ":")).replace("</", "<\\/")
+    """JSON safe inside a <script> element: no '<', '>' or '&' at all (written as
+    \\u escapes, which JSON.parse reads back), so nothing in it can close the
+    element or look like markup."""
+    text = json.dumps(obj, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def dead_colour(dead):
