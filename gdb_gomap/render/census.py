@@ -149,16 +149,20 @@ def _header_lines(c, info):
     return lines
 
 
-def write_text(c, info, write, top=None, min_bytes=None, expand=None):
-    """Header (release, layout, files, what was walked and what not), then the groups."""
+def write_text(c, info, write, top=None, min_bytes=None, expand=None, hide_empty=False):
+    """Header (release, layout, files, what was walked and what not), then the groups
+    (with ``hide_empty``, those of empty maps counted in one line)."""
     for line in _header_lines(c, info):
         write(line + "\n")
     write("\n")
     rows = groups_mod.select(c.groups, top, min_bytes)
-    text_table(rows, c.heap_bytes, write)
+    listed, empty = _split_empty(rows, not hide_empty)
+    text_table(listed, c.heap_bytes, write)
     hidden = len(c.groups) - len(rows)
     if hidden:
         write(f"({hidden:,} more groups not shown: --top, --min-bytes)\n")
+    if empty:
+        write(empty_line(empty) + "\n")
     if expand:
         found = groups_mod.expanded(c.groups, expand)
         if not found:
@@ -228,23 +232,7 @@ def report_text(c, info, write, maps=10, all_nil=False, top=None, min_bytes=None
                 expand=None):
     """``gomap report --text``: what was walked, the groups (those of empty maps
     counted in one line unless --all), the largest maps, the nil maps."""
-    for line in _header_lines(c, info):
-        write(line + "\n")
-    write("\n")
-    rows = groups_mod.select(c.groups, top, min_bytes)
-    listed, empty = _split_empty(rows, all_nil)
-    text_table(listed, c.heap_bytes, write)
-    hidden = len(c.groups) - len(rows)
-    if hidden:
-        write(f"({hidden:,} more groups not shown: --top, --min-bytes)\n")
-    if empty:
-        write(empty_line(empty) + "\n")
-    if expand:
-        found = groups_mod.expanded(c.groups, expand)
-        if not found:
-            write(f"\n--expand {expand}: no group has that pattern\n")
-        for g in found:
-            members_text(g, write)
+    write_text(c, info, write, top, min_bytes, expand, hide_empty=not all_nil)
     biggest = largest_maps(c, maps)
     if biggest:
         write(f"\nlargest maps (retained):\n")

@@ -54,23 +54,17 @@
         row = next; sum = s; best = r; j++;
       }
       const last = j >= list.length;
-      if (w >= h) {
-        const rw = last ? w : sum / h;
-        let yy = y;
-        row.forEach((it, k) => {
-          const ih = k === row.length - 1 ? y + h - yy : it.area / rw;
-          it.rect = { x: x, y: yy, w: rw, h: ih }; yy += ih;
-        });
-        x += rw; w -= rw;
-      } else {
-        const rh = last ? h : sum / w;
-        let xx = x;
-        row.forEach((it, k) => {
-          const iw = k === row.length - 1 ? x + w - xx : it.area / rh;
-          it.rect = { x: xx, y: y, w: iw, h: rh }; xx += iw;
-        });
-        y += rh; h -= rh;
-      }
+      // the row goes down the left side when the space is wide, else along the top
+      const down = w >= h;
+      const thick = last ? (down ? w : h) : sum / (down ? h : w);
+      const end = down ? y + h : x + w;
+      let pos = down ? y : x;
+      row.forEach((it, k) => {
+        const len = k === row.length - 1 ? end - pos : it.area / thick;
+        it.rect = down ? { x: x, y: pos, w: thick, h: len } : { x: pos, y: y, w: len, h: thick };
+        pos += len;
+      });
+      if (down) { x += thick; w -= thick; } else { y += thick; h -= thick; }
       i = j;
     }
   }
