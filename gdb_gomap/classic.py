@@ -4,15 +4,18 @@ The walk is the hash-free one of the reference (section 2.6): old buckets that
 are not yet evacuated, then every new bucket, each along its overflow chain;
 a cell is live exactly when its tophash is >= 5.  Bucket arrays are read in
 bulk and scanned column-wise (``slab``); overflow buckets are read level by
-level in batches.  The --buckets view keeps every bucket and takes the plain
+level in batches (for the summary, which hands on no cells, those of every
+run of buckets together at the end).  The --buckets view keeps every bucket and takes the plain
 per-cell path.
 """
+
+from itertools import compress
 
 from .budget import Budget, BudgetSpent
 from .decoding import STREAM_READ, Tally, finish, flush, keep_at_most, raw_cells
 from .errors import UnreadableMemory
 from .fields import header_keys
-from .slab import Collected, Scanner, tag_translation
+from .slab import LIVE_CLASS, Collected, Scanner, tag_translation
 from .snapshot import Chain, MapSnapshot, Slot, SlotBlock
 
 EMPTY_REST, EMPTY_ONE, EVAC_X, EVAC_Y, EVAC_EMPTY, MIN_TOPHASH = 0, 1, 2, 3, 4, 5
@@ -26,8 +29,8 @@ HEADER = header_keys("classic")   # the header fields a snapshot keeps, in order
 LIVE = tag_translation(lambda b: b >= MIN_TOPHASH)
 EVACUATED = tag_translation(lambda b: EVAC_X <= b <= EVAC_EMPTY)
 NOT_EVACUATED = tag_translation(lambda b: not EVAC_X <= b <= EVAC_EMPTY)
-CLASSES = [("live", LIVE)] + [(name, v)
-                              for v, name in TOPHASH_STATE.items()]
+# every tophash below MIN_TOPHASH is a state of its own; the others are live
+CLASSES = [("live", LIVE_CLASS)] + [(name, v) for v, name in TOPHASH_STATE.items()]
 
 
 def state_of(tophash):
@@ -62,6 +65,12 @@ class _Walk:
         self.old_evacuated = 0
         self.empty_buckets = 0
         self.visited = set()      # overflow buckets seen, against cycles
+        # Without cells to hand on in walk order (the summary), the overflow chains
+        # of every run of buckets are followed together after the last run: their
+        # buckets sit close together (most in the array's preallocated tail), so a
+        # few large reads serve them instead of one per run's scattered few.
+        self.deferred = ([], bytearray()) if not (self.detail or self.col.want_cells) \
+            else None
 
     # -- the --buckets path: every cell visited, every bucket kept -----------------
 
@@ -123,17 +132,21 @@ class _Walk:
         any_live = sc.scan(buf, cnt, take, self.col, self.states, CLASSES)
         self.empty_buckets += any_live.count(0)
         ovf = sc.word_column(buf, cnt, L.overflow_off)
-        pending = []
-        for j, p in enumerate(ovf):
-            if p:
-                pending.append((p, 1 if take is None else take[j], None, None))
-        if len(pending) < cnt:
+        at = list(compress(range(cnt), ovf))          # the buckets with an overflow
+        if len(at) < cnt:
             self.longest_chain = max(self.longest_chain, 1)
-        self._follow(pending)
+        ptrs = [ovf[j] for j in at]
+        takes = b"\x01" * len(at) if take is None else bytes(take[j] for j in at)
+        if self.deferred is not None:
+            self.deferred[0].extend(ptrs)
+            self.deferred[1].extend(takes)
+        else:
+            self._follow_bulk(ptrs, takes)
 
     def _follow(self, pending):
-        """Follow overflow pointers level by level: (ptr, take, chain, bucket index)."""
-        bs, lim, sc = self.L.bucket_size, self.ctx.limits, self.scanner
+        """The --buckets path: follow overflow pointers level by level, keeping every
+        bucket: (ptr, take, chain, bucket index)."""
+        bs, lim = self.L.bucket_size, self.ctx.limits
         level = 1
         while pending:
             self.checkpoint(f"overflow level {level}")
@@ -141,9 +154,7 @@ class _Walk:
             fresh = []
             for p in pending:
                 if p[0] in self.visited:
-                    self.tally.warn("overflow chains cut at a bucket reached twice",
-                                    f"an overflow chain reaches {p[0]:#x} twice; chain cut "
-                                    f"(corrupt memory?)")
+                    self._cycle(p[0])
                     continue
                 self.visited.add(p[0])
                 fresh.append(p)
@@ -154,8 +165,7 @@ class _Walk:
             good, bufs = [], []
             for p, data in zip(fresh, reads):
                 if isinstance(data, Exception):
-                    self.tally.warn("overflow buckets unreadable",
-                                    f"overflow bucket {p[0]:#x} unreadable; chain cut")
+                    self._unreadable(p[0])
                     continue
                 good.append(p)
                 bufs.append(data)
@@ -164,26 +174,76 @@ class _Walk:
             self.overflow_buckets += len(good)
             self.longest_chain = max(self.longest_chain, level)
             nxt = []
-            if self.detail:
-                for p, data in zip(good, bufs):
-                    ovf = self.node(p[2], p[0], data, 0, p[1])
-                    if ovf:
-                        nxt.append((ovf, p[1], p[2], p[3]))
-            else:
-                buf = b"".join(bufs)
-                n = len(good)
-                take = bytes(p[1] for p in good)
-                any_live = sc.scan(buf, n, take, self.col, self.states, CLASSES)
-                self.empty_buckets += any_live.count(0)
-                for p, o in zip(good, sc.word_column(buf, n, self.L.overflow_off)):
-                    if o:
-                        nxt.append((o, p[1], None, None))
-            if nxt and level >= lim.max_chain:
-                self.tally.warn("chain cuts at --max-chain",
-                                f"overflow chains longer than {lim.max_chain} buckets were "
-                                f"cut (raise --max-chain)")
+            for p, data in zip(good, bufs):
+                ovf = self.node(p[2], p[0], data, 0, p[1])
+                if ovf:
+                    nxt.append((ovf, p[1], p[2], p[3]))
+            if nxt and self._too_long(level):
                 break
             pending = nxt
+
+    def _follow_bulk(self, ptrs, takes):
+        """The bulk path: follow overflow pointers ``ptrs`` level by level, scanning
+        each level's buckets in one batch (``takes``: 1 where the cells count as
+        entries, 0 in evacuated old buckets)."""
+        bs, sc = self.L.bucket_size, self.scanner
+        level = 1
+        while ptrs:
+            self.checkpoint(f"overflow level {level}")
+            level += 1
+            # cells handed on keep the walk order; a count may read in address order
+            order = range(len(ptrs)) if self.col.want_cells else \
+                sorted(range(len(ptrs)), key=ptrs.__getitem__)
+            fresh, ftakes, seen = [], bytearray(), self.visited
+            for k in order:
+                p = ptrs[k]
+                if p in seen:
+                    self._cycle(p)
+                    continue
+                seen.add(p)
+                fresh.append(p)
+                ftakes.append(takes[k])
+            if self.col.want_cells:
+                reads = self.ctx.mem.read_many([(p, bs) for p in fresh], gap=OVERFLOW_GAP)
+                ok = bytearray(not isinstance(d, Exception) for d in reads)
+                data = b"".join(d for d in reads if not isinstance(d, Exception))
+            else:
+                data, ok = self.ctx.mem.gather(fresh, bs, OVERFLOW_GAP)
+            n = ok.count(1)
+            if n < len(fresh):
+                for p in compress(fresh, (not b for b in ok)):
+                    self._unreadable(p)
+                ftakes = bytearray(compress(ftakes, ok))
+            if not n:
+                break
+            self.overflow_buckets += n
+            self.longest_chain = max(self.longest_chain, level)
+            take = bytes(ftakes)
+            any_live = sc.scan(data, n, take, self.col, self.states, CLASSES)
+            self.empty_buckets += any_live.count(0)
+            nxt = sc.word_column(data, n, self.L.overflow_off)
+            at = list(compress(range(n), nxt))
+            ptrs, takes = [nxt[j] for j in at], bytes(take[j] for j in at)
+            if ptrs and self._too_long(level):
+                break
+
+    def _cycle(self, p):
+        self.tally.warn("overflow chains cut at a bucket reached twice",
+                        f"an overflow chain reaches {p:#x} twice; chain cut (corrupt memory?)")
+
+    def _unreadable(self, p):
+        self.tally.warn("overflow buckets unreadable",
+                        f"overflow bucket {p:#x} unreadable; chain cut")
+
+    def _too_long(self, level):
+        """True (and a warning) once the chains reach --max-chain."""
+        lim = self.ctx.limits
+        if level < lim.max_chain:
+            return False
+        self.tally.warn("chain cuts at --max-chain",
+                        f"overflow chains longer than {lim.max_chain} buckets were "
+                        f"cut (raise --max-chain)")
+        return True
 
     def array(self, base, n, old):
         """Walk buckets 0..n-1 of the array at ``base`` with their chains."""
@@ -210,6 +270,9 @@ class _Walk:
                 self._chunk_bulk(cnt, buf, old)
                 flush(self.ctx, self.snap, self.L, self.col, self.opts)
             self.checkpoint(f"{'old ' if old else ''}bucket {start + cnt:,} of {n:,}")
+        if self.deferred is not None and self.deferred[0]:
+            (ptrs, takes), self.deferred = self.deferred, ([], bytearray())
+            self._follow_bulk(ptrs, takes)
 
     def checkpoint(self, where):
         """Distrust the map once it holds more live cells than its count; then

@@ -60,6 +60,41 @@ class Memory:
             i = j
         return results
 
+    def gather(self, addrs: Sequence[int], size: int, gap: int = COALESCE_GAP
+               ) -> Tuple[bytes, bytearray]:
+        """(data, ok) for blocks of ``size`` bytes at ``addrs`` (sorted ascending):
+        the readable blocks' bytes one after the other, and per address 1 when its
+        block is in ``data``, 0 when it could not be read.  Blocks less than ``gap``
+        bytes apart are read together, as by :meth:`read_many`, without a bytes
+        object per block."""
+        parts: List[Union[bytes, memoryview]] = []
+        ok = bytearray(len(addrs))
+        n, i = len(addrs), 0
+        while i < n:
+            start = end = addrs[i]
+            j = i
+            limit = start + COALESCE_MAX
+            while j < n:
+                a = addrs[j]
+                if a - end > gap or a + size > limit:
+                    break
+                if a + size > end:
+                    end = a + size
+                j += 1
+            try:
+                buf = memoryview(self.read(start, end - start))
+            except UnreadableMemory:
+                for k in range(i, j):
+                    one = self._read_or_error(addrs[k], size)
+                    if not isinstance(one, UnreadableMemory):
+                        parts.append(one)
+                        ok[k] = 1
+            else:
+                parts.extend(buf[a - start:a - start + size] for a in addrs[i:j])
+                ok[i:j] = b"\x01" * (j - i)
+            i = j
+        return b"".join(parts), ok
+
     def _read_or_error(self, addr: int, size: int) -> Union[bytes, UnreadableMemory]:
         try:
             return self.read(addr, size) if size else b""

@@ -121,6 +121,10 @@ def _indirect(keys, vals, layout):
     return ik, iv
 
 
+LIVE_CLASS = object()     # Scanner.scan's class of the live tags
+REST_CLASS = object()     # Scanner.scan's class of every tag no other class took
+
+
 def tag_translation(live_pred):
     """A bytes.translate table mapping a tag byte to 1 when live, else 0."""
     return bytes(1 if live_pred(b) else 0 for b in range(256))
@@ -199,17 +203,32 @@ class Scanner:
 
         take:          bytes of 0/1 per record (None: every record)
         state_counts:  dict updated with counts per tag class name
-        classes:       list of (name, translate table) classifying tag bytes, or
-                       (name, byte value) for a class of one tag value
+        classes:       list of (name, how) classifying tag bytes: how is a byte value
+                       (a class of one tag value), LIVE_CLASS (the live tags: the
+                       scanner's live table), REST_CLASS (every tag no other class
+                       took; at most one) or a translate table marking the class.
+                       Classes must not overlap: once they hold every tag, the rest
+                       are not counted (put the common ones first)
         Returns a bytes mask of records that hold at least one live cell.
         """
         any_live = bytes(n)
         for k in range(8):
             tags = self.tags(buf, n, k)
-            for name, table in classes:
-                state_counts[name] += tags.count(table) if type(table) is int else \
-                    tags.translate(table).count(1)
             mask = tags.translate(self.live_table)
+            live_all = mask.count(1)
+            taken, rest = 0, None
+            for name, how in classes:
+                if how is REST_CLASS:
+                    rest = name
+                    continue
+                if taken == n:          # every tag is classed: the rest are empty
+                    continue
+                c = live_all if how is LIVE_CLASS else tags.count(how) if type(how) is int \
+                    else tags.translate(how).count(1)
+                state_counts[name] += c
+                taken += c
+            if rest is not None:
+                state_counts[rest] += n - taken
             any_live = _or(any_live, mask, n)
             if take is not None:
                 mask = _and(mask, take, n)

@@ -13,7 +13,7 @@ from .budget import Budget, BudgetSpent
 from .decoding import STREAM_READ, Tally, finish, flush, keep_at_most, raw_cells
 from .errors import UnreadableMemory
 from .fields import header_keys, of_role
-from .slab import Collected, Scanner, tag_translation
+from .slab import LIVE_CLASS, REST_CLASS, Collected, Scanner, tag_translation
 from .snapshot import MapSnapshot, Slot, SlotBlock, Table
 
 CTRL_EMPTY, CTRL_DELETED = 0x80, 0xFE
@@ -24,8 +24,9 @@ TABLE = tuple(f.name for f in of_role("swiss.table") if f.kind == "int")  # Tabl
 GROUPREF = tuple(f.name for f in of_role("swiss.groupref"))                # data, lengthMask
 
 FULL = tag_translation(lambda b: b & 0x80 == 0)
-CLASSES = [("full", FULL), ("deleted", CTRL_DELETED),
-           ("empty", tag_translation(lambda b: b & 0x80 and b != CTRL_DELETED))]
+# full: the high bit clear; empty: every other byte but ctrlDeleted (0x80 is the
+# runtime's only other one)
+CLASSES = [("full", LIVE_CLASS), ("deleted", CTRL_DELETED), ("empty", REST_CLASS)]
 
 
 def slot_state(c):
