@@ -60,6 +60,11 @@ class Memory:
             i = j
         return results
 
+    def view(self, addr: int, size: int) -> Tuple[bytes, int]:
+        """(buffer, offset): the ``size`` bytes at ``addr`` are ``buffer[offset:offset +
+        size]`` (a cache may hand out its block without a copy; here, a read)."""
+        return self.read(addr, size), 0
+
     def gather(self, addrs: Sequence[int], size: int, gap: int = COALESCE_GAP
                ) -> Tuple[bytes, bytearray]:
         """(data, ok) for blocks of ``size`` bytes at ``addrs`` (sorted ascending):
@@ -154,6 +159,16 @@ class BlockCache(Memory):
         self.block = block
         self.blocks = blocks
         self._cache: Dict[int, bytes] = {}
+
+    def view(self, addr: int, size: int) -> Tuple[bytes, int]:
+        """(buffer, offset): the ``size`` bytes at ``addr`` are ``buffer[offset:offset +
+        size]``, without a copy when they lie in one cached block."""
+        off = addr & (self.block - 1)
+        if 0 < size and off + size <= self.block:
+            data = self._cache.get(addr - off)
+            if data:
+                return data, off
+        return self.read(addr, size), 0
 
     def read(self, addr: int, size: int) -> bytes:
         off = addr & (self.block - 1)

@@ -117,6 +117,18 @@ def test_goroutine_groups_equal_the_truth(census_run):
     assert not problems, "\n".join(problems)
 
 
+def test_a_named_map_type_keeps_its_name(census_run):
+    """A map of a named map type and one of its underlying type share one DWARF
+    type entry; each is called by its own type."""
+    truth, doc = census_run
+    types = {}
+    for g in doc["groups"]:
+        for name in ("namedSet", "unnamedSet"):
+            if re.match(rf"^main\.{name}\b", g["pattern"]):
+                types[name] = {m["type"] for m in g["members"]}
+    assert types == {"namedSet": {"main.strSet"}, "unnamedSet": {"map[string]bool"}}, types
+
+
 def test_cache_retains_its_values(census_run):
     truth, doc = census_run
     rows = [g for g in doc["groups"] if re.search(r"^main\.cache$", g["pattern"])]

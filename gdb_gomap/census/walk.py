@@ -56,6 +56,7 @@ captured variables' offsets (Go 1.23 and later), else counted unscanned.
 """
 
 import re
+import struct
 import time
 from array import array
 from collections import Counter, deque
@@ -85,6 +86,13 @@ OUT_OTHER = "pointers outside any in-use heap span and the executable (stacks, f
 
 # work item kinds
 OBJ, MAP, CHAN, CLOSURE = 0, 1, 2, 3
+
+# what a scan plan's entry holds (_Walker.plan)
+P_PTR, P_STR, P_SLICE, P_IFACE, P_MAP, P_FUNC, P_CHAN, P_LOOP = range(8)
+_PLAN_KINDS = {"string": P_STR, "slice": P_SLICE, "interface": P_IFACE, "map": P_MAP,
+               "func": P_FUNC, "chan": P_CHAN}
+PLAN_MAX = 4096                  # places of an array flattened into its plan
+_UNREADABLE_ITAB, _NO_DWARF = "itab unreadable", "no DWARF"   # _Walker._dyn's misses
 
 GO_CLOSURE_OFFSET = 0x2907       # DW_AT_go_closure_offset: a captured variable's offset
 CELLS_PER_CHECK = 4096           # a map's cells followed between two budget checks
@@ -240,6 +248,11 @@ class _Walker:
         self.bytes = 0
         self.budget_hit = None
         self._ptrs = {}
+        self._plans = {}          # (type offset, name) -> scan plan
+        self._dyn = {}            # (empty interface?, type word) -> what iface() needs
+        fmt = "<" if self.order == "little" else ">"
+        self._word = struct.Struct(fmt + ("Q" if self.P == 8 else "I")).unpack_from
+        self._sword = struct.Struct(fmt + ("q" if self.P == 8 else "i")).unpack_from
         self.static = [(g.vaddr, g.vaddr + g.memsz) for g in target.binary.segments]
         self._closures = {}
         self._path_cache = {}
@@ -292,7 +305,19 @@ class _Walker:
 
     def ref(self, src, p, t, count, label, kind=OBJ, plain=False):
         """``src`` points at ``p``, a ``count`` of ``t`` (None: untyped)."""
-        loc = self.heap.locate(p)
+        h = self.heap
+        loc = None
+        if h.pages is not None:                     # heap.locate, inline: the hot path
+            if h.lo <= p < h.hi:
+                s = h.pages[(p - h.lo) >> PAGE_SHIFT]
+                if s >= 0 and h.starts[s] <= p < h.ends[s]:
+                    start, esize = h.starts[s], h.elemsizes[s]
+                    k = (p - start) // esize
+                    f0 = h.first[s]
+                    if k < h.first[s + 1] - f0:
+                        loc = f0 + k, start + k * esize, esize, s
+        else:
+            loc = h.locate(p)
         if loc is None:
             if kind == MAP and p not in self.offheap and self.heap.in_manual_span(p):
                 # A map the compiler kept on a goroutine's stack (it never escaped): no
@@ -364,8 +389,97 @@ class _Walker:
 
     # -- values ------------------------------------------------------------------
 
+    def plan(self, t):
+        """The scan plan of type ``t``: (offset, what, type, path suffix) of every
+        place in a value of ``t`` that can hold a pointer, in the order a depth-first
+        walk of its fields and elements meets them (the order the walk finds objects
+        in, so the shortest paths do not depend on it).  Structs and small arrays are
+        flattened; an array of more than PLAN_MAX places stays one LOOP entry."""
+        key = (t.offset, t.name)      # a named type shares its DIE with its underlying
+        plan = self._plans.get(key)   # type, and the name is what the walk records
+        if plan is None:
+            plan = self._plans[key] = []
+            self._plan_into(t, 0, "", plan, 0)
+        return plan
+
+    def _plan_into(self, t, off, suffix, out, depth):
+        if depth > 64:
+            return
+        k = t.kind
+        if k == "struct":
+            for f in t.fields:
+                if self.has_pointers(f.type):
+                    self._plan_into(f.type, off + f.offset, suffix + "." + f.name, out,
+                                    depth + 1)
+        elif k == "array":
+            et = t.elem
+            if not t.count or not self.has_pointers(et):
+                return
+            inner = self.plan(et)
+            if t.count * len(inner) > PLAN_MAX:
+                out.append((off, P_LOOP, t, suffix))
+                return
+            es = et.size
+            for i in range(t.count):
+                at, sub = off + i * es, f"{suffix}[{i}]"
+                out.extend((at + o, what, tt, sub + sfx) for o, what, tt, sfx in inner)
+        elif k in ("ptr", "unsafe.Pointer"):
+            tt = t.target if k == "ptr" else None
+            if tt is None or tt.size != 0:          # a pointer to a zero-size value: no
+                out.append((off, P_PTR, tt, suffix))  # object of its own to follow
+        elif k in _PLAN_KINDS:
+            out.append((off, _PLAN_KINDS[k], t, suffix))
+
     def scan(self, src, buf, off, t, label):
         """Follow every pointer in the value of type ``t`` at ``buf[off:]``."""
+        if len(buf) - off < t.size:
+            self._scan_short(src, buf, off, t, label)
+            return
+        word, sword, P = self._word, self._sword, self.P
+        for o, what, tt, sfx in self.plan(t):
+            at = off + o
+            if what == P_PTR:
+                p = word(buf, at)[0]
+                if p:
+                    self.ref(src, p, tt, 1, _join(label, sfx) if sfx else label)
+            elif what == P_STR:
+                if word(buf, at)[0] and word(buf, at + P)[0]:
+                    self.ref_leaf(src, word(buf, at)[0])
+            elif what == P_SLICE:
+                p = word(buf, at)[0]
+                if p:
+                    n, c = sword(buf, at + P)[0], sword(buf, at + 2 * P)[0]
+                    if c > 0 and 0 <= n <= c:
+                        self.ref(src, p, tt.elem, n, _join(label, sfx) if sfx else label)
+                    elif c:
+                        self.skipped["slices with an impossible length or capacity"] += 1
+            elif what == P_IFACE:
+                self.iface(src, buf, at, tt, _join(label, sfx) if sfx else label)
+            elif what == P_MAP:
+                p = word(buf, at)[0]
+                lab = _join(label, sfx) if sfx else label
+                if p:
+                    self.ref(src, p, tt, 1, lab, MAP)
+                else:
+                    self.nil_map(src, lab, tt)
+            elif what == P_FUNC:
+                p = word(buf, at)[0]
+                if p:
+                    self.ref(src, p, tt, 1, _join(label, sfx) if sfx else label, CLOSURE)
+            elif what == P_CHAN:
+                p = word(buf, at)[0]
+                if p:
+                    self.ref(src, p, tt, 1, _join(label, sfx) if sfx else label, CHAN)
+            else:                                   # P_LOOP: a large array
+                et = tt.elem
+                es = et.size
+                lab = _join(label, sfx) if sfx else label
+                for i in range(tt.count):
+                    self.scan(src, buf, at + i * es, et, _join(lab, f"[{i}]"))
+
+    def _scan_short(self, src, buf, off, t, label):
+        """scan() of a value whose bytes end early (never from a heap object): the
+        type walked field by field, a word cut short read as far as it goes."""
         todo = [(t, off, label)]
         P, order = self.P, self.order
         while todo:
@@ -502,24 +616,36 @@ class _Walker:
 
     def iface(self, src, buf, off, t, label):
         P = self.P
-        if not int.from_bytes(buf[off:off + P], self.order) or \
-                not int.from_bytes(buf[off + P:off + 2 * P], self.order):
+        w0, data = self._word(buf, off)[0], self._word(buf, off + P)[0]
+        if not w0 or not data:
             return
-        try:
-            dyn, data, _taddr = self.t.types.interface_type(self.mem, t, buf[off:off + 2 * P],
-                                                            self.types_base)
-        except UnreadableMemory:
+        # the dynamic type of a type word (or an itab: it never changes), resolved once
+        key = (t.empty_interface, w0)
+        dyn = self._dyn.get(key)
+        if dyn is None:
+            try:
+                d = self.t.types.interface_type(self.mem, t, buf[off:off + 2 * P],
+                                                self.types_base)[0]
+            except UnreadableMemory:
+                d = None
+                dyn = _UNREADABLE_ITAB
+            else:
+                dyn = (d, f".({d.name})", d.is_pointer_shaped()) if d is not None \
+                    else _NO_DWARF
+            self._dyn[key] = dyn
+        if dyn is _UNREADABLE_ITAB:
             self.skipped["interfaces whose itab is unreadable"] += 1
             return
-        if dyn is None:
+        if dyn is _NO_DWARF:
             self.skipped["interfaces whose dynamic type has no DWARF"] += 1
             self.ref(src, data, None, 1, label)
             return
-        lab = _join(label, f".({dyn.name})")
-        if dyn.is_pointer_shaped():
-            self.scan(src, data.to_bytes(self.P, self.order), 0, dyn, lab)
-        elif dyn.size:
-            self.ref(src, data, dyn, 1, lab)
+        d, suffix, pointer_shaped = dyn
+        lab = _join(label, suffix)
+        if pointer_shaped:
+            self.scan(src, data.to_bytes(P, self.order), 0, d, lab)
+        elif d.size:
+            self.ref(src, data, d, 1, lab)
 
     # -- objects -----------------------------------------------------------------
 
@@ -532,12 +658,12 @@ class _Walker:
             count = MAX_SCAN_BYTES // t.size
             n = count * t.size
         try:
-            buf = self.mem.read(p, n)
+            buf, at = self.mem.view(p, n)       # the cached block itself, when it can
         except UnreadableMemory:
             self.skipped["heap objects whose memory is unreadable"] += 1
             return
         if count == 1:
-            self.scan(v, buf, 0, t, "")
+            self.scan(v, buf, at, t, "")
         else:
             es = t.size
             for i in range(count):
@@ -547,7 +673,7 @@ class _Walker:
                         self.budget_hit = why
                         self.skipped["objects scanned in part (the budget ran out)"] += 1
                         return
-                self.scan(v, buf, i * es, t, f"[{i}]")
+                self.scan(v, buf, at + i * es, t, f"[{i}]")
 
     def do_map(self, v, h, t):
         try:

@@ -37,6 +37,10 @@ type L3 struct{ next *L4 }
 type L2 struct{ next *L3 }
 type L1 struct{ next *L2 }
 
+// strSet is a named map type: the census must call its maps by that name, also
+// when maps of its underlying type (map[string]bool) are walked too.
+type strSet map[string]bool
+
 type holder struct {
 	id int
 	m  map[string]int
@@ -60,6 +64,8 @@ var (
 	counter    func() int             // a map in a closure's context
 	cache      map[string][]byte      // values much larger than the map
 	emptied    []map[string]int       // maps whose every key was deleted: empty, not nil
+	namedSet   any                    // a map of a named map type, in an interface
+	unnamedSet any                    // a map of its underlying type, in an interface
 	sinkDead   map[int32]uint16
 	nils       []holder // maps never made: nil
 	spins      int64
@@ -295,6 +301,11 @@ func main() {
 	entries, caps := fillCache()
 	add("cache", `^main\.cache$`, 1, entries, false)
 	add("emptied", `^main\.emptied\[`, fillEmptied(), 0, false)
+	var set strSet = strSet{"x": true} // a local of the type: Go <= 1.23 gives it DWARF then
+	namedSet = set
+	unnamedSet = map[string]bool{"y": true, "z": false}
+	add("named map type", `^main\.namedSet\b`, 1, 1, false)
+	add("its underlying type", `^main\.unnamedSet\b`, 1, 2, false)
 
 	deadEntries := makeDead(777)
 	nils = make([]holder, 7)
