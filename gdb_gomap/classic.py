@@ -15,7 +15,7 @@ from .budget import Budget, BudgetSpent
 from .decoding import STREAM_READ, Tally, finish, flush, keep_at_most, raw_cells
 from .errors import UnreadableMemory
 from .fields import header_keys
-from .slab import LIVE_CLASS, Collected, Scanner, tag_translation
+from .slab import LIVE_CLASS, Collected, Scanner, ones, tag_translation
 from .snapshot import Chain, MapSnapshot, Slot, SlotBlock
 
 EMPTY_REST, EMPTY_ONE, EVAC_X, EVAC_Y, EVAC_EMPTY, MIN_TOPHASH = 0, 1, 2, 3, 4, 5
@@ -130,7 +130,7 @@ class _Walk:
             self.old_evacuated += t0.translate(EVACUATED).count(1)
             take = t0.translate(NOT_EVACUATED)
         any_live = sc.scan(buf, cnt, take, self.col, self.states, CLASSES)
-        self.empty_buckets += any_live.count(0)
+        self.empty_buckets += cnt - ones(any_live)
         ovf = sc.word_column(buf, cnt, L.overflow_off)
         at = list(compress(range(cnt), ovf))          # the buckets with an overflow
         if len(at) < cnt:
@@ -220,7 +220,7 @@ class _Walk:
             self.longest_chain = max(self.longest_chain, level)
             take = bytes(ftakes)
             any_live = sc.scan(data, n, take, self.col, self.states, CLASSES)
-            self.empty_buckets += any_live.count(0)
+            self.empty_buckets += n - ones(any_live)
             nxt = sc.word_column(data, n, self.L.overflow_off)
             at = list(compress(range(n), nxt))
             ptrs, takes = [nxt[j] for j in at], bytes(take[j] for j in at)

@@ -121,6 +121,30 @@ def _indirect(keys, vals, layout):
     return ik, iv
 
 
+_popcount = getattr(int, "bit_count", lambda x: bin(x).count("1"))   # 3.10+, else slow
+
+
+def ones(flags):
+    """How many bytes of ``flags`` (each 0 or 1) are 1.  A popcount of the bytes as
+    one integer: bytes.count(1) slows down as the ones get dense (it restarts its
+    search at each), this does not."""
+    return _popcount(int.from_bytes(flags, "little"))
+
+
+_EQUALS = {}
+
+
+def count_value(data, v, at_most):
+    """How many bytes of ``data`` are ``v``, knowing there are at most ``at_most``:
+    bytes.count when they are sparse, else a translation to flags and a popcount."""
+    if at_most * 8 <= len(data):
+        return data.count(v)
+    table = _EQUALS.get(v)
+    if table is None:
+        table = _EQUALS[v] = bytes(1 if b == v else 0 for b in range(256))
+    return ones(data.translate(table))
+
+
 LIVE_CLASS = object()     # Scanner.scan's class of the live tags
 REST_CLASS = object()     # Scanner.scan's class of every tag no other class took
 
@@ -215,7 +239,7 @@ class Scanner:
         for k in range(8):
             tags = self.tags(buf, n, k)
             mask = tags.translate(self.live_table)
-            live_all = mask.count(1)
+            live_all = ones(mask)
             taken, rest = 0, None
             for name, how in classes:
                 if how is REST_CLASS:
@@ -223,8 +247,9 @@ class Scanner:
                     continue
                 if taken == n:          # every tag is classed: the rest are empty
                     continue
-                c = live_all if how is LIVE_CLASS else tags.count(how) if type(how) is int \
-                    else tags.translate(how).count(1)
+                c = live_all if how is LIVE_CLASS else \
+                    count_value(tags, how, n - taken) if type(how) is int else \
+                    ones(tags.translate(how))
                 state_counts[name] += c
                 taken += c
             if rest is not None:
@@ -232,7 +257,9 @@ class Scanner:
             any_live = _or(any_live, mask, n)
             if take is not None:
                 mask = _and(mask, take, n)
-            live = mask.count(1)
+                live = ones(mask)
+            else:
+                live = live_all
             out.count += live
             if not live or not out.want_cells or out.room() <= 0:
                 continue
