@@ -9,6 +9,7 @@ run of buckets together at the end).  The --buckets view keeps every bucket and 
 per-cell path.
 """
 
+from collections import Counter
 from itertools import compress
 
 from .budget import Budget, BudgetSpent
@@ -129,8 +130,7 @@ class _Walk:
             t0 = sc.tags(buf, cnt, 0)
             self.old_evacuated += t0.translate(EVACUATED).count(1)
             take = t0.translate(NOT_EVACUATED)
-        any_live = sc.scan(buf, cnt, take, self.col, self.states, CLASSES)
-        self.empty_buckets += cnt - ones(any_live)
+        self.empty_buckets += sc.scan(buf, cnt, take, self.col, self.states, CLASSES)
         ovf = sc.word_column(buf, cnt, L.overflow_off)
         at = list(compress(range(cnt), ovf))          # the buckets with an overflow
         if len(at) < cnt:
@@ -191,39 +191,57 @@ class _Walk:
         while ptrs:
             self.checkpoint(f"overflow level {level}")
             level += 1
-            # cells handed on keep the walk order; a count may read in address order
-            order = range(len(ptrs)) if self.col.want_cells else \
-                sorted(range(len(ptrs)), key=ptrs.__getitem__)
-            fresh, ftakes, seen = [], bytearray(), self.visited
-            for k in order:
-                p = ptrs[k]
-                if p in seen:
-                    self._cycle(p)
-                    continue
-                seen.add(p)
-                fresh.append(p)
-                ftakes.append(takes[k])
+            seen = self.visited
+            every = takes.find(0) < 0        # no evacuated old bucket among them
+            if every and not self.col.want_cells:
+                # a count in address order, with set operations: the common summary
+                fresh = sorted(set(ptrs))
+                if len(fresh) < len(ptrs):
+                    for p, c in Counter(ptrs).items():
+                        for _ in range(c - 1):
+                            self._cycle(p)
+                again = seen.intersection(fresh)
+                if again:
+                    for p in sorted(again):
+                        self._cycle(p)
+                    fresh = [p for p in fresh if p not in again]
+                seen.update(fresh)
+                ftakes = None
+            else:
+                # cells handed on keep the walk order; a count may read in address order
+                order = range(len(ptrs)) if self.col.want_cells else \
+                    sorted(range(len(ptrs)), key=ptrs.__getitem__)
+                fresh, ftakes = [], bytearray()
+                for k in order:
+                    p = ptrs[k]
+                    if p in seen:
+                        self._cycle(p)
+                        continue
+                    seen.add(p)
+                    fresh.append(p)
+                    ftakes.append(takes[k])
             if self.col.want_cells:
                 reads = self.ctx.mem.read_many([(p, bs) for p in fresh], gap=OVERFLOW_GAP)
                 ok = bytearray(not isinstance(d, Exception) for d in reads)
                 data = b"".join(d for d in reads if not isinstance(d, Exception))
             else:
                 data, ok = self.ctx.mem.gather(fresh, bs, OVERFLOW_GAP)
-            n = ok.count(1)
+            n = ones(ok)
             if n < len(fresh):
                 for p in compress(fresh, (not b for b in ok)):
                     self._unreadable(p)
-                ftakes = bytearray(compress(ftakes, ok))
+                if ftakes is not None:
+                    ftakes = bytearray(compress(ftakes, ok))
             if not n:
                 break
             self.overflow_buckets += n
             self.longest_chain = max(self.longest_chain, level)
-            take = bytes(ftakes)
-            any_live = sc.scan(data, n, take, self.col, self.states, CLASSES)
-            self.empty_buckets += n - ones(any_live)
+            take = None if ftakes is None else bytes(ftakes)
+            self.empty_buckets += sc.scan(data, n, take, self.col, self.states, CLASSES)
             nxt = sc.word_column(data, n, self.L.overflow_off)
             at = list(compress(range(n), nxt))
-            ptrs, takes = [nxt[j] for j in at], bytes(take[j] for j in at)
+            ptrs = [nxt[j] for j in at]
+            takes = b"\x01" * len(at) if take is None else bytes(take[j] for j in at)
             if ptrs and self._too_long(level):
                 break
 

@@ -9,6 +9,7 @@ for every record, and a ``memoryview.cast`` with a stride is slot k's key for
 every record.  Only live cells then cost Python work.
 """
 
+from array import array
 from itertools import compress
 
 from .arch import AMD64
@@ -121,6 +122,7 @@ def _indirect(keys, vals, layout):
     return ik, iv
 
 
+_QSIZE = array("Q").itemsize
 _popcount = getattr(int, "bit_count", lambda x: bin(x).count("1"))   # 3.10+, else slow
 
 
@@ -233,11 +235,20 @@ class Scanner:
                        took; at most one) or a translate table marking the class.
                        Classes must not overlap: once they hold every tag, the rest
                        are not counted (put the common ones first)
-        Returns a bytes mask of records that hold at least one live cell.
+        Returns how many of the n records hold no live cell.
         """
-        any_live = bytes(n)
+        words = self.tag_words(buf, n)
+        if words is not None:
+            flags = array("Q")          # 8 bytes a record: zero when none is live
+            flags.frombytes(words.translate(self.live_table))
+            empty = flags.count(0)
+        else:
+            any_live = bytes(n)
         for k in range(8):
-            tags = self.tags(buf, n, k)
+            if words is not None:       # a column of the records' tags, from their words
+                tags = words[(7 - k if self.reversed_tags else k)::8]
+            else:
+                tags = self.tags(buf, n, k)
             mask = tags.translate(self.live_table)
             live_all = ones(mask)
             taken, rest = 0, None
@@ -254,7 +265,8 @@ class Scanner:
                 taken += c
             if rest is not None:
                 state_counts[rest] += n - taken
-            any_live = _or(any_live, mask, n)
+            if words is None:
+                any_live = _or(any_live, mask, n)
             if take is not None:
                 mask = _and(mask, take, n)
                 live = ones(mask)
@@ -273,7 +285,15 @@ class Scanner:
                 self._strings(buf, n, self.vc, k, mask, out.vals, out.vlens)
             else:
                 out.vals.extend(self._column(buf, n, out.vkind, self.vt, self.vc, k, mask))
-        return any_live
+        return empty if words is not None else n - ones(any_live)
+
+    def tag_words(self, buf, n):
+        """The 8 tag bytes of each of the n records, one record after another (a
+        strided copy of the words), or None when they cannot be cast in place."""
+        R, at = self.R, self.tag_off
+        if R % 8 or at % 8 or _QSIZE != 8:
+            return None
+        return memoryview(buf)[:n * R].cast("Q")[at // 8::R // 8].tobytes()
 
 
 def _first_ones(mask, keep):

