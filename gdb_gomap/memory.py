@@ -72,7 +72,7 @@ class Memory:
         block is in ``data``, 0 when it could not be read.  Blocks less than ``gap``
         bytes apart are read together, as by :meth:`read_many`, without a bytes
         object per block."""
-        parts: List[Union[bytes, memoryview]] = []
+        out = bytearray()
         ok = bytearray(len(addrs))
         n, i = len(addrs), 0
         while i < n:
@@ -92,13 +92,15 @@ class Memory:
                 for k in range(i, j):
                     one = self._read_or_error(addrs[k], size)
                     if not isinstance(one, UnreadableMemory):
-                        parts.append(one)
+                        out += one
                         ok[k] = 1
             else:
-                parts.extend(buf[a - start:a - start + size] for a in addrs[i:j])
+                for a in addrs[i:j]:
+                    out += buf[a - start:a - start + size]
                 ok[i:j] = b"\x01" * (j - i)
+                del buf
             i = j
-        return b"".join(parts), ok
+        return bytes(out), ok
 
     def _read_or_error(self, addr: int, size: int) -> Union[bytes, UnreadableMemory]:
         try:
