@@ -95,8 +95,15 @@ class Memory:
                         out += one
                         ok[k] = 1
             else:
-                for a in addrs[i:j]:
-                    out += buf[a - start:a - start + size]
+                # runs of adjacent blocks (common: overflow buckets are handed out
+                # one after another) are copied in one piece
+                run = prev = addrs[i]
+                for a in addrs[i + 1:j]:
+                    if a != prev + size:
+                        out += buf[run - start:prev + size - start]
+                        run = a
+                    prev = a
+                out += buf[run - start:prev + size - start]
                 ok[i:j] = b"\x01" * (j - i)
                 del buf
             i = j
