@@ -6,6 +6,7 @@ Everything else here is built on that one method: batched reads that coalesce
 neighbouring ranges, and a small cache for repeated reads of the same objects.
 """
 
+from bisect import bisect_right
 from typing import Dict, List, Sequence, Tuple, Union
 
 from .errors import UnreadableMemory
@@ -77,15 +78,22 @@ class Memory:
         n, i = len(addrs), 0
         while i < n:
             start = end = addrs[i]
-            j = i
             limit = start + COALESCE_MAX
-            while j < n:
-                a = addrs[j]
-                if a - end > gap or a + size > limit:
-                    break
-                if a + size > end:
-                    end = a + size
-                j += 1
+            # the blocks that fit under the limit; when they are one run of adjacent
+            # blocks (the common case) the read is found without a step per block
+            j = bisect_right(addrs, limit - size, i, n)
+            contiguous = j > i and addrs[j - 1] - start == (j - 1 - i) * size
+            if contiguous:
+                end = addrs[j - 1] + size
+            else:
+                j = i
+                while j < n:
+                    a = addrs[j]
+                    if a - end > gap or a + size > limit:
+                        break
+                    if a + size > end:
+                        end = a + size
+                    j += 1
             try:
                 buf = memoryview(self.read(start, end - start))
             except UnreadableMemory:
@@ -95,15 +103,18 @@ class Memory:
                         out += one
                         ok[k] = 1
             else:
-                # runs of adjacent blocks (common: overflow buckets are handed out
-                # one after another) are copied in one piece
-                run = prev = addrs[i]
-                for a in addrs[i + 1:j]:
-                    if a != prev + size:
-                        out += buf[run - start:prev + size - start]
-                        run = a
-                    prev = a
-                out += buf[run - start:prev + size - start]
+                if contiguous:
+                    out += buf
+                else:
+                    # runs of adjacent blocks (common: overflow buckets are handed
+                    # out one after another) are copied in one piece
+                    run = prev = addrs[i]
+                    for a in addrs[i + 1:j]:
+                        if a != prev + size:
+                            out += buf[run - start:prev + size - start]
+                            run = a
+                        prev = a
+                    out += buf[run - start:prev + size - start]
                 ok[i:j] = b"\x01" * (j - i)
                 del buf
             i = j

@@ -147,6 +147,16 @@ def count_value(data, v, at_most):
     return ones(data.translate(table))
 
 
+def live_per_record(flags):
+    """From flags of 8 bytes a record (each 0 or 1), one byte a record: how many of
+    its 8 are 1.  Multiplying the flags, as one integer, by 0x0101010101010101 adds
+    each word's 8 bytes into its top byte; no sum exceeds 15, so no carry crosses a
+    byte, and what spills into the next word stays below its top byte."""
+    summed = (int.from_bytes(flags, "little") * 0x0101010101010101).to_bytes(
+        len(flags) + 8, "little")
+    return summed[7:len(flags):8]
+
+
 LIVE_CLASS = object()     # Scanner.scan's class of the live tags
 REST_CLASS = object()     # Scanner.scan's class of every tag no other class took
 
@@ -239,9 +249,7 @@ class Scanner:
         """
         words = self.tag_words(buf, n)
         if words is not None:
-            flags = array("Q")          # 8 bytes a record: zero when none is live
-            flags.frombytes(words.translate(self.live_table))
-            empty = flags.count(0)
+            empty = live_per_record(words.translate(self.live_table)).count(0)
         else:
             any_live = bytes(n)
         for k in range(8):
