@@ -21,7 +21,6 @@ from ..decoding import DumpOptions
 from ..errors import GomapError, UnreadableMemory
 from ..render.jsonout import snapshot_json
 from ..render.svg import snapshot_svg
-from .walk import cell_counts
 
 DETAIL_BLOCKS = 4096      # groups or buckets decoded with their slots
 SLOT_BLOCKS = 48          # drawn slot by slot (else as the summary grid)
@@ -110,9 +109,8 @@ def describe(target, member) -> Dict[str, Any]:
     head = snapshot_json(snap, entries=False)
     fields = {k: v for k, v in head.items() if k not in SKIP_FIELDS
               and (not isinstance(v, (list, dict)) or k in ("flag_names", "extra_fields"))}
-    out.update(layout=layout, fields=fields,
-               stats=snap.stats, cells=_cells(snap.stats, layout), growth=snap.growth,
-               warnings=list(snap.warnings), block_count=nblocks)
+    out.update(fields=fields, cells=_cells(snap.stats, layout), growth=snap.growth,
+               warnings=list(snap.warnings))
     if detail is not None:
         blocks, hist, kind = (_swiss_detail if layout == "swiss" else _classic_detail)(detail)
         if nblocks <= SLOT_BLOCKS:
@@ -130,8 +128,6 @@ def describe(target, member) -> Dict[str, Any]:
         blocks = [[sum(b[i] for b in blocks[k:k + per]) for i in range(3)]
                   for k in range(0, len(blocks), per)]
     out.update(blocks=blocks, block_kind=kind, blocks_per_square=per, histogram=hist)
-    slots, tombs = cell_counts(snap.stats)
-    out["slots_read_again"], out["tombstones_read_again"] = slots, tombs
     return out
 
 

@@ -435,9 +435,9 @@ class _Walker:
 
     def scan(self, src, buf, off, t, label):
         """Follow every pointer in the value of type ``t`` at ``buf[off:]``."""
-        if len(buf) - off < t.size:
-            self._scan_short(src, buf, off, t, label)
-            return
+        if len(buf) - off < t.size:     # a value whose bytes end early (never a heap
+            # object's): what is missing reads as zero, as nil
+            buf, off = bytes(buf[off:]) + bytes(t.size - (len(buf) - off)), 0
         word, sword, P = self._word, self._sword, self.P
         for o, what, tt, sfx in self.plan(t):
             at = off + o
@@ -479,62 +479,6 @@ class _Walker:
                 lab = _join(label, sfx) if sfx else label
                 for i in range(tt.count):
                     self.scan(src, buf, at + i * es, et, _join(lab, f"[{i}]"))
-
-    def _scan_short(self, src, buf, off, t, label):
-        """scan() of a value whose bytes end early (never from a heap object): the
-        type walked field by field, a word cut short read as far as it goes."""
-        todo = [(t, off, label)]
-        P, order = self.P, self.order
-        while todo:
-            t, off, label = todo.pop()
-            k = t.kind
-            if k == "struct":
-                for f in reversed(t.fields):
-                    ft = f.type
-                    if self.has_pointers(ft):
-                        todo.append((ft, off + f.offset, _join(label, "." + f.name)))
-            elif k == "array":
-                et = t.elem
-                if t.count and self.has_pointers(et):
-                    es = et.size
-                    for i in range(t.count - 1, -1, -1):
-                        todo.append((et, off + i * es, _join(label, f"[{i}]")))
-            elif k in ("ptr", "unsafe.Pointer"):
-                p = int.from_bytes(buf[off:off + P], order)
-                if p:
-                    tt = t.target if k == "ptr" else None
-                    if tt is not None and tt.size == 0:
-                        continue
-                    self.ref(src, p, tt, 1, label)
-            elif k == "func":
-                p = int.from_bytes(buf[off:off + P], order)
-                if p:
-                    self.ref(src, p, t, 1, label, CLOSURE)
-            elif k == "string":
-                p = int.from_bytes(buf[off:off + P], order)
-                n = int.from_bytes(buf[off + P:off + 2 * P], order)
-                if p and n:
-                    self.ref_leaf(src, p)
-            elif k == "slice":
-                p = int.from_bytes(buf[off:off + P], order)
-                n = int.from_bytes(buf[off + P:off + 2 * P], order, signed=True)
-                c = int.from_bytes(buf[off + 2 * P:off + 3 * P], order, signed=True)
-                if p and c > 0 and 0 <= n <= c:
-                    self.ref(src, p, t.elem, n, label)
-                elif p and c:
-                    self.skipped["slices with an impossible length or capacity"] += 1
-            elif k == "map":
-                p = int.from_bytes(buf[off:off + P], order)
-                if p:
-                    self.ref(src, p, t, 1, label, MAP)
-                else:
-                    self.nil_map(src, label, t)
-            elif k == "chan":
-                p = int.from_bytes(buf[off:off + P], order)
-                if p:
-                    self.ref(src, p, t, 1, label, CHAN)
-            elif k == "interface":
-                self.iface(src, buf, off, t, label)
 
     def nil_map(self, src, label, t):
         """A map-typed place holding nil: recorded (its path is made at the end)."""
