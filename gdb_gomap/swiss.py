@@ -7,14 +7,14 @@ Every distinct table's group array is read in bulk and scanned column-wise
 clear.  Keys are never looked up or hashed.
 """
 
-from array import array
 from bisect import bisect_left
 
 from .budget import Budget, BudgetSpent
 from .decoding import STREAM_READ, Tally, finish, flush, keep_at_most, raw_cells
 from .errors import UnreadableMemory
 from .fields import header_keys, of_role
-from .slab import LIVE_CLASS, REST_CLASS, Collected, Scanner, ones, tag_translation
+from .slab import (LIVE_CLASS, REST_CLASS, Collected, Scanner, live_per_record, ones,
+                   tag_translation)
 from .snapshot import MapSnapshot, Slot, SlotBlock, Table
 
 CTRL_EMPTY, CTRL_DELETED = 0x80, 0xFE
@@ -159,9 +159,9 @@ class _Walk:
         walked = []
         batch = []
         size = 0
-        claimed = self.claim_all(tables)
+        all_claimed = self.claim_all(tables)
         for n, t in enumerate(tables):
-            if claimed is None and self.claim(t) or claimed is not None and claimed[n]:
+            if all_claimed or self.claim(t):
                 batch.append(t)
                 size += (t.lengthMask + 1) * gs
             if batch and (size >= STREAM_READ or n == len(tables) - 1):
@@ -171,18 +171,18 @@ class _Walk:
         return walked
 
     def claim_all(self, tables):
-        """:meth:`claim` of every table at once when no two group arrays overlap
-        and none was walked before (the runtime never shares them): a list of
-        True; else None, and each table is claimed in turn."""
+        """:meth:`claim` of every table at once, True, when no two group arrays
+        overlap and none was walked before (the runtime never shares them); else
+        False, and each table is claimed in turn."""
         if self.spans:
-            return None
+            return False
         gs = self.L.group_size
         spans = sorted((t.groups_address, t.groups_address + (t.lengthMask + 1) * gs)
                        for t in tables)
         if any(a[1] > b[0] for a, b in zip(spans, spans[1:])):
-            return None
+            return False
         self.spans = spans
-        return [True] * len(tables)
+        return True
 
     def _bulk(self, batch):
         gs, L = self.L.group_size, self.L
@@ -212,9 +212,7 @@ class _Walk:
         else:           # the summary: the control bytes say it all
             self.col.count += ones(full)
         del buf
-        words = array("Q")
-        words.frombytes(full)           # a group with no full slot: a zero word
-        self.empty_groups += words.count(0)
+        self.empty_groups += live_per_record(full).count(0)   # groups with no full slot
         self.groups_seen += n
         at = 0
         tombstones = ctrl.count(CTRL_DELETED) > 0
