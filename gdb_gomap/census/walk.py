@@ -92,7 +92,16 @@ P_PTR, P_STR, P_SLICE, P_IFACE, P_MAP, P_FUNC, P_CHAN, P_LOOP = range(8)
 _PLAN_KINDS = {"string": P_STR, "slice": P_SLICE, "interface": P_IFACE, "map": P_MAP,
                "func": P_FUNC, "chan": P_CHAN}
 PLAN_MAX = 4096                  # places of an array flattened into its plan
-_UNREADABLE_ITAB, _NO_DWARF = "itab unreadable", "no DWARF"   # _Walker._dyn's misses
+# why an interface's contents are not followed (keys of _Walker.skipped)
+UNREADABLE_ITAB = "interfaces whose itab is unreadable"
+NO_DWARF = "interfaces whose dynamic type has no DWARF"
+NO_TYPE = "objects with no type to scan (unsafe.Pointer, interface types without DWARF)"
+# how a pointer's target is followed (_Walker.leaf_code)
+SCAN, LEAF, UNTYPED = 0, 1, 2
+# what an interface's data word is (_Walker.resolve_dyn): a pointer to a value of the
+# dynamic type, the value itself (a pointer type: followed as one; another
+# pointer-shaped type: scanned), or nothing to follow (a value of size 0)
+DYN_AT, DYN_PTR, DYN_WORD, DYN_NONE = range(4)
 
 GO_CLOSURE_OFFSET = 0x2907       # DW_AT_go_closure_offset: a captured variable's offset
 CELLS_PER_CHECK = 4096           # a map's cells followed between two budget checks
@@ -245,14 +254,11 @@ class _Walker:
         self.nils = []            # (node, label, type name) of map places holding nil
         self.skipped = Counter()
         self.unread = []
-        self.objects = 0
-        self.leaves = 0
         self.stack_maps = 0       # maps whose header is not in the heap (kept on a stack)
-        self.bytes = 0
         self.budget_hit = None
         self._ptrs = {}
         self._plans = {}          # (type offset, name) -> scan plan
-        self._dyn = {}            # (empty interface?, type word) -> what iface() needs
+        self._dyn = {True: {}, False: {}}   # empty interface? -> type word -> resolve_dyn's
         fmt = "<" if self.order == "little" else ">"
         self._word = struct.Struct(fmt + ("Q" if self.P == 8 else "I")).unpack_from
         self._sword = struct.Struct(fmt + ("q" if self.P == 8 else "i")).unpack_from
@@ -262,6 +268,7 @@ class _Walker:
         self._pattern_cache = {}
         self.start = time.monotonic()
         self.rss0 = resident_bytes()
+        self._bind()
 
     # -- types -------------------------------------------------------------------
 
@@ -306,21 +313,23 @@ class _Walker:
         self.src.append(s)
         self.dst.append(d)
 
+    def leaf_code(self, t):
+        """How a pointer to a ``t`` is followed: SCAN (an object with pointers),
+        LEAF (data without pointers) or UNTYPED (no type to scan it by: counted)."""
+        if t is None:
+            return UNTYPED
+        return SCAN if self.has_pointers(t) else LEAF
+
     def ref(self, src, p, t, count, label, kind=OBJ, plain=False):
-        """``src`` points at ``p``, a ``count`` of ``t`` (None: untyped)."""
+        """``src`` points at ``p``, a ``count`` of ``t`` (None: untyped; ``plain``:
+        data known to hold no pointers, such as a string's)."""
+        if kind == OBJ and self.heap.pages is not None:
+            leaf = LEAF if plain and t is None else self.leaf_code(t)
+            self.ref_obj(src, p, t, count, label, leaf,
+                         self.type_id(t.name) if t is not None else 0)
+            return
         h = self.heap
-        loc = None
-        if h.pages is not None:                     # heap.locate, inline: the hot path
-            if h.lo <= p < h.hi:
-                s = h.pages[(p - h.lo) >> PAGE_SHIFT]
-                if s >= 0 and h.starts[s] <= p < h.ends[s]:
-                    start, esize = h.starts[s], h.elemsizes[s]
-                    k = (p - start) // esize
-                    f0 = h.first[s]
-                    if k < h.first[s + 1] - f0:
-                        loc = f0 + k, start + k * esize, esize, s
-        else:
-            loc = h.locate(p)
+        loc = h.locate(p)
         if loc is None:
             if kind == MAP and p not in self.offheap and self.heap.in_manual_span(p):
                 # A map the compiler kept on a goroutine's stack (it never escaped): no
@@ -344,27 +353,26 @@ class _Walker:
         if m:
             self.again(src, i, size, m)
             return
-        self.objects += 1
-        self.bytes += size
         if kind == OBJ and (t is None or not self.has_pointers(t) or self.heap.noscan[span]):
             if t is None and not plain:
-                self.skipped["objects with no type to scan (unsafe.Pointer, interface types without DWARF)"] += 1
+                self.skipped[NO_TYPE] += 1
             self.marks[i] = -src - 1
             self.attached[src] += size
-            self.leaves += 1
             return
-        tname = t.name if t is not None else "?"
-        n = self.new_node(size, src, label, tname)
+        n = self.new_node(size, src, label, t.name if t is not None else "?")
         self.marks[i] = n + 1
         self.edge(src, n)
         if kind == OBJ:
-            end = base + size
-            if p + count * t.size > end:
-                self.skipped["slices or arrays longer than their heap object (cut)"] += 1
-                count = (end - p) // t.size if t.size else 0
-            self.queue.append((OBJ, n, p, t, count))
-        else:
-            self.queue.append((kind, n, p, t, count))
+            count = self.fit(p, count, t, base + size)
+        self.queue.append((kind, n, p, t, count))
+
+    def fit(self, p, count, t, end):
+        """``count`` cut to the values of ``t`` at ``p`` that end by ``end`` (the end
+        of their heap object), and the cut counted."""
+        if p + count * t.size > end:
+            self.skipped["slices or arrays longer than their heap object (cut)"] += 1
+            count = (end - p) // t.size if t.size else 0
+        return count
 
     def again(self, src, i, size, m):
         """``src`` points at heap object number ``i`` (``size`` bytes), marked ``m``
@@ -376,7 +384,6 @@ class _Walker:
         if first == src:
             return
         self.attached[first] -= size
-        self.leaves -= 1
         n = self.new_node(size, first, "", "(data without pointers)")
         self.marks[i] = n + 1
         self.edge(first, n)
@@ -390,18 +397,188 @@ class _Walker:
                 return
         self.skipped[OUT_OTHER] += 1
 
+    # -- the hot paths -------------------------------------------------------------
+
+    def _bind(self):
+        """``ref_obj`` and ``scan``: the work done per pointer and per object, as
+        closures over the walk's arrays (a look-up of ``self.x`` per pointer, times
+        tens of millions of pointers, is most of a census's time otherwise)."""
+        h = self.heap
+        lo, hi, pages = h.lo, h.hi, h.pages
+        starts, ends, esizes, first, noscan = h.starts, h.ends, h.elemsizes, h.first, h.noscan
+        marks, sizes, attached = self.marks, self.sizes, self.attached
+        add_size, add_attached = sizes.append, attached.append
+        add_parent, add_label, add_type = self.parent.append, self.labels.append, \
+            self.types.append
+        add_src, add_dst = self.src.append, self.dst.append
+        enqueue = self.queue.append
+        skipped = self.skipped
+        again, fit, slow_ref = self.again, self.fit, self.ref
+        plans, make_plan = self._plans, self.plan
+        word, sword, P, order = self._word, self._sword, self.P, self.order
+        dyn_empty, dyn_iface, resolve = self._dyn[True], self._dyn[False], self.resolve_dyn
+
+        def ref_obj(src, p, t, count, label, leaf, tid):
+            """``ref`` of a pointer to an object (kind OBJ), with the plan's leaf
+            code and type id of ``t``; the heap's page table inline."""
+            if pages is not None and lo <= p < hi:
+                s = pages[(p - lo) >> PAGE_SHIFT]
+                if s >= 0:
+                    start = starts[s]
+                    if start <= p < ends[s]:
+                        size = esizes[s]
+                        k = (p - start) // size
+                        f0 = first[s]
+                        if k < first[s + 1] - f0:
+                            i = f0 + k
+                            m = marks[i]
+                            if m > 0:
+                                add_src(src)
+                                add_dst(m - 1)
+                                return
+                            if m:
+                                again(src, i, size, m)
+                                return
+                            if leaf or noscan[s]:
+                                if leaf == UNTYPED:
+                                    skipped[NO_TYPE] += 1
+                                marks[i] = -src - 1
+                                attached[src] += size
+                                return
+                            n = len(sizes)
+                            add_size(size)
+                            add_attached(0)
+                            add_parent(src)
+                            add_label(label)
+                            add_type(tid)
+                            marks[i] = n + 1
+                            add_src(src)
+                            add_dst(n)
+                            end = start + (k + 1) * size
+                            if p + count * t.size > end:
+                                count = fit(p, count, t, end)
+                            enqueue((OBJ, n, p, t, count))
+                            return
+            if pages is not None:
+                self.outside(p)
+            else:
+                slow_ref(src, p, t, count, label, OBJ, leaf != UNTYPED)
+
+        def scan(src, buf, off, t, label):
+            """Follow every pointer in the value of type ``t`` at ``buf[off:]``."""
+            plan = plans.get(t)
+            if plan is None:
+                plan = make_plan(t)
+            if len(buf) - off < t.size:     # a value whose bytes end early (never a heap
+                # object's): what is missing reads as zero, as nil
+                buf, off = bytes(buf[off:]) + bytes(t.size - (len(buf) - off)), 0
+            strlab = label.__class__ is str
+            for o, what, tt, sfx, leaf, tid in plan:
+                at = off + o
+                if what == P_PTR:
+                    p = word(buf, at)[0]
+                    if p:
+                        ref_obj(src, p, tt, 1, label + sfx if strlab else _join(label, sfx),
+                                leaf, tid)
+                elif what == P_STR:
+                    p = word(buf, at)[0]
+                    if p and word(buf, at + P)[0]:
+                        ref_obj(src, p, None, 1, "", LEAF, 0)
+                elif what == P_IFACE:
+                    w0 = word(buf, at)[0]
+                    if not w0:
+                        continue
+                    data = word(buf, at + P)[0]
+                    if not data:
+                        continue
+                    dyn = (dyn_empty if leaf else dyn_iface).get(w0)
+                    if dyn is None:
+                        dyn = resolve(tt, buf, at, w0)
+                    if dyn.__class__ is not tuple:
+                        skipped[dyn] += 1
+                        if dyn == NO_DWARF:
+                            ref_obj(src, data, None, 1, "", UNTYPED, 0)
+                        continue
+                    d, suffix, how, dleaf, dtid = dyn
+                    if how == DYN_NONE:
+                        continue
+                    sfx += suffix
+                    lab = label + sfx if strlab else _join(label, sfx)
+                    if how != DYN_WORD:             # DYN_AT, DYN_PTR: d is what it points at
+                        ref_obj(src, data, d, 1, lab, dleaf, dtid)
+                    else:
+                        scan(src, data.to_bytes(P, order), 0, d, lab)
+                elif what == P_SLICE:
+                    p = word(buf, at)[0]
+                    if p:
+                        n, c = sword(buf, at + P)[0], sword(buf, at + 2 * P)[0]
+                        if c > 0 and 0 <= n <= c:
+                            ref_obj(src, p, tt, n, label + sfx if strlab else _join(label, sfx),
+                                    leaf, tid)
+                        elif c:
+                            skipped["slices with an impossible length or capacity"] += 1
+                elif what == P_MAP:
+                    p = word(buf, at)[0]
+                    lab = label + sfx if strlab else _join(label, sfx)
+                    if p:
+                        slow_ref(src, p, tt, 1, lab, MAP)
+                    else:
+                        self.nils.append((src, lab, tt.name))
+                elif what == P_FUNC or what == P_CHAN:
+                    p = word(buf, at)[0]
+                    if p:
+                        slow_ref(src, p, tt, 1, label + sfx if strlab else _join(label, sfx),
+                                 CLOSURE if what == P_FUNC else CHAN)
+                else:                                   # P_LOOP: a large array
+                    et = tt.elem
+                    es = et.size
+                    lab = label + sfx if strlab else _join(label, sfx)
+                    for i in range(tt.count):
+                        scan(src, buf, at + i * es, et, _join(lab, f"[{i}]"))
+
+        self.ref_obj, self.scan = ref_obj, scan
+
+    def resolve_dyn(self, t, buf, off, w0):
+        """What the walk needs of the dynamic type of the interface of type ``t`` at
+        ``buf[off:]`` whose first word is ``w0`` (a type word, or an itab: neither
+        ever changes), resolved once: (GoType, path suffix, DYN_* kind, leaf code,
+        type id), the GoType being what the data word points at for DYN_PTR; or the
+        reason it cannot be followed (a key of ``skipped``)."""
+        try:
+            d = self.t.types.interface_type(self.mem, t, bytes(buf[off:off + 2 * self.P]),
+                                            self.types_base)[0]
+        except UnreadableMemory:
+            dyn = UNREADABLE_ITAB
+        else:
+            if d is None:
+                dyn = NO_DWARF
+            elif d.kind == "ptr":               # the data word is the pointer itself
+                tt = d.target
+                how = DYN_NONE if tt is not None and not tt.size else DYN_PTR
+                dyn = (tt, f".({d.name})", how, self.leaf_code(tt),
+                       self.type_id(tt.name) if tt is not None else 0)
+            elif d.is_pointer_shaped():         # the data word is the value (one pointer)
+                dyn = (d, f".({d.name})", DYN_WORD, 0, 0)
+            else:                               # the data word points at the value
+                dyn = (d, f".({d.name})", DYN_AT if d.size else DYN_NONE, self.leaf_code(d),
+                       self.type_id(d.name))
+        self._dyn[t.empty_interface][w0] = dyn
+        return dyn
+
     # -- values ------------------------------------------------------------------
 
     def plan(self, t):
-        """The scan plan of type ``t``: (offset, what, type, path suffix) of every
-        place in a value of ``t`` that can hold a pointer, in the order a depth-first
-        walk of its fields and elements meets them (the order the walk finds objects
-        in, so the shortest paths do not depend on it).  Structs and small arrays are
-        flattened; an array of more than PLAN_MAX places stays one LOOP entry."""
-        key = (t.offset, t.name)      # a named type shares its DIE with its underlying
-        plan = self._plans.get(key)   # type, and the name is what the walk records
+        """The scan plan of type ``t``: (offset, what, type, path suffix, leaf code,
+        type id) of every place in a value of ``t`` that can hold a pointer, in the
+        order a depth-first walk of its fields and elements meets them (the order
+        the walk finds objects in, so the shortest paths do not depend on it).
+        Structs and small arrays are flattened; an array of more than PLAN_MAX
+        places stays one LOOP entry.  A pointer's or a slice's entry holds the type
+        pointed at (a slice's element type) with its leaf code and type id; an
+        interface's, whether it is empty in the leaf code's place."""
+        plan = self._plans.get(t)
         if plan is None:
-            plan = self._plans[key] = []
+            plan = self._plans[t] = []
             self._plan_into(t, 0, "", plan, 0)
         return plan
 
@@ -420,65 +597,27 @@ class _Walker:
                 return
             inner = self.plan(et)
             if t.count * len(inner) > PLAN_MAX:
-                out.append((off, P_LOOP, t, suffix))
+                out.append((off, P_LOOP, t, suffix, 0, 0))
                 return
             es = et.size
             for i in range(t.count):
                 at, sub = off + i * es, f"{suffix}[{i}]"
-                out.extend((at + o, what, tt, sub + sfx) for o, what, tt, sfx in inner)
+                out.extend((at + o, what, tt, sub + sfx, leaf, tid)
+                           for o, what, tt, sfx, leaf, tid in inner)
         elif k in ("ptr", "unsafe.Pointer"):
             tt = t.target if k == "ptr" else None
             if tt is None or tt.size != 0:          # a pointer to a zero-size value: no
-                out.append((off, P_PTR, tt, suffix))  # object of its own to follow
+                out.append(self._pointing(off, P_PTR, tt, suffix))   # object to follow
+        elif k == "slice":
+            out.append(self._pointing(off, P_SLICE, t.elem, suffix))
+        elif k == "interface":
+            out.append((off, P_IFACE, t, suffix, t.empty_interface, 0))
         elif k in _PLAN_KINDS:
-            out.append((off, _PLAN_KINDS[k], t, suffix))
+            out.append((off, _PLAN_KINDS[k], t, suffix, 0, 0))
 
-    def scan(self, src, buf, off, t, label):
-        """Follow every pointer in the value of type ``t`` at ``buf[off:]``."""
-        if len(buf) - off < t.size:     # a value whose bytes end early (never a heap
-            # object's): what is missing reads as zero, as nil
-            buf, off = bytes(buf[off:]) + bytes(t.size - (len(buf) - off)), 0
-        word, sword, P = self._word, self._sword, self.P
-        for o, what, tt, sfx in self.plan(t):
-            at = off + o
-            if what == P_PTR:
-                p = word(buf, at)[0]
-                if p:
-                    self.ref(src, p, tt, 1, _join(label, sfx) if sfx else label)
-            elif what == P_STR:
-                if word(buf, at)[0] and word(buf, at + P)[0]:
-                    self.ref_leaf(src, word(buf, at)[0])
-            elif what == P_SLICE:
-                p = word(buf, at)[0]
-                if p:
-                    n, c = sword(buf, at + P)[0], sword(buf, at + 2 * P)[0]
-                    if c > 0 and 0 <= n <= c:
-                        self.ref(src, p, tt.elem, n, _join(label, sfx) if sfx else label)
-                    elif c:
-                        self.skipped["slices with an impossible length or capacity"] += 1
-            elif what == P_IFACE:
-                self.iface(src, buf, at, tt, _join(label, sfx) if sfx else label)
-            elif what == P_MAP:
-                p = word(buf, at)[0]
-                lab = _join(label, sfx) if sfx else label
-                if p:
-                    self.ref(src, p, tt, 1, lab, MAP)
-                else:
-                    self.nil_map(src, lab, tt)
-            elif what == P_FUNC:
-                p = word(buf, at)[0]
-                if p:
-                    self.ref(src, p, tt, 1, _join(label, sfx) if sfx else label, CLOSURE)
-            elif what == P_CHAN:
-                p = word(buf, at)[0]
-                if p:
-                    self.ref(src, p, tt, 1, _join(label, sfx) if sfx else label, CHAN)
-            else:                                   # P_LOOP: a large array
-                et = tt.elem
-                es = et.size
-                lab = _join(label, sfx) if sfx else label
-                for i in range(tt.count):
-                    self.scan(src, buf, at + i * es, et, _join(lab, f"[{i}]"))
+    def _pointing(self, off, what, tt, suffix):
+        return (off, what, tt, suffix, self.leaf_code(tt),
+                self.type_id(tt.name) if tt is not None else 0)
 
     def nil_map(self, src, label, t):
         """A map-typed place holding nil: recorded (its path is made at the end)."""
@@ -486,12 +625,9 @@ class _Walker:
 
     def nil_records(self):
         """The NilMap of every nil map met, in the order met."""
-        out = []
-        for src, label, tname in self.nils:
-            own_path = label if isinstance(label, str) else label.text()
-            own_pattern = _INDEX.sub("[*]", label) if isinstance(label, str) else label.pattern()
-            out.append(NilMap(self.path(src) + own_path, self.pattern(src) + own_pattern, tname))
-        return out
+        return [NilMap(self.path(src) + _label_text(label),
+                       self.pattern(src) + _label_pattern(label), tname)
+                for src, label, tname in self.nils]
 
     def ref_leaf(self, src, p):
         """A string's data: bytes without pointers."""
@@ -523,7 +659,7 @@ class _Walker:
                     self.ref_leaf(src, p)
             return
         lo, hi, starts, ends, esizes, first = h.lo, h.hi, h.starts, h.ends, h.elemsizes, h.first
-        objects = nbytes = 0
+        nbytes = 0
         leaf = -src - 1
         # the span of the last string: a map's strings were mostly allocated together
         cs = ce = size = f0 = cnt = 0
@@ -554,73 +690,10 @@ class _Walker:
                 self.again(src, i, size, m)
                 continue
             marks[i] = leaf
-            objects += 1
             nbytes += size
-        self.objects += objects
-        self.bytes += nbytes
-        self.leaves += objects
         self.attached[src] += nbytes
 
-    def iface(self, src, buf, off, t, label):
-        P = self.P
-        w0, data = self._word(buf, off)[0], self._word(buf, off + P)[0]
-        if not w0 or not data:
-            return
-        # the dynamic type of a type word (or an itab: it never changes), resolved once
-        key = (t.empty_interface, w0)
-        dyn = self._dyn.get(key)
-        if dyn is None:
-            try:
-                d = self.t.types.interface_type(self.mem, t, buf[off:off + 2 * P],
-                                                self.types_base)[0]
-            except UnreadableMemory:
-                d = None
-                dyn = _UNREADABLE_ITAB
-            else:
-                dyn = (d, f".({d.name})", d.is_pointer_shaped()) if d is not None \
-                    else _NO_DWARF
-            self._dyn[key] = dyn
-        if dyn is _UNREADABLE_ITAB:
-            self.skipped["interfaces whose itab is unreadable"] += 1
-            return
-        if dyn is _NO_DWARF:
-            self.skipped["interfaces whose dynamic type has no DWARF"] += 1
-            self.ref(src, data, None, 1, label)
-            return
-        d, suffix, pointer_shaped = dyn
-        lab = _join(label, suffix)
-        if pointer_shaped:
-            self.scan(src, data.to_bytes(P, self.order), 0, d, lab)
-        elif d.size:
-            self.ref(src, data, d, 1, lab)
-
     # -- objects -----------------------------------------------------------------
-
-    def do_obj(self, v, p, t, count):
-        n = count * t.size
-        if n <= 0:
-            return
-        if n > MAX_SCAN_BYTES:
-            self.skipped["objects larger than 1 GiB (scanned in part)"] += 1
-            count = MAX_SCAN_BYTES // t.size
-            n = count * t.size
-        try:
-            buf, at = self.mem.view(p, n)       # the cached block itself, when it can
-        except UnreadableMemory:
-            self.skipped["heap objects whose memory is unreadable"] += 1
-            return
-        if count == 1:
-            self.scan(v, buf, at, t, "")
-        else:
-            es = t.size
-            for i in range(count):
-                if i & 4095 == 4095:      # a huge array: the budget is checked inside it
-                    why = self.over_budget()
-                    if why:
-                        self.budget_hit = why
-                        self.skipped["objects scanned in part (the budget ran out)"] += 1
-                        return
-                self.scan(v, buf, at + i * es, t, f"[{i}]")
 
     def do_map(self, v, h, t):
         try:
@@ -638,7 +711,6 @@ class _Walker:
                                        self.sizes[v], 0, v))
             return
         if own > self.sizes[v]:
-            self.bytes += own - self.sizes[v]
             self.sizes[v] = own
         self.maps.append(MapRecord(self.path(v), self.pattern(v), t.name, h, own, count, v,
                                    layout, slots, tombstones))
@@ -768,8 +840,6 @@ class _Walker:
             num = self.heap.locate(buf)[0]
             if self.marks[num]:
                 return
-            self.objects += 1
-            self.bytes += osize
             owner = self.new_node(osize, v, "", f"buffer of {t.name}")
             self.marks[num] = owner + 1
             self.edge(v, owner)
@@ -854,14 +924,12 @@ class _Walker:
         return text
 
     def _path_part(self, u):
-        p = self.labels[u]
-        return p if isinstance(p, str) else p.text()
+        return _label_text(self.labels[u])
 
     def _pattern_part(self, u):
         if self.parent[u] < 0:
             return self.root_patterns.get(u, self.labels[u])
-        p = self.labels[u]
-        return _INDEX.sub("[*]", p) if isinstance(p, str) else p.pattern()
+        return _label_pattern(self.labels[u])
 
     def path(self, v):
         return self._render(v, self._path_cache, self._path_part)
@@ -920,8 +988,9 @@ class _Walker:
                 self.unread.append(buf)
                 continue
             self.scan(v, buf, 0, t, "")
-        done = 0
         q = self.queue
+        pop, scan, view, skipped = q.popleft, self.scan, self.mem.view, self.skipped
+        done = 0
         while q:
             if done & 1023 == 0:
                 why = self.over_budget()
@@ -929,21 +998,52 @@ class _Walker:
                     self.budget_hit = why
                     break
                 if self.progress is not None:
-                    self.progress(objects=self.objects, maps=len(self.maps), queued=len(q))
+                    self.progress(nodes=len(self.sizes), maps=len(self.maps), queued=len(q))
             if self.budget_hit:
                 break
-            kind, v, p, t, count = q.popleft()
+            kind, v, p, t, count = pop()
             done += 1
-            if kind == OBJ:
-                self.do_obj(v, p, t, count)
-            elif kind == MAP:
-                self.do_map(v, p, t)
-            elif kind == CHAN:
-                self.do_chan(v, p, t)
-            else:
-                self.do_closure(v, p, t)
+            if kind != OBJ:
+                if kind == MAP:
+                    self.do_map(v, p, t)
+                elif kind == CHAN:
+                    self.do_chan(v, p, t)
+                else:
+                    self.do_closure(v, p, t)
+                continue
+            es = t.size
+            n = count * es
+            if n <= 0:
+                continue
+            if n > MAX_SCAN_BYTES:
+                skipped["objects larger than 1 GiB (scanned in part)"] += 1
+                count = MAX_SCAN_BYTES // es
+                n = count * es
+            try:
+                buf, at = view(p, n)        # the cached block itself, when it can
+            except UnreadableMemory:
+                skipped["heap objects whose memory is unreadable"] += 1
+                continue
+            if count == 1:
+                scan(v, buf, at, t, "")
+                continue
+            for i in range(count):
+                if i & 4095 == 4095:          # a huge array: the budget is checked inside it
+                    why = self.over_budget()
+                    if why:
+                        self.budget_hit = why
+                        skipped["objects scanned in part (the budget ran out)"] += 1
+                        break
+                scan(v, buf, at + i * es, t, i)
         left = len(q)
         return root_ids, left
+
+    def counts(self):
+        """(heap objects reached, their bytes): every reached object is marked, and
+        its bytes are a node's size or attached to one."""
+        m = self.marks
+        objects = len(m) if isinstance(m, _SparseMarks) else len(m) - m.count(0)
+        return objects, sum(self.sizes) + sum(self.attached)
 
     def graph(self, root_ids):
         n = len(self.sizes)
@@ -985,9 +1085,26 @@ def cell_counts(stats):
 
 
 def _join(label, suffix):
+    """A node's label with ``suffix`` after it.  A label is a string, an element's
+    index (an int: "[i]", made a string only when a path is asked for) or a map
+    cell's _KeyLabel."""
     if isinstance(label, _KeyLabel):
         return _KeyLabel(label.walker, label.ktype, label.raw, label.value, label.rest + suffix)
+    if isinstance(label, int):
+        return f"[{label}]{suffix}" if suffix else label
     return label + suffix
+
+
+def _label_text(label):
+    if isinstance(label, str):
+        return label
+    return f"[{label}]" if isinstance(label, int) else label.text()
+
+
+def _label_pattern(label):
+    if isinstance(label, str):
+        return _INDEX.sub("[*]", label)
+    return "[*]" if isinstance(label, int) else label.pattern()
 
 
 def walk(target, roots, budget=None, progress=None):
@@ -998,8 +1115,12 @@ def walk(target, roots, budget=None, progress=None):
     skipped = {k: c for k, c in w.skipped.items() if c}
     if w.heap.unreadable_spans:
         skipped["spans whose mspan is unreadable"] = w.heap.unreadable_spans
-    stats = {"objects": w.objects, "nodes": graph.n, "leaves": w.leaves,
-             "stack_maps": w.stack_maps, "bytes": w.bytes,
+    objects, nbytes = w.counts()
+    # every node but the roots and the maps kept on stacks is a reached heap object;
+    # the other reached objects are leaves
+    leaves = objects - (graph.n - len(root_ids) - w.stack_maps)
+    stats = {"objects": objects, "nodes": graph.n, "leaves": leaves,
+             "stack_maps": w.stack_maps, "bytes": nbytes,
              "maps": len(w.maps), "skipped": skipped, "budget_hit": w.budget_hit,
              "left_out": left, "spans": len(w.heap),
              "seconds": round(time.monotonic() - w.start, 3)}
