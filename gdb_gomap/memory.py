@@ -66,10 +66,16 @@ class Memory:
         size]`` (a cache may hand out its block without a copy; here, a read)."""
         return self.read(addr, size), 0
 
+    def read_buffer(self, addr: int, size: int) -> "bytes | memoryview":
+        """The ``size`` bytes at ``addr`` as any bytes-like object (a backend may hand
+        out its own buffer without the copy ``read`` makes: megabytes of buckets
+        read for a count); here, a read."""
+        return self.read(addr, size)
+
     def gather(self, addrs: Sequence[int], size: int, gap: int = COALESCE_GAP
-               ) -> Tuple[bytes, bytearray]:
+               ) -> Tuple[bytearray, bytearray]:
         """(data, ok) for blocks of ``size`` bytes at ``addrs`` (sorted ascending):
-        the readable blocks' bytes one after the other, and per address 1 when its
+        the readable blocks' bytes one after the other (a bytearray), and per address 1 when its
         block is in ``data``, 0 when it could not be read.  Blocks less than ``gap``
         bytes apart are read together, as by :meth:`read_many`, without a bytes
         object per block."""
@@ -95,7 +101,7 @@ class Memory:
                         end = a + size
                     j += 1
             try:
-                buf = memoryview(self.read(start, end - start))
+                buf = memoryview(self.read_buffer(start, end - start))
             except UnreadableMemory:
                 for k in range(i, j):
                     one = self._read_or_error(addrs[k], size)
@@ -118,7 +124,7 @@ class Memory:
                 ok[i:j] = b"\x01" * (j - i)
                 del buf
             i = j
-        return bytes(out), ok
+        return out, ok
 
     def _read_or_error(self, addr: int, size: int) -> Union[bytes, UnreadableMemory]:
         try:
@@ -147,6 +153,11 @@ class CachedMemory(Memory):
                 self._cache.clear()
             self._cache[key] = data
         return data
+
+    def read_buffer(self, addr: int, size: int) -> "bytes | memoryview":
+        if size > self.max_cached:
+            return self.inner.read_buffer(addr, size)
+        return self.read(addr, size)
 
 
 class ChunkedMemory(Memory):

@@ -13,13 +13,18 @@ class GdbMemory(Memory):
         self.inferior = inferior
 
     def read(self, addr: int, size: int) -> bytes:
-        if size == 0:
-            return b""
+        return self._membuf(addr, size).tobytes() if size else b""
+
+    def read_buffer(self, addr: int, size: int) -> "memoryview | bytes":
+        """gdb's own buffer of the bytes, without read()'s copy."""
+        return memoryview(self._membuf(addr, size)) if size else b""
+
+    def _membuf(self, addr: int, size: int) -> "gdb.Membuf":
         if addr < 0 or addr + size > (1 << 64):
             raise UnreadableMemory(addr & ((1 << 64) - 1), size, "address out of range")
         pid = self.inferior.pid
         try:
-            return self.inferior.read_memory(addr, size).tobytes()
+            return self.inferior.read_memory(addr, size)
         except gdb.MemoryError as exc:
             if self._process_gone(pid):
                 raise TargetGone(pid, "it exited during the read") from exc
