@@ -19,7 +19,7 @@ try:   # hypothesis keeps its files with pytest's, not in .hypothesis/ of the ch
 except ImportError:
     pass
 
-from gdb_gomap.census.dominators import NONE, csr, dominator_tree
+from gdb_gomap.census.dominators import NONE, csr, dominator_tree, split_csr
 
 
 def _reach(n, adj, roots, removed=None):
@@ -61,9 +61,47 @@ def graphs(draw, max_nodes=40):
     return n, adj, roots, sizes, attached
 
 
+def split_form(n, adj, roots):
+    """The graph as the census's walk keeps it: each reached node's first referrer
+    in a breadth-first search from the roots (-1 for roots and unreached nodes),
+    and every other edge as (xsrc, xdst), duplicates and edges of unreached nodes
+    included."""
+    parent = array("q", [-1]) * n
+    seen = [False] * n
+    queue = []
+    for r in roots:
+        if not seen[r]:
+            seen[r] = True
+            queue.append(r)
+    xsrc, xdst = array("q"), array("q")
+    for v in queue:                     # grows while it is walked: breadth-first
+        for w in adj[v]:
+            if not seen[w]:
+                seen[w] = True
+                parent[w] = v
+                queue.append(w)
+            else:
+                xsrc.append(v)
+                xdst.append(w)
+    for v in range(n):
+        if not seen[v]:
+            for w in adj[v]:
+                xsrc.append(v)
+                xdst.append(w)
+    return parent, xsrc, xdst
+
+
 def _check_against_definition(n, adj, roots, sizes, attached):
     offsets, targets = csr(n, adjacency=adj)
     tree = dominator_tree(n, offsets, targets, roots, array("q", sizes), array("q", attached))
+    # the split form (split_csr's edges, the split predecessors) gives the same tree
+    split = split_form(n, adj, roots)
+    soff, stg = split_csr(n, *split)
+    assert [sorted(stg[soff[v]:soff[v + 1]]) for v in range(n)] == [sorted(a) for a in adj]
+    stree = dominator_tree(n, soff, stg, roots, array("q", sizes), array("q", attached),
+                           split=split)
+    assert list(stree.idom) == list(tree.idom)
+    assert list(stree.retained) == list(tree.retained)
     dom = brute_dominators(n, adj, roots)
     for v in range(n):
         if v not in dom:

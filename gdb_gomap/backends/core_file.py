@@ -21,6 +21,7 @@ executable's is refused (``force_exe`` decodes it anyway, with a warning).
 """
 
 import bisect
+import mmap
 import os
 import struct
 from typing import List
@@ -59,6 +60,7 @@ class CoreFile(Memory):
         self.path = path
         self.binary = binary
         self.warnings: List[str] = []
+        self._maps: List[mmap.mmap] = []
         self._file = open_regular(path, "core file", "a core file", CORE_ADVICE, BadCoreFile)
         try:
             self._fd = self._file.fileno()
@@ -70,7 +72,24 @@ class CoreFile(Memory):
             raise
 
     def close(self) -> None:
+        for m in self._maps:
+            try:
+                m.close()
+            except BufferError:     # a view still in use: the mapping goes with it
+                pass
+        self._maps = []
         self._file.close()
+
+    def mapped_view(self, fallback: Memory) -> "MappedView":
+        """A ``view(addr, size)`` for reading millions of small objects (the
+        census): the bytes of a segment the core holds whole are handed out from a
+        read-only mapping of the file, without a system call or a copy; anything
+        else from ``fallback.view``."""
+        m = mmap.mmap(self._fd, 0, access=mmap.ACCESS_READ)
+        self._maps.append(m)
+        held = [(vaddr, vaddr + fsz, off - vaddr) for vaddr, _, off, fsz in self.segments
+                if fsz and off + fsz <= self._size]
+        return MappedView(m, held, fallback)
 
     def __enter__(self) -> "CoreFile":
         return self
@@ -279,3 +298,30 @@ class CoreFile(Memory):
             self.warnings.append(
                 f"core file {self.path} was not written by {self.binary.path} (build IDs "
                 f"differ: {ids}); decoded maps will be wrong: give the matching executable")
+
+
+class MappedView:
+    """``view(addr, size) -> (buffer, offset)`` over a read-only mapping of a core
+    (see CoreFile.mapped_view).  The pages it touches count in the process's
+    resident set until :meth:`trim` lets them go (they stay in the page cache)."""
+
+    def __init__(self, mapping, held, fallback):
+        self.mapping = mapping
+        self.held = held                    # (start, end, file offset - start), sorted
+        self.starts = [h[0] for h in held]
+        self.fallback = fallback
+        self.lo = self.hi = self.delta = 0  # the segment of the last view
+
+    def view(self, addr, size):
+        if not (self.lo <= addr and addr + size <= self.hi):
+            i = bisect.bisect_right(self.starts, addr) - 1
+            if i < 0 or addr + size > self.held[i][1] or size <= 0:
+                return self.fallback.view(addr, size)
+            self.lo, self.hi, self.delta = self.held[i]
+        return self.mapping, addr + self.delta
+
+    def trim(self):
+        """Drop the mapping's pages from the resident set (the next views fault
+        them back in from the page cache)."""
+        if hasattr(self.mapping, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
+            self.mapping.madvise(mmap.MADV_DONTNEED)

@@ -22,7 +22,9 @@ Edges come in compressed-sparse-row form: ``offsets`` (n + 1 entries) and
 """
 
 from array import array
-from itertools import repeat
+from heapq import heappop, heappush
+from itertools import accumulate, compress, islice, repeat
+from operator import add, sub
 
 NONE = -1
 
@@ -46,6 +48,31 @@ def csr(n, adjacency=None, pairs=None):
     fill = array("q", offsets)
     targets = array("q", bytes(8 * len(pairs)))
     for s, d in pairs:
+        targets[fill[s]] = d
+        fill[s] += 1
+    return offsets, targets
+
+
+def split_csr(n, parent, xsrc, xdst):
+    """(offsets, targets) of a graph given as a spanning forest and the other edges:
+    an edge ``parent[v] -> v`` for every ``v`` whose ``parent[v]`` is not -1, and
+    ``xsrc[i] -> xdst[i]`` (how the census's walk keeps its graph: most objects
+    have one referrer, the one that found them)."""
+    deg = array("q", bytes(8 * (n + 1)))
+    for p in parent:
+        deg[p] += 1                 # a root's -1 counts in deg[n], left out below
+    for s in xsrc:
+        deg[s] += 1
+    offsets = array("q", accumulate(deg[:n], initial=0))
+    edges = offsets[n]
+    # fill[-1] (a root's parent) points past the edges: roots land there, then go
+    fill = array("q", offsets)
+    targets = array("q", bytes(8 * (edges + parent.count(-1))))
+    for v, p in enumerate(parent):
+        targets[fill[p]] = v
+        fill[p] += 1
+    del targets[edges:]
+    for s, d in zip(xsrc, xdst):
         targets[fill[s]] = d
         fill[s] += 1
     return offsets, targets
@@ -107,42 +134,35 @@ def _dfs(n, offsets, targets, roots):
 
     ``order[i]`` is the node numbered ``i``; ``number[v]`` is ``v``'s number
     plus one (0: not reached); ``parent[i]`` is the number of the DFS-tree
-    parent of number ``i``.  Iterative: a stack of nodes with, per node, the
-    position of the next edge to follow.
+    parent of number ``i``.  Iterative: a node's successors are pushed at once
+    (with its number, their parent's) and a node is numbered when popped
+    unnumbered; everything pushed above a node is popped before it, so a node's
+    successors are all numbered inside its subtree or before it, which makes this
+    a depth-first search.
     """
     number = array("q", bytes(8 * (n + 1)))
-    order = array("q")
-    parent = array("q")
-    nxt = array("q", offsets)            # next edge position per node
-    root_list = list(roots)
-    order.append(n)
-    parent.append(NONE)
+    order = array("q", [n])
+    parent = array("q", [NONE])
     number[n] = 1
-    # The super-root's successors are the roots: walk them by hand, the rest by CSR.
-    stack = array("q")
-    for r in root_list:
-        if number[r]:
+    stack = array("q", reversed(roots))      # the first root is popped first
+    pstack = array("q", bytes(8 * len(stack)))
+    pop, ppop = stack.pop, pstack.pop
+    push, ppush = stack.extend, pstack.extend
+    add_order, add_parent = order.append, parent.append
+    i = 0
+    while stack:
+        w = pop()
+        p = ppop()
+        if number[w]:
             continue
-        number[r] = len(order) + 1
-        parent.append(0)
-        order.append(r)
-        stack.append(r)
-        while stack:
-            v = stack[-1]
-            pos = nxt[v]
-            end = offsets[v + 1]
-            while pos < end and number[targets[pos]]:
-                pos += 1
-            if pos == end:
-                nxt[v] = end
-                stack.pop()
-                continue
-            w = targets[pos]
-            nxt[v] = pos + 1
-            number[w] = len(order) + 1
-            parent.append(number[v] - 1)
-            order.append(w)
-            stack.append(w)
+        i += 1
+        number[w] = i + 1
+        add_order(w)
+        add_parent(p)
+        lo, hi = offsets[w], offsets[w + 1]
+        if hi > lo:
+            push(targets[lo:hi])
+            ppush(repeat(i, hi - lo))
     return order, number, parent
 
 
@@ -174,107 +194,158 @@ def _predecessors(n, offsets, targets, number, m):
     return poff, psrc
 
 
-def dominator_tree(n, offsets, targets, roots, sizes=None, attached=None):
+def _predecessors_split(split, order, number, m, roots):
+    """What _predecessors gives, from the graph's ``split`` form (parent, xsrc,
+    xdst: see split_csr), with the predecessors of only the nodes that need them:
+    a reached node whose one way in is its parent's edge takes the fast path of
+    dominator_tree, which never reads its list; the others' lists hold the parent
+    (roots have none) and their other edges' sources."""
+    parent, xsrc, xdst = split
+    xs = array("q", map(number.__getitem__, xsrc))      # numbers + 1; 0: not reached
+    xd = array("q", map(number.__getitem__, xdst))
+    cnt = array("q", [1]) * m
+    cnt[0] = 0                                          # the super-root
+    for r in roots:
+        cnt[number[r] - 1] = 0
+    for s, t in zip(xs, xd):
+        if s:
+            cnt[t - 1] += 1
+    poff = array("q", accumulate(cnt, initial=0))
+    fill = array("q", poff)
+    psrc = array("q", bytes(8 * poff[m]))
+    join = bytearray(m)                     # 1: more than one way in
+    for s, t in zip(xs, xd):
+        if not s:
+            continue
+        t -= 1
+        at = fill[t]
+        if at == poff[t]:                   # the node's first other edge: its parent too
+            join[t] = 1
+            p = parent[order[t]]
+            if p >= 0:
+                psrc[at] = number[p] - 1
+                at += 1
+        psrc[at] = s - 1
+        fill[t] = at + 1
+    return poff, psrc, join
+
+
+def dominator_tree(n, offsets, targets, roots, sizes=None, attached=None, split=None):
     """The :class:`DominatorTree` of the graph of ``n`` nodes (CSR ``offsets``,
     ``targets``) seen from a super-root whose children are ``roots``.
 
     ``sizes[v]`` and ``attached[v]`` (either may be None: 0) give node
     ``v``'s own bytes and the bytes attached to it; retained bytes are built
-    from both.
+    from both.  ``split``: None, or the same graph as (parent, xsrc, xdst) (see
+    split_csr; every reached node but the roots must have a reached parent),
+    from which the predecessors are found faster.
     """
     roots = list(roots)
     _check(n, offsets, targets, roots)
     order, number, parent = _dfs(n, offsets, targets, roots)
     m = len(order)
-    poff, psrc = _predecessors(n, offsets, targets, number, m)
+    if split is not None:
+        poff, psrc, join = _predecessors_split(split, order, number, m, roots)
+    else:
+        poff, psrc = _predecessors(n, offsets, targets, number, m)
+        join = bytearray(map((1).__ne__, map(sub, poff[1:], poff[:-1])))
     # The super-root's edges are not in the CSR: it is a predecessor of each root.
     root_nums = set(number[r] - 1 for r in roots)
 
-    semi = array("q", range(m))
-    idom = array("q", bytes(8 * m))
-    ancestor = array("q", [NONE]) * m
+    # Numbers are handled from the last to the first.  A node with one way in (most
+    # heap objects) has its DFS parent as semidominator and immediate dominator:
+    # set here for all, and never visited.  The others ("joins", roots among them)
+    # are visited in that order; a node counts as linked into the forest of
+    # Lengauer and Tarjan's EVAL once the visit has gone below its number, so
+    # ``ancestor`` starts as the DFS parent of every node.  The bucket of a node
+    # (the nodes whose semidominator it is) is emptied when the visit reaches it,
+    # all nodes above it linked and it not: as step 3 after its last child's link.
+    semi = array("q", parent)
+    semi[0] = 0
+    idom = array("q", semi)
+    ancestor = array("q", semi)
     label = array("q", range(m))
-    # bucket[s]: the numbers whose semidominator is s, as linked lists
-    bucket_head = array("q", [NONE]) * m
+    bucket_head = array("q", [NONE]) * m    # bucket[s] as linked lists
     bucket_next = array("q", [NONE]) * m
     path = array("q")
-
-    def drain(p):
-        """Step 3 for parent ``p``: each node whose semidominator is ``p`` gets its
-        immediate dominator, or the node to take it from."""
-        v = bucket_head[p]
-        bucket_head[p] = NONE
-        while v != NONE:
-            a = ancestor[v]
-            if a == NONE:
-                u = v
-            else:
-                if ancestor[a] != NONE:
-                    _compress(v, ancestor, label, semi, path)
+    join[0] = 0
+    for r in root_nums:
+        join[r] = 1
+    joins = list(compress(range(m - 1, -1, -1), reversed(join)))
+    due = []                                # numbers whose bucket waits, negated (a heap)
+    j, nj = 0, len(joins)
+    while True:
+        w = joins[j] if j < nj else NONE
+        d = -due[0] if due else NONE
+        if d >= w:
+            if d == NONE:
+                break
+            heappop(due)
+            v = bucket_head[d]
+            bucket_head[d] = NONE
+            while v != NONE:                # v > d: linked; EVAL(v) is its label
+                if ancestor[v] > d:
+                    _compress(v, ancestor, label, semi, path, d)
                 u = label[v]
-            idom[v] = u if semi[u] < semi[v] else p
-            v = bucket_next[v]
-
-    for w in range(m - 1, 0, -1):
-        p = parent[w]
-        lo = poff[w]
-        if poff[w + 1] - lo == 1 and w not in root_nums:
-            # One way in, from the DFS parent (most heap objects): semi and idom are
-            # the parent, and w's own bucket step would find exactly that.
-            semi[w] = p
-            idom[w] = p
-            ancestor[w] = p
-            if bucket_head[p] != NONE:
-                drain(p)
-            continue
-        sw = semi[w]
-        for pos in range(lo, poff[w + 1]):
+                idom[v] = u if semi[u] < semi[v] else d
+                v = bucket_next[v]
+            if d != w:
+                continue
+        j += 1
+        sw = w
+        for pos in range(poff[w], poff[w + 1]):
             v = psrc[pos]
-            a = ancestor[v]
-            if a == NONE:               # eval(v) of a node not linked yet: v itself
-                sv = semi[v]
-            else:
-                if ancestor[a] != NONE:
-                    _compress(v, ancestor, label, semi, path)
+            if v > w:                       # linked: EVAL(v)
+                if ancestor[v] > w:
+                    _compress(v, ancestor, label, semi, path, w)
                 sv = semi[label[v]]
+            else:                           # not linked yet: EVAL(v) is v, semi v
+                sv = v
             if sv < sw:
                 sw = sv
         if w in root_nums:
-            sw = 0                      # the super-root is a predecessor of every root
+            sw = 0                          # the super-root is a predecessor of every root
         semi[w] = sw
+        if bucket_head[sw] == NONE:
+            heappush(due, -sw)
         bucket_next[w] = bucket_head[sw]
         bucket_head[sw] = w
-        ancestor[w] = p                 # link(parent, w)
-        if bucket_head[p] != NONE:
-            drain(p)
-    for w in range(1, m):
+    for w in reversed(joins):               # step 4, in increasing numbers
         if idom[w] != semi[w]:
             idom[w] = idom[idom[w]]
-    idom[0] = 0
 
     # Back to node ids.
     node_idom = array("q", [NONE]) * (n + 1)
-    for i in range(1, m):
-        node_idom[order[i]] = order[idom[i]]
+    for v, d in zip(order, map(order.__getitem__, idom)):
+        node_idom[v] = d
     node_idom[n] = n
 
+    # Retained bytes in preorder numbers first: a node's immediate dominator has a
+    # smaller number, so one pass in reverse preorder sums them up.
+    def reached():
+        return islice(order, 1, None)
+    if sizes is not None and attached is not None:
+        own = map(add, map(sizes.__getitem__, reached()), map(attached.__getitem__, reached()))
+    elif sizes is not None or attached is not None:
+        own = map((sizes if sizes is not None else attached).__getitem__, reached())
+    else:
+        own = repeat(0, m - 1)
+    ret = array("q", [0])
+    ret.extend(own)
+    for i, d in zip(range(m - 1, 0, -1), reversed(idom)):
+        ret[d] += ret[i]
     retained = array("q", bytes(8 * (n + 1)))
-    for i in range(1, m):
-        v = order[i]
-        retained[v] = (sizes[v] if sizes is not None else 0) + \
-            (attached[v] if attached is not None else 0)
-    # A node's immediate dominator has a smaller number: sum up in reverse preorder.
-    for i in range(m - 1, 0, -1):
-        v = order[i]
-        retained[node_idom[v]] += retained[v]
+    for v, r in zip(order, ret):
+        retained[v] = r
     return DominatorTree(n, node_idom, order, retained)
 
 
-def _compress(v, ancestor, label, semi, path):
-    """Path compression of Lengauer-Tarjan's EVAL, without recursion."""
+def _compress(v, ancestor, label, semi, path, cur):
+    """Path compression of Lengauer-Tarjan's EVAL, without recursion: nodes
+    numbered above ``cur`` are the linked ones."""
     del path[:]
     x = v
-    while ancestor[ancestor[x]] != NONE:
+    while ancestor[x] > cur:
         path.append(x)
         x = ancestor[x]
     for i in range(len(path) - 1, -1, -1):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List
 
 from .dominators import NONE, csr, dominator_tree
+from .model import gc_paused
 
 
 @dataclass
@@ -105,7 +106,8 @@ def graph_tree(graph):
         offsets, targets = csr(n, adjacency=_get(graph, "adjacency", "succ"))
     else:                                           # (source, target) pairs
         offsets, targets = csr(n, pairs=_get(graph, "edges", default=()))
-    return dominator_tree(n, offsets, targets, roots, sizes, attached)
+    return dominator_tree(n, offsets, targets, roots, sizes, attached,
+                          split=_get(graph, "split", default=None))
 
 
 def _member_of(rec, tree):
@@ -169,7 +171,8 @@ def census(result, tree=None):
     """A :class:`Census` from the walk's CensusResult: groups sorted by retained bytes."""
     graph = result.graph
     if tree is None:
-        tree = graph_tree(graph)
+        with gc_paused():
+            tree = graph_tree(graph)
     groups: Dict[str, Group] = {}
     nodes_of: Dict[str, list] = {}
     members_at: Dict[int, list] = {}
@@ -214,7 +217,18 @@ def by_type(result, tree):
     if types is not None:
         sizes = _get(graph, "sizes", "size")
         names = _get(graph, "type_table", "type_name_table", default=None)
-        for v in tree.order[1:]:
+        reached = tree.order[1:]
+        if names is not None and len(reached) == len(types):
+            # every node reached (a walk's graph): add up per type number, name after
+            objects, nbytes = [0] * len(names), [0] * len(names)
+            for t, size in zip(types, sizes):
+                objects[t] += 1
+                nbytes[t] += size
+            for t, name in enumerate(names):
+                if objects[t]:
+                    totals[name] = TypeTotal(name or "?", objects[t], nbytes[t])
+            reached = ()
+        for v in reached:
             t = types[v]
             name = names[t] if names is not None and isinstance(t, int) else t
             tt = totals.get(name)
