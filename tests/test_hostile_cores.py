@@ -350,3 +350,44 @@ def test_fuzzed_core_structure(bases):
     assert report.cases == CASES
     assert not report.failures, (f"{report.summary()}\nagain with: python -m "
                                  f"tests.fuzz_cores --seed {seed} --cases {CASES}")
+
+
+# --- the census's mapped reads ----------------------------------------------------------
+
+def _view_or_error(fn, addr, n):
+    try:
+        buf, at = fn(addr, n)
+        return bytes(buf[at:at + n])
+    except Exception as exc:            # noqa: BLE001 - compared by type and text
+        return (type(exc).__name__, str(exc))
+
+
+def test_mapped_view_reads_what_pread_reads(gcore, tmp_path):
+    """CoreFile.mapped_view (the census scans a core's objects in a mapping of the
+    file) gives the bytes CoreFile.read gives, on the real core and on one cut in
+    the middle of a segment: inside segments, across their ends, past the cut,
+    outside every segment (there, the same error), before and after trim()."""
+    from gdb_gomap.backends.core_file import CoreFile
+    L = F.read_layout(gcore.core)
+    loads = sorted((p[3], p[5]) for p in L.phdrs if p[0] == F.PT_LOAD and p[5])
+    rng = random.Random(7)
+    mid = max((p for p in L.phdrs if p[0] == F.PT_LOAD), key=lambda p: p[5])  # the largest
+    cut_core = copy_core(gcore, tmp_path / "cut.core", cut=mid[2] + mid[5] // 2)
+    for path in (gcore.core, cut_core):
+        with CoreFile(str(path), GoBinary(str(gcore.binary))) as core:
+            view = core.mapped_view(core)
+            mapped = errors = 0
+            for rnd in range(2):
+                for vaddr, fsz in loads:
+                    for addr, n in ((vaddr, 8), (vaddr + fsz - 8, 8), (vaddr + fsz - 4, 8),
+                                    (vaddr + rng.randrange(fsz), rng.randrange(1, 4096)),
+                                    (vaddr - 16, 8)):
+                        want = _view_or_error(core.view, addr, n)
+                        assert _view_or_error(view.view, addr, n) == want, (path, hex(addr), n)
+                        errors += isinstance(want, tuple)
+                        try:
+                            mapped += view.view(addr, n)[0] is view.mapping
+                        except Exception:       # noqa: BLE001 - counted above
+                            pass
+                view.trim()
+            assert mapped > len(loads) and errors, (path, mapped, errors)

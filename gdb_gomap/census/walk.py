@@ -63,7 +63,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any, List
 
-from ..budget import resident_bytes
+from ..budget import file_resident_bytes, resident_bytes
 from ..decoding import DumpOptions
 from ..errors import GomapError, TargetGone, UnreadableMemory
 from ..memory import BlockCache, Memory
@@ -105,8 +105,8 @@ SCAN, LEAF, UNTYPED = 0, 1, 2
 DYN_AT, DYN_PTR, DYN_WORD, DYN_NONE = range(4)
 
 GO_CLOSURE_OFFSET = 0x2907       # DW_AT_go_closure_offset: a captured variable's offset
-TRIM_EVERY = (1 << 16) - 1       # objects scanned between two trims of a core's mapped
-                                 # pages (a bound on what they add to the resident set)
+MAPPED_RESIDENT = 256 << 20     # a core's mapped pages kept resident at most (checked
+                                 # every 1024 objects; past it they are let go)
 CELLS_PER_CHECK = 4096           # a map's cells followed between two budget checks
 READS_PER_CHECK = 512            # memory reads of one map's decode between two checks
                                  # (a bucket or group of 8 cells is about one read)
@@ -1010,7 +1010,7 @@ class _Walker:
                     break
                 if self.progress is not None:
                     self.progress(nodes=len(self.sizes), maps=len(self.maps), queued=len(q))
-                if done & TRIM_EVERY == 0 and self.mapped is not None:
+                if self.mapped is not None and file_resident_bytes() > MAPPED_RESIDENT:
                     self.mapped.trim()
             if self.budget_hit:
                 break
