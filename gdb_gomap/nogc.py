@@ -1,7 +1,8 @@
 """Pausing Python's cycle collector around bulk work.
 
 A decode or a JSON rendering makes millions of small acyclic objects; the
-collector would rescan them again and again (about a third of the time).
+collector would rescan them again and again (about a third of the time).  The
+census's walk and dominator tree too (a fifth of the walk on a 3 GB core).
 """
 
 import contextlib

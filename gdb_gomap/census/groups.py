@@ -15,8 +15,8 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Dict, List
 
+from ..nogc import no_gc
 from .dominators import NONE, csr, dominator_tree
-from .model import gc_paused
 
 
 @dataclass
@@ -171,7 +171,7 @@ def census(result, tree=None):
     """A :class:`Census` from the walk's CensusResult: groups sorted by retained bytes."""
     graph = result.graph
     if tree is None:
-        with gc_paused():
+        with no_gc():       # tens of millions of tuples, no cycles
             tree = graph_tree(graph)
     groups: Dict[str, Group] = {}
     nodes_of: Dict[str, list] = {}

@@ -3,12 +3,9 @@
 A :class:`Root` is a typed place in memory the walk starts from: a package
 global, or a local or argument of one frame of one goroutine.  Roots are
 produced by ``goroutines``/``stacks`` (and for globals from the DWARF index)
-and consumed by ``walk``.  :func:`gc_paused` is how the walk and the dominator
-tree keep Python's cycle collector out of their loops.
+and consumed by ``walk``.
 """
 
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import List, Optional
 
@@ -56,18 +53,3 @@ class RootReport:
     locals_read: int = 0
     globals_read: int = 0
     unread: List[Unread] = field(default_factory=list)
-
-
-@contextmanager
-def gc_paused():
-    """Python's cycle collector off for the block: the walk makes tens of millions
-    of short-lived tuples and no cycles, and each full collection would look at
-    every object the walk keeps (measured: a fifth of the walk's time on a 3 GB
-    core).  What the block leaves unreachable is collected once it ends."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()

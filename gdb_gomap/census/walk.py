@@ -67,9 +67,10 @@ from ..budget import file_resident_bytes, resident_bytes
 from ..decoding import DumpOptions
 from ..errors import GomapError, TargetGone, UnreadableMemory
 from ..memory import BlockCache, Memory
+from ..nogc import no_gc
 from .dominators import split_csr
 from .heap import PAGE_SHIFT, heap_of
-from .model import Unread, gc_paused
+from .model import Unread
 from .smallmap import SmallMaps
 
 # Package prefixes whose globals are runtime internals (as finder.SKIP_PREFIXES).
@@ -1113,7 +1114,7 @@ def _label_pattern(label):
 def walk(target, roots, budget=None, progress=None):
     """Walk the object graph from ``roots``: a :class:`CensusResult` (see the module)."""
     w = _Walker(target, budget, progress)
-    with gc_paused():
+    with no_gc():       # tens of millions of tuples, no cycles
         root_ids, left = w.run(roots)
         graph = w.graph(root_ids)
     skipped = {k: c for k, c in w.skipped.items() if c}
