@@ -275,9 +275,12 @@ class _Walk:
         for start in range(0, n, per):
             cnt = min(per, n - start)
             try:
-                # a count scans the bytes once: gdb's own buffer will do, uncopied
-                buf = self.ctx.mem.read(base + start * bs, cnt * bs) if self.detail else \
-                    self.ctx.mem.read_buffer(base + start * bs, cnt * bs)
+                # a count (no cell kept) scans the bytes once: gdb's own buffer will
+                # do, uncopied; cells kept are slices of it, so they get a copy
+                if self.detail or self.col.want_cells:
+                    buf = self.ctx.mem.read(base + start * bs, cnt * bs)
+                else:
+                    buf = self.ctx.mem.read_buffer(base + start * bs, cnt * bs)
             except UnreadableMemory as exc:
                 what = f"{'old ' if old else ''}buckets"
                 self.tally.warn(f"unreadable pieces of the {what} array",

@@ -199,9 +199,10 @@ class Scanner:
         return tuple(k if k == "str" else "raw" for k in (self.kkind, self.vkind))
 
     def tags(self, buf, n, k):
-        """Slot k's tag byte of each of the n records."""
+        """Slot k's tag byte of each of the n records, as bytes (``buf`` may be a
+        memoryview: a backend's own buffer)."""
         at = self.tag_off + (7 - k if self.reversed_tags else k)
-        return buf[at:n * self.R:self.R]
+        return bytes(buf[at:n * self.R:self.R])
 
     def word_column(self, buf, n, off, mask=None):
         """The pointer-sized word at ``off`` in each of the n records (only those
