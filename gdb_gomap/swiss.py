@@ -202,9 +202,9 @@ class _Walk:
         buf = b"".join(bufs)
         del bufs, reads
         n = len(buf) // gs
-        ctrl = b"".join(buf[j * gs + L.ctrl_off:j * gs + L.ctrl_off + 8] for j in range(n)) \
-            if gs % 8 or L.ctrl_off % 8 else \
-            memoryview(buf).cast("Q")[L.ctrl_off // 8::gs // 8].tobytes()
+        ctrl = self.scanner.tag_words(buf, n)      # each group's control word
+        if ctrl is None:                           # not castable in place: one by one
+            ctrl = b"".join(buf[j * gs + L.ctrl_off:j * gs + L.ctrl_off + 8] for j in range(n))
         full = ctrl.translate(FULL)     # 1 per full slot, 8 bytes a group
         if self.col.want_cells:
             counts = {"full": 0, "empty": 0, "deleted": 0}

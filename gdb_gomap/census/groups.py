@@ -227,15 +227,15 @@ def by_type(result, tree):
             for t, name in enumerate(names):
                 if objects[t]:
                     totals[name] = TypeTotal(name or "?", objects[t], nbytes[t])
-            reached = ()
-        for v in reached:
-            t = types[v]
-            name = names[t] if names is not None and isinstance(t, int) else t
-            tt = totals.get(name)
-            if tt is None:
-                tt = totals[name] = TypeTotal(name or "?")
-            tt.objects += 1
-            tt.bytes += sizes[v]
+        else:
+            for v in reached:
+                t = types[v]
+                name = names[t] if names is not None and isinstance(t, int) else t
+                tt = totals.get(name)
+                if tt is None:
+                    tt = totals[name] = TypeTotal(name or "?")
+                tt.objects += 1
+                tt.bytes += sizes[v]
     else:
         stats_types = _get(result.stats, "by_type", default=None) or {}
         for name, value in stats_types.items():

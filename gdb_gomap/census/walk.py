@@ -272,7 +272,7 @@ class _Walker:
         self.stack_maps = 0       # maps whose header is not in the heap (kept on a stack)
         self.budget_hit = None
         self._ptrs = {}
-        self._plans = {}          # (type offset, name) -> scan plan
+        self._plans = {}          # GoType -> scan plan (a named type is its own GoType)
         self._dyn = {True: {}, False: {}}   # empty interface? -> type word -> resolve_dyn's
         fmt = "<" if self.order == "little" else ">"
         self._word = struct.Struct(fmt + ("Q" if self.P == 8 else "I")).unpack_from
@@ -427,7 +427,7 @@ class _Walker:
         add_src, add_dst = self.src.append, self.dst.append
         enqueue = self.queue.append
         skipped = self.skipped
-        again, fit, slow_ref = self.again, self.fit, self.ref
+        again, fit, slow_ref, nil_map = self.again, self.fit, self.ref, self.nil_map
         plans, make_plan = self._plans, self.plan
         word, sword, P, order = self._word, self._sword, self.P, self.order
         dyn_empty, dyn_iface, resolve = self._dyn[True], self._dyn[False], self.resolve_dyn
@@ -535,7 +535,7 @@ class _Walker:
                     if p:
                         slow_ref(src, p, tt, 1, lab, MAP)
                     else:
-                        self.nils.append((src, lab, tt.name))
+                        nil_map(src, lab, tt)
                 elif what == P_FUNC or what == P_CHAN:
                     p = word(buf, at)[0]
                     if p:
