@@ -20,23 +20,21 @@ import time
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
+def resident_parts():
+    """(this process's resident set size, the part of it that is pages of mapped
+    files) now, in bytes: a core read through a mapping counts in the second;
+    (0, 0) where /proc cannot tell."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            fields = f.read().split()
+        return int(fields[1]) * _PAGE, int(fields[2]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return 0, 0
+
+
 def resident_bytes():
     """This process's resident set size now (0 where /proc cannot tell)."""
-    try:
-        with open("/proc/self/statm", "rb") as f:
-            return int(f.read().split()[1]) * _PAGE
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def file_resident_bytes():
-    """Bytes of files mapped by this process that are resident now (0 where /proc
-    cannot tell): a core read through a mapping counts here."""
-    try:
-        with open("/proc/self/statm", "rb") as f:
-            return int(f.read().split()[2]) * _PAGE
-    except (OSError, ValueError, IndexError):
-        return 0
+    return resident_parts()[0]
 
 
 class BudgetSpent(Exception):

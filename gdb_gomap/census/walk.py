@@ -63,7 +63,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any, List
 
-from ..budget import file_resident_bytes, resident_bytes
+from ..budget import resident_parts
 from ..decoding import DumpOptions
 from ..errors import GomapError, TargetGone, UnreadableMemory
 from ..memory import BlockCache, Memory
@@ -282,7 +282,7 @@ class _Walker:
         self._path_cache = {}
         self._pattern_cache = {}
         self.start = time.monotonic()
-        self.rss0 = resident_bytes()
+        self.rss0 = self.own_memory()
         self._bind()
 
     # -- types -------------------------------------------------------------------
@@ -969,6 +969,13 @@ class _Walker:
 
     # -- budget ------------------------------------------------------------------
 
+    @staticmethod
+    def own_memory():
+        """Resident bytes but the pages of mapped files (a core's mapped pages are
+        let go at MAPPED_RESIDENT, and are not the walk's to count)."""
+        rss, files = resident_parts()
+        return rss - files
+
     def over_budget(self):
         b = self.budget
         if b is None:
@@ -977,7 +984,7 @@ class _Walker:
         mb = getattr(b, "mb", None)
         if secs is not None and time.monotonic() - self.start > secs:
             return f"time budget of {secs:g} s spent"
-        if mb is not None and resident_bytes() - self.rss0 > (mb << 20):
+        if mb is not None and self.own_memory() - self.rss0 > (mb << 20):
             return f"memory budget of {mb} MB spent"
         return None
 
@@ -1011,7 +1018,7 @@ class _Walker:
                     break
                 if self.progress is not None:
                     self.progress(nodes=len(self.sizes), maps=len(self.maps), queued=len(q))
-                if self.mapped is not None and file_resident_bytes() > MAPPED_RESIDENT:
+                if self.mapped is not None and resident_parts()[1] > MAPPED_RESIDENT:
                     self.mapped.trim()
             if self.budget_hit:
                 break

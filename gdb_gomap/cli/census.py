@@ -58,7 +58,8 @@ def add_census_options(p):
     b.add_argument("--budget-seconds", type=options._positive_float, default=None,
                    metavar="S", help="stop walking the heap after S seconds (default: none)")
     b.add_argument("--budget-mb", type=options._positive, default=None, metavar="MB",
-                   help="stop walking after MB of memory growth (default: none)")
+                   help="stop walking after MB of growth of its own memory (a core's "
+                        "pages, read through a mapping, not counted; default: none)")
     return p
 
 
