@@ -19,7 +19,8 @@ try:   # hypothesis keeps its files with pytest's, not in .hypothesis/ of the ch
 except ImportError:
     pass
 
-from gdb_gomap.census.dominators import NONE, csr, dominator_tree, split_csr
+from gdb_gomap.census.dominators import (NONE, contracted_tree, csr, dominator_tree,
+                                         split_csr)
 
 
 def _reach(n, adj, roots, removed=None):
@@ -120,10 +121,84 @@ def _check_against_definition(n, adj, roots, sizes, attached):
     assert sorted(tree.order[1:]) == sorted(dom)
 
 
+def walk_form(n, adj, roots):
+    """The reached part of the graph numbered as the census's walk numbers it: the
+    roots first, then each node when a breadth-first search first meets it (so a
+    node's parent comes before it); (old ids in new order, parent, xsrc, xdst)."""
+    old, new = [], {}
+    for r in roots:
+        if r not in new:
+            new[r] = len(old)
+            old.append(r)
+    parent = array("q", [-1]) * len(old)
+    xsrc, xdst = array("q"), array("q")
+    for v in old:                       # grows while it is walked
+        for w in adj[v]:
+            if w not in new:
+                new[w] = len(old)
+                old.append(w)
+                parent.append(new[v])
+            else:
+                xsrc.append(new[v])
+                xdst.append(new[w])
+    return old, parent, xsrc, xdst
+
+
+def _check_contracted(n, adj, roots, sizes, attached, keep):
+    """contracted_tree keeps the dominators and retained bytes of the ``keep`` nodes
+    (old ids) that the definition gives on the whole graph."""
+    old, parent, xsrc, xdst = walk_form(n, adj, roots)
+    m = len(old)
+    nroots = len(set(roots))
+    kept = sorted({k for k in keep if k in set(old)})
+    newid = {v: i for i, v in enumerate(old)}
+    tree = contracted_tree(m, (parent, xsrc, xdst), range(nroots), [newid[k] for k in kept],
+                           array("q", [sizes[v] for v in old]),
+                           array("q", [attached[v] for v in old]))
+    dom = brute_dominators(n, adj, roots)
+    assert tree.objects == m == len(dom)
+    assert tree.retained[tree.n] == sum(sizes[v] + attached[v] for v in dom)
+    tid = {k: tree.tree_id(newid[k]) for k in kept}
+    assert len(set(tid.values())) == len(kept)      # a kept node is its own tree node
+    for k in kept:
+        t = tid[k]
+        assert tree.reachable(t)
+        assert tree.retained[t] == sum(sizes[w] + attached[w] for w in dom if k in dom[w])
+        # the kept nodes above it in the tree are the kept nodes that dominate it
+        above = set(tree.dominators_of(t)[1:-1])
+        assert above & set(tid.values()) == {tid[d] for d in dom[k] - {k} if d in tid}
+
+
 @settings(max_examples=600, deadline=None)
 @given(graphs())
 def test_random_graphs_match_the_definition(g):
     _check_against_definition(*g)
+
+
+@settings(max_examples=400, deadline=None)
+@given(graphs(), st.data())
+def test_contracted_tree_keeps_the_answers_of_its_nodes(g, data):
+    n = g[0]
+    keep = data.draw(st.lists(st.integers(0, n - 1), max_size=n))
+    _check_contracted(*g, keep)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(2, 60), st.data())
+def test_contracted_tree_on_dense_graphs(n, data):
+    adj = [data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n)) for _ in range(n)]
+    roots = data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=3))
+    keep = data.draw(st.lists(st.integers(0, n - 1), max_size=n))
+    _check_contracted(n, adj, roots, list(range(1, n + 1)), [0] * n, keep)
+
+
+def test_contracted_chain_is_one_node():
+    # 0 -> 1 -> 2 -> 3 (a map at 2): 0 and 1 merge, 3 merges into 2
+    tree = contracted_tree(4, (array("q", [-1, 0, 1, 2]), array("q"), array("q")), [0], [2],
+                           array("q", [1, 10, 100, 1000]), array("q", [0, 0, 0, 5000]))
+    assert tree.n == 2 and tree.objects == 4
+    assert tree.retained[tree.tree_id(2)] == 6100 and tree.retained[tree.n] == 6111
+    assert tree.tree_id(1) == tree.tree_id(0) == 0 and tree.tree_id(3) == 1
 
 
 @settings(max_examples=150, deadline=None)

@@ -22,9 +22,10 @@ Edges come in compressed-sparse-row form: ``offsets`` (n + 1 entries) and
 """
 
 from array import array
+from collections import deque
 from heapq import heappop, heappush
 from itertools import accumulate, compress, islice, repeat
-from operator import add, sub
+from operator import add, not_, sub
 
 NONE = -1
 
@@ -108,6 +109,16 @@ class DominatorTree:
     def super_root(self):
         return self.n
 
+    @property
+    def objects(self):
+        """How many nodes of the graph are reachable from the roots."""
+        return len(self.order) - 1
+
+    def tree_id(self, v):
+        """The node of this tree that stands for node ``v`` of the graph (``v``
+        itself here; see :class:`ContractedTree`)."""
+        return v
+
     def reachable(self, v):
         return v == self.n or self.idom[v] != NONE
 
@@ -127,6 +138,78 @@ class DominatorTree:
         for v in self.order[1:]:
             kids[self.idom[v]].append(v)
         return kids
+
+
+class ContractedTree(DominatorTree):
+    """The dominator tree of a graph whose nodes with one way in were merged into
+    the node they hang from (see :func:`contracted_tree`).  Its nodes are the
+    kept nodes, numbered ``0 .. n-1`` in the order of their ids in the graph;
+    ``index[v]`` is the tree node that stands for graph node ``v`` (for a kept
+    node, itself); ``objects`` counts the graph's reachable nodes."""
+
+    def __init__(self, tree, index, objects):
+        super().__init__(tree.n, tree.idom, tree.order, tree.retained)
+        self.index = index
+        self._objects = objects
+
+    @property
+    def objects(self):
+        return self._objects
+
+    def tree_id(self, v):
+        return self.index[v]
+
+
+def contracted_tree(n, split, roots, keep=(), sizes=None, attached=None):
+    """The :class:`ContractedTree` of the graph of ``n`` nodes given in ``split``
+    form (parent, xsrc, xdst: see split_csr) whose ``parent[v]`` is always a node
+    made before ``v`` (smaller), -1 for the ``roots`` alone, as the census's walk
+    makes them.  The dominators and retained bytes of the ``keep`` nodes (and of
+    the roots and of every node some ``xdst`` edge enters) are those of the whole
+    graph; the other nodes are merged into them.
+
+    Why this is exact: a node ``v`` whose one way in is its parent's edge
+    ``u -> v`` is dominated by ``u``, and merging it into ``u`` (``v``'s edges
+    become ``u``'s) changes no other node's dominators: a path that avoids some
+    node ``x`` other than ``u`` and ``v`` maps to one in the merged graph and back
+    (a path that avoids ``u`` also avoids ``v``).  Every byte of ``v`` counts to
+    ``u`` instead, and ``u`` retains it anyway.  Merged nodes by the walk's order
+    (parents before children), each node ends in its nearest kept ancestor along
+    ``parent``; on a census's graph that leaves the objects with two referrers or
+    more, the maps and the roots: a sixth of the nodes, for the same answers.
+    """
+    parent, xsrc, xdst = split
+    roots = list(roots)
+    kept = bytearray(n)
+    for seq in (xdst, keep, roots):
+        deque(map(kept.__setitem__, seq, repeat(1)), maxlen=0)
+    # the tree node of each kept node: how many kept nodes come before it
+    rep = array("i" if n < 1 << 31 else "q", islice(accumulate(kept, initial=-1), 1, None))
+    k = (rep[-1] + 1) if n else 0
+    if sizes is not None and attached is not None:
+        own = array("q", map(add, sizes, attached))
+    elif sizes is not None or attached is not None:
+        own = sizes if sizes is not None else attached
+    else:
+        own = array("q", bytes(8 * n))
+    weight = array("q", compress(own, kept))
+    for v in compress(range(n), map(not_, kept)):     # parents first: rep[parent] is set
+        r = rep[v] = rep[parent[v]]
+        weight[r] += own[v]
+    kparent = array("q", map(rep.__getitem__, compress(parent, kept)))
+    kroots = [rep[r] for r in roots]
+    for r in kroots:
+        kparent[r] = NONE
+    ksrc = array("q", map(rep.__getitem__, xsrc))
+    kdst = array("q", map(rep.__getitem__, xdst))
+    offsets, targets = split_csr(k, kparent, ksrc, kdst)
+    tree = dominator_tree(k, offsets, targets, kroots, weight, None,
+                          split=(kparent, ksrc, kdst))
+    if tree.objects == k:
+        objects = n                 # every kept node reached, so every node
+    else:
+        objects = sum(1 for r in rep if tree.idom[r] != NONE)
+    return ContractedTree(tree, rep, objects)
 
 
 def _dfs(n, offsets, targets, roots):

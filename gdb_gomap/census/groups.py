@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List
 
 from ..nogc import no_gc
-from .dominators import NONE, csr, dominator_tree
+from .dominators import NONE, contracted_tree, csr, dominator_tree
 
 
 @dataclass
@@ -91,14 +91,19 @@ def _get(obj, *names, default=None):
     return default
 
 
-def graph_tree(graph):
-    """The DominatorTree of a walk's ``graph`` (node sizes, edges, roots)."""
+def graph_tree(graph, keep=()):
+    """The DominatorTree of a walk's ``graph`` (node sizes, edges, roots).  A graph
+    in the walk's split form gets a :class:`ContractedTree` that keeps the nodes
+    of ``keep`` (the maps) and merges the others where that changes no answer."""
     sizes = _get(graph, "sizes", "size")
     n = _get(graph, "n", "nodes", default=None)
     if not isinstance(n, int):
         n = len(sizes)
     attached = _get(graph, "attached", "extra", default=None)
     roots = _get(graph, "roots", "root_nodes", "root_ids", default=())
+    split = _get(graph, "split", default=None)
+    if split is not None:
+        return contracted_tree(n, split, roots, keep, sizes, attached)
     offsets = _get(graph, "offsets", default=None)
     if offsets is not None:
         targets = _get(graph, "targets")
@@ -106,13 +111,17 @@ def graph_tree(graph):
         offsets, targets = csr(n, adjacency=_get(graph, "adjacency", "succ"))
     else:                                           # (source, target) pairs
         offsets, targets = csr(n, pairs=_get(graph, "edges", default=()))
-    return dominator_tree(n, offsets, targets, roots, sizes, attached,
-                          split=_get(graph, "split", default=None))
+    return dominator_tree(n, offsets, targets, roots, sizes, attached)
 
 
-def _member_of(rec, tree):
+def _node(rec, tree):
+    """The tree node of a map record (None when it has no graph node)."""
     node = _get(rec, "node", "node_id")
-    retained = tree.retained[node] if node is not None and node != NONE and node >= 0 \
+    return tree.tree_id(node) if node is not None and node >= 0 else None
+
+
+def _member_of(rec, tree, node):
+    retained = tree.retained[node] if node is not None \
         else _get(rec, "own_bytes", "own", default=0)
     return Member(path=_get(rec, "path", default="?"),
                   type_name=_get(rec, "type_name", "type", default="?"),
@@ -125,7 +134,7 @@ def _member_of(rec, tree):
 
 
 def exclusive_bytes(nodes, tree):
-    """{map node: its retained bytes less those of the map nodes it dominates
+    """{map node (of the tree): its retained bytes less those of the map nodes it dominates
     most closely}: every byte the maps retain together, counted once, at the map
     nearest above it in the dominator tree.  One pass in preorder (a node's
     immediate dominator comes before it)."""
@@ -151,7 +160,8 @@ def exclusive_bytes(nodes, tree):
 
 
 def _union_retained(nodes, tree):
-    """Retained bytes of the union of the dominator subtrees of ``nodes``."""
+    """Retained bytes of the union of the dominator subtrees of ``nodes`` (tree
+    nodes)."""
     inside = set(nodes)
     total = 0
     for v in inside:
@@ -171,14 +181,17 @@ def census(result, tree=None):
     """A :class:`Census` from the walk's CensusResult: groups sorted by retained bytes."""
     graph = result.graph
     if tree is None:
+        keep = [n for n in (_get(rec, "node", "node_id") for rec in result.maps)
+                if n is not None and n >= 0]
         with no_gc():       # tens of millions of tuples, no cycles
-            tree = graph_tree(graph)
+            tree = graph_tree(graph, keep)
     groups: Dict[str, Group] = {}
     nodes_of: Dict[str, list] = {}
     members_at: Dict[int, list] = {}
     all_nodes = []
     for rec in result.maps:
-        m = _member_of(rec, tree)
+        node = _node(rec, tree)
+        m = _member_of(rec, tree, node)
         pattern = _get(rec, "pattern", default=m.path)
         g = groups.get(pattern)
         if g is None:
@@ -190,8 +203,7 @@ def census(result, tree=None):
         g.slots += m.slots
         g.tombstones += m.tombstones
         g.members.append(m)
-        node = _get(rec, "node", "node_id")
-        if node is not None and node >= 0 and tree.reachable(node):
+        if node is not None and tree.reachable(node):
             nodes_of[pattern].append(node)
             all_nodes.append(node)
             members_at.setdefault(node, []).append(m)
@@ -217,8 +229,7 @@ def by_type(result, tree):
     if types is not None:
         sizes = _get(graph, "sizes", "size")
         names = _get(graph, "type_table", "type_name_table", default=None)
-        reached = tree.order[1:]
-        if names is not None and len(reached) == len(types):
+        if names is not None and tree.objects == len(types):
             # every node reached (a walk's graph): add up per type number, name after
             objects, nbytes = [0] * len(names), [0] * len(names)
             for t, size in zip(types, sizes):
@@ -228,7 +239,9 @@ def by_type(result, tree):
                 if objects[t]:
                     totals[name] = TypeTotal(name or "?", objects[t], nbytes[t])
         else:
-            for v in reached:
+            for v in range(len(types)):
+                if not tree.reachable(tree.tree_id(v)):
+                    continue
                 t = types[v]
                 name = names[t] if names is not None and isinstance(t, int) else t
                 tt = totals.get(name)

@@ -161,12 +161,26 @@ class Graph:
     n: int
     sizes: Any
     attached: Any
-    offsets: Any
-    targets: Any
     roots: List[int]
     types: Any = None
     type_table: List[str] = field(default_factory=list)
-    split: Any = None       # (parent, xsrc, xdst): the same edges (dominators.split_csr)
+    split: Any = None       # (parent, xsrc, xdst): the edges (dominators.split_csr)
+    _csr: Any = None
+
+    def _forward(self):
+        if self._csr is None:
+            self._csr = split_csr(self.n, *self.split)
+        return self._csr
+
+    @property
+    def offsets(self):
+        """The edges in compressed-sparse-row form, made from ``split`` when first
+        asked for (the census itself never needs them)."""
+        return self._forward()[0]
+
+    @property
+    def targets(self):
+        return self._forward()[1]
 
 
 @dataclass
@@ -1067,9 +1081,7 @@ class _Walker:
         return objects, sum(self.sizes) + sum(self.attached)
 
     def graph(self, root_ids):
-        n = len(self.sizes)
-        offsets, targets = split_csr(n, self.parent, self.src, self.dst)
-        return Graph(n, self.sizes, self.attached, offsets, targets, root_ids, self.types,
+        return Graph(len(self.sizes), self.sizes, self.attached, root_ids, self.types,
                      self.type_table, split=(self.parent, self.src, self.dst))
 
 

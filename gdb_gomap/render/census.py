@@ -77,7 +77,7 @@ def census_json(c, info, top=None, min_bytes=None, expand=None):
         "roots": {"globals": r.globals_read, "goroutines": r.goroutines,
                   "goroutines_unwound": r.goroutines_unwound, "frames": r.frames,
                   "locals": r.locals_read},
-        "walk": {"objects": len(c.tree.order) - 1, "heap_bytes": c.heap_bytes,
+        "walk": {"objects": c.tree.objects, "heap_bytes": c.heap_bytes,
                  "stack_maps": int(_stat(stats, "stack_maps")),
                  "maps": sum(g.maps for g in c.groups),
                  "maps_own": sum(g.own for g in c.groups),
@@ -120,7 +120,7 @@ def _header_lines(c, info):
                  f"{r.goroutines_unwound:,} unwound, {r.frames:,} frames, "
                  f"{r.locals_read:,} locals")
     nmaps = sum(g.maps for g in c.groups)
-    lines.append(f"walked: {len(c.tree.order) - 1:,} objects, {human(c.heap_bytes)} of heap; "
+    lines.append(f"walked: {c.tree.objects:,} objects, {human(c.heap_bytes)} of heap; "
                  f"{nmaps:,} maps hold {human(sum(g.own for g in c.groups))} themselves "
                  f"and retain {human(c.map_retained)} "
                  f"({100.0 * c.share(c.map_retained):.1f}% of the walked heap)")
