@@ -94,6 +94,8 @@ P_PTR, P_STR, P_SLICE, P_IFACE, P_MAP, P_FUNC, P_CHAN, P_LOOP = range(8)
 _PLAN_KINDS = {"string": P_STR, "slice": P_SLICE, "interface": P_IFACE, "map": P_MAP,
                "func": P_FUNC, "chan": P_CHAN}
 PLAN_MAX = 4096                  # places of an array flattened into its plan
+COMPILED_MAX = 64                # entries of a plan made into one function at most
+BAD_SLICE = "slices with an impossible length or capacity"
 # why an interface's contents are not followed (keys of _Walker.skipped)
 UNREADABLE_ITAB = "interfaces whose itab is unreadable"
 NO_DWARF = "interfaces whose dynamic type has no DWARF"
@@ -106,7 +108,7 @@ SCAN, LEAF, UNTYPED = 0, 1, 2
 DYN_AT, DYN_PTR, DYN_WORD, DYN_NONE = range(4)
 
 GO_CLOSURE_OFFSET = 0x2907       # DW_AT_go_closure_offset: a captured variable's offset
-MAPPED_RESIDENT = 256 << 20     # a core's mapped pages kept resident at most (checked
+MAPPED_RESIDENT = 512 << 20      # a core's mapped pages kept resident at most (checked
                                  # every 1024 objects; past it they are let go)
 CELLS_PER_CHECK = 4096           # a map's cells followed between two budget checks
 READS_PER_CHECK = 512            # memory reads of one map's decode between two checks
@@ -356,7 +358,7 @@ class _Walker:
         data known to hold no pointers, such as a string's)."""
         if kind == OBJ and self.heap.pages is not None:
             leaf = LEAF if plain and t is None else self.leaf_code(t)
-            self.ref_obj(src, p, t, count, label, leaf,
+            self.ref_obj(src, p, t, count, label, "", leaf,
                          self.type_id(t.name) if t is not None else 0)
             return
         h = self.heap
@@ -446,9 +448,10 @@ class _Walker:
         word, sword, P, order = self._word, self._sword, self.P, self.order
         dyn_empty, dyn_iface, resolve = self._dyn[True], self._dyn[False], self.resolve_dyn
 
-        def ref_obj(src, p, t, count, label, leaf, tid):
+        def ref_obj(src, p, t, count, label, sfx, leaf, tid):
             """``ref`` of a pointer to an object (kind OBJ), with the plan's leaf
-            code and type id of ``t``; the heap's page table inline."""
+            code and type id of ``t``; the heap's page table inline.  The new
+            node's label is ``label`` joined with ``sfx``, made only for a new node."""
             if pages is not None and lo <= p < hi:
                 s = pages[(p - lo) >> PAGE_SHIFT]
                 if s >= 0:
@@ -477,7 +480,8 @@ class _Walker:
                             add_size(size)
                             add_attached(0)
                             add_parent(src)
-                            add_label(label)
+                            add_label(label + sfx if label.__class__ is str
+                                      else _join(label, sfx))
                             add_type(tid)
                             marks[i] = n + 1
                             end = start + (k + 1) * size
@@ -488,80 +492,108 @@ class _Walker:
             if pages is not None:
                 self.outside(p)
             else:
-                slow_ref(src, p, t, count, label, OBJ, leaf != UNTYPED)
+                slow_ref(src, p, t, count, _join(label, sfx), OBJ, leaf != UNTYPED)
+
+        def iface(src, w0, data, tt, empty, sfx, label):
+            """The interface of type ``tt`` whose words are ``w0`` (type or itab) and
+            ``data``, both non-zero: its dynamic value followed."""
+            dyn = (dyn_empty if empty else dyn_iface).get(w0)
+            if dyn is None:
+                dyn = resolve(tt, w0.to_bytes(P, order) + data.to_bytes(P, order), 0, w0)
+            if dyn.__class__ is not tuple:
+                skipped[dyn] += 1
+                if dyn == NO_DWARF:
+                    ref_obj(src, data, None, 1, "", "", UNTYPED, 0)
+                return
+            d, suffix, how, dleaf, dtid = dyn
+            if how == DYN_NONE:
+                return
+            if how != DYN_WORD:             # DYN_AT, DYN_PTR: d is what it points at
+                ref_obj(src, data, d, 1, label, sfx + suffix, dleaf, dtid)
+            else:
+                scan(src, data.to_bytes(P, order), 0, d, _join(label, sfx + suffix))
+
+        def map_ref(src, p, tt, label, sfx):
+            if p:
+                slow_ref(src, p, tt, 1, _join(label, sfx), MAP)
+            else:
+                nil_map(src, _join(label, sfx), tt)
+
+        def other_ref(src, p, tt, label, sfx, kind):
+            slow_ref(src, p, tt, 1, _join(label, sfx), kind)
+
+        def loop(src, buf, at, tt, label, sfx):
+            et = tt.elem
+            es = et.size
+            lab = _join(label, sfx)
+            for i in range(tt.count):
+                scan(src, buf, at + i * es, et, _join(lab, f"[{i}]"))
 
         def scan(src, buf, off, t, label):
             """Follow every pointer in the value of type ``t`` at ``buf[off:]``."""
-            plan = plans.get(t)
-            if plan is None:
-                plan = make_plan(t)
+            fn = compiled.get(t)
+            if fn is None:
+                fn = compile_plan(t)
             if len(buf) - off < t.size:     # a value whose bytes end early (never a heap
                 # object's): what is missing reads as zero, as nil
                 buf, off = bytes(buf[off:]) + bytes(t.size - (len(buf) - off)), 0
-            strlab = label.__class__ is str
+            fn(src, buf, off, label)
+
+        def compile_plan(t):
+            """The scan of a ``t`` as one function (see _plan_source), or the plan
+            read entry by entry for a plan too large to be worth one."""
+            plan = plans.get(t)
+            if plan is None:
+                plan = make_plan(t)
+            made = _plan_source(plan, P, order)
+            if made is None:
+                def fn(src, buf, off, label):
+                    scan_plan(src, buf, off, plan, label)
+            else:
+                source, consts = made
+                env = dict(consts, ref_obj=ref_obj, iface=iface, map_ref=map_ref,
+                           other_ref=other_ref, loop=loop, skipped=skipped,
+                           BAD_SLICE=BAD_SLICE)
+                exec(source, env)
+                fn = env["scan_plan"]
+            compiled[t] = fn
+            return fn
+
+        def scan_plan(src, buf, off, plan, label):
             for o, what, tt, sfx, leaf, tid in plan:
                 at = off + o
                 if what == P_PTR:
                     p = word(buf, at)[0]
                     if p:
-                        ref_obj(src, p, tt, 1, label + sfx if strlab else _join(label, sfx),
-                                leaf, tid)
+                        ref_obj(src, p, tt, 1, label, sfx, leaf, tid)
                 elif what == P_STR:
                     p = word(buf, at)[0]
                     if p and word(buf, at + P)[0]:
-                        ref_obj(src, p, None, 1, "", LEAF, 0)
+                        ref_obj(src, p, None, 1, "", "", LEAF, 0)
                 elif what == P_IFACE:
                     w0 = word(buf, at)[0]
-                    if not w0:
-                        continue
-                    data = word(buf, at + P)[0]
-                    if not data:
-                        continue
-                    dyn = (dyn_empty if leaf else dyn_iface).get(w0)
-                    if dyn is None:
-                        dyn = resolve(tt, buf, at, w0)
-                    if dyn.__class__ is not tuple:
-                        skipped[dyn] += 1
-                        if dyn == NO_DWARF:
-                            ref_obj(src, data, None, 1, "", UNTYPED, 0)
-                        continue
-                    d, suffix, how, dleaf, dtid = dyn
-                    if how == DYN_NONE:
-                        continue
-                    sfx += suffix
-                    lab = label + sfx if strlab else _join(label, sfx)
-                    if how != DYN_WORD:             # DYN_AT, DYN_PTR: d is what it points at
-                        ref_obj(src, data, d, 1, lab, dleaf, dtid)
-                    else:
-                        scan(src, data.to_bytes(P, order), 0, d, lab)
+                    if w0:
+                        data = word(buf, at + P)[0]
+                        if data:
+                            iface(src, w0, data, tt, leaf, sfx, label)
                 elif what == P_SLICE:
                     p = word(buf, at)[0]
                     if p:
                         n, c = sword(buf, at + P)[0], sword(buf, at + 2 * P)[0]
                         if c > 0 and 0 <= n <= c:
-                            ref_obj(src, p, tt, n, label + sfx if strlab else _join(label, sfx),
-                                    leaf, tid)
+                            ref_obj(src, p, tt, n, label, sfx, leaf, tid)
                         elif c:
-                            skipped["slices with an impossible length or capacity"] += 1
+                            skipped[BAD_SLICE] += 1
                 elif what == P_MAP:
-                    p = word(buf, at)[0]
-                    lab = label + sfx if strlab else _join(label, sfx)
-                    if p:
-                        slow_ref(src, p, tt, 1, lab, MAP)
-                    else:
-                        nil_map(src, lab, tt)
+                    map_ref(src, word(buf, at)[0], tt, label, sfx)
                 elif what == P_FUNC or what == P_CHAN:
                     p = word(buf, at)[0]
                     if p:
-                        slow_ref(src, p, tt, 1, label + sfx if strlab else _join(label, sfx),
-                                 CLOSURE if what == P_FUNC else CHAN)
+                        other_ref(src, p, tt, label, sfx, CLOSURE if what == P_FUNC else CHAN)
                 else:                                   # P_LOOP: a large array
-                    et = tt.elem
-                    es = et.size
-                    lab = label + sfx if strlab else _join(label, sfx)
-                    for i in range(tt.count):
-                        scan(src, buf, at + i * es, et, _join(lab, f"[{i}]"))
+                    loop(src, buf, at, tt, label, sfx)
 
+        compiled = {}
         self.ref_obj, self.scan = ref_obj, scan
 
     def resolve_dyn(self, t, buf, off, w0):
@@ -1095,6 +1127,70 @@ def root_value(mem, root):
         return mem.read(root.addr, root.gotype.size)
     except UnreadableMemory as exc:
         return Unread(root.label, f"unreadable: {exc}")
+
+
+def _plan_source(plan, P, order):
+    """Python source of ``scan_plan(src, buf, off, label)``, the scan of one value
+    by ``plan`` (see _Walker.plan), and the names it uses: every word the plan
+    reads taken with one struct call, then each entry's test and call written out
+    in the plan's order (what _Walker's scan_plan does, without its loop and its
+    dispatch on each entry's kind).  None for a plan of more than COMPILED_MAX
+    entries or whose words overlap (it is then read entry by entry)."""
+    if len(plan) > COMPILED_MAX:
+        return None
+    words = {}                              # offset -> read signed
+    for o, what, _, _, _, _ in plan:
+        if what == P_LOOP:
+            continue
+        want = [(o, False)]
+        if what in (P_STR, P_IFACE):
+            want.append((o + P, False))
+        elif what == P_SLICE:
+            want += [(o + P, True), (o + 2 * P, True)]
+        for at, signed in want:
+            if words.setdefault(at, signed) != signed:
+                return None
+    offs = sorted(words)
+    if any(b - a < P for a, b in zip(offs, offs[1:])) or (offs and offs[0] < 0):
+        return None
+    fmt, pos = "<" if order == "little" else ">", 0
+    for at in offs:
+        if at > pos:
+            fmt += f"{at - pos}x"
+        fmt += ("q" if P == 8 else "i") if words[at] else ("Q" if P == 8 else "I")
+        pos = at + P
+    w = {at: f"w{i}" for i, at in enumerate(offs)}
+    consts = {"unpack": struct.Struct(fmt).unpack_from}
+    lines = ["def scan_plan(src, buf, off, label):"]
+    if offs:
+        lines.append(f"    {', '.join(w[at] for at in offs)}, = unpack(buf, off)")
+    for j, (o, what, tt, sfx, leaf, tid) in enumerate(plan):
+        t, x = f"t{j}", repr(sfx)
+        consts[t] = tt
+        if what == P_PTR:
+            lines.append(f"    if {w[o]}: ref_obj(src, {w[o]}, {t}, 1, label, {x}, {leaf}, {tid})")
+        elif what == P_STR:
+            lines.append(f"    if {w[o]} and {w[o + P]}: "
+                         f"ref_obj(src, {w[o]}, None, 1, '', '', {LEAF}, 0)")
+        elif what == P_IFACE:
+            lines.append(f"    if {w[o]} and {w[o + P]}: "
+                         f"iface(src, {w[o]}, {w[o + P]}, {t}, {leaf!r}, {x}, label)")
+        elif what == P_SLICE:
+            n, c = w[o + P], w[o + 2 * P]
+            lines += [f"    if {w[o]}:",
+                      f"        if {c} > 0 and 0 <= {n} <= {c}: "
+                      f"ref_obj(src, {w[o]}, {t}, {n}, label, {x}, {leaf}, {tid})",
+                      f"        elif {c}: skipped[BAD_SLICE] += 1"]
+        elif what == P_MAP:
+            lines.append(f"    map_ref(src, {w[o]}, {t}, label, {x})")
+        elif what in (P_FUNC, P_CHAN):
+            kind = CLOSURE if what == P_FUNC else CHAN
+            lines.append(f"    if {w[o]}: other_ref(src, {w[o]}, {t}, label, {x}, {kind})")
+        else:                               # P_LOOP
+            lines.append(f"    loop(src, buf, off + {o}, {t}, label, {x})")
+    if len(lines) == 1:
+        lines.append("    pass")
+    return "\n".join(lines) + "\n", consts
 
 
 def cell_counts(stats):
