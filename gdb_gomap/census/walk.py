@@ -494,9 +494,12 @@ class _Walker:
             else:
                 slow_ref(src, p, t, count, _join(label, sfx), OBJ, leaf != UNTYPED)
 
-        def iface(src, w0, data, tt, empty, sfx, label):
+        def iface(src, w0, data, tt, empty, sfx, label, seen=None):
             """The interface of type ``tt`` whose words are ``w0`` (type or itab) and
-            ``data``, both non-zero: its dynamic value followed."""
+            ``data``, both non-zero: its dynamic value followed.  ``seen``: None, or
+            the dict of one plan entry, where a dynamic type followed as a pointer
+            is kept by ``w0`` as what ref_obj takes (type, whole suffix, leaf code,
+            type id), for the entry's compiled code to call ref_obj itself."""
             dyn = (dyn_empty if empty else dyn_iface).get(w0)
             if dyn is None:
                 dyn = resolve(tt, w0.to_bytes(P, order) + data.to_bytes(P, order), 0, w0)
@@ -509,6 +512,8 @@ class _Walker:
             if how == DYN_NONE:
                 return
             if how != DYN_WORD:             # DYN_AT, DYN_PTR: d is what it points at
+                if seen is not None:
+                    seen[w0] = (d, sfx + suffix, dleaf, dtid)
                 ref_obj(src, data, d, 1, label, sfx + suffix, dleaf, dtid)
             else:
                 scan(src, data.to_bytes(P, order), 0, d, _join(label, sfx + suffix))
@@ -594,6 +599,7 @@ class _Walker:
                     loop(src, buf, at, tt, label, sfx)
 
         compiled = {}
+        self.compiled, self.compile_plan = compiled, compile_plan
         self.ref_obj, self.scan = ref_obj, scan
 
     def resolve_dyn(self, t, buf, off, w0):
@@ -1054,7 +1060,8 @@ class _Walker:
             self.scan(v, buf, 0, t, "")
         q = self.queue
         view = self.mapped.view if self.mapped is not None else self.mem.view
-        pop, scan, skipped = q.popleft, self.scan, self.skipped
+        pop, skipped = q.popleft, self.skipped
+        compiled, compile_plan = self.compiled, self.compile_plan
         done = 0
         while q:
             if done & 1023 == 0:
@@ -1091,8 +1098,13 @@ class _Walker:
             except UnreadableMemory:
                 skipped["heap objects whose memory is unreadable"] += 1
                 continue
+            if len(buf) - at < n:           # a short block: the rest reads as zero
+                buf, at = bytes(buf[at:]) + bytes(n - (len(buf) - at)), 0
+            fn = compiled.get(t)            # the plan's function (what scan calls)
+            if fn is None:
+                fn = compile_plan(t)
             if count == 1:
-                scan(v, buf, at, t, "")
+                fn(v, buf, at, "")
                 continue
             for i in range(count):
                 if i & 4095 == 4095:          # a huge array: the budget is checked inside it
@@ -1101,7 +1113,7 @@ class _Walker:
                         self.budget_hit = why
                         skipped["objects scanned in part (the budget ran out)"] += 1
                         break
-                scan(v, buf, at + i * es, t, i)
+                fn(v, buf, at + i * es, i)
         left = len(q)
         return root_ids, left
 
@@ -1172,9 +1184,13 @@ def _plan_source(plan, P, order):
         elif what == P_STR:
             lines.append(f"    if {w[o]} and {w[o + P]}: "
                          f"ref_obj(src, {w[o]}, None, 1, '', '', {LEAF}, 0)")
-        elif what == P_IFACE:
-            lines.append(f"    if {w[o]} and {w[o + P]}: "
-                         f"iface(src, {w[o]}, {w[o + P]}, {t}, {leaf!r}, {x}, label)")
+        elif what == P_IFACE:           # c{j}: the dynamic types met here (see iface)
+            consts[f"c{j}"] = {}
+            lines += [f"    if {w[o]} and {w[o + P]}:",
+                      f"        d = c{j}.get({w[o]})",
+                      f"        if d is None: iface(src, {w[o]}, {w[o + P]}, {t}, {leaf!r}, "
+                      f"{x}, label, c{j})",
+                      f"        else: ref_obj(src, {w[o + P]}, d[0], 1, label, d[1], d[2], d[3])"]
         elif what == P_SLICE:
             n, c = w[o + P], w[o + 2 * P]
             lines += [f"    if {w[o]}:",
