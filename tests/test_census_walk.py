@@ -19,6 +19,7 @@ from gdb_gomap.backends.core_file import CoreFile
 from gdb_gomap.backends.process import StoppedProcess
 from gdb_gomap.binary import GoBinary
 from gdb_gomap.census import heap as heap_mod
+from gdb_gomap.census import walk as walk_mod
 from gdb_gomap.census.run import CensusBudget
 from gdb_gomap.census.walk import OUT_OTHER, global_roots, walk
 from gdb_gomap.resolve import resolve_map
@@ -115,6 +116,48 @@ def test_walk_pid(build):
         with proc:
             _check(target, ex.truth)
         assert ex.alive()
+
+
+def _walked(result):
+    """Everything a walk found, in the order found (its seconds left out)."""
+    g = result.graph
+    parent, src, dst = g.split
+    return ([(m.path, m.pattern, m.type_name, m.header, m.own_bytes, m.entries, m.node,
+              m.slots, m.tombstones) for m in result.maps],
+            [(n.path, n.pattern, n.type_name) for n in result.nil_maps],
+            list(g.sizes), list(g.attached), list(g.types), list(parent), list(src),
+            list(dst), {k: v for k, v in result.stats.items() if k != "seconds"})
+
+
+@pytest.mark.parametrize("build", BUILDS, ids=lambda b: b.id)
+def test_compiled_plans_walk_as_the_plans_read(build, tmp_path, monkeypatch):
+    """A type's scan plan made into a function (walk._plan_source) finds what the
+    same plan read entry by entry finds: the same maps, paths, nodes, edges and
+    counts, in the same order, on the heapwalk core (interfaces, slices, strings,
+    map fields, a channel, closures)."""
+    binary, core, _ = _core(build, tmp_path)
+    made = []
+    source = walk_mod._plan_source
+
+    def counted(*args):
+        out = source(*args)
+        made.append(out is not None)
+        return out
+    try:
+        monkeypatch.setattr(walk_mod, "_plan_source", counted)
+        target = _core_target(binary, core)
+        compiled = _walked(walk(target, global_roots(target)[0]))
+        target.memory.close()
+        assert sum(made) > 10, made                 # most plans were compiled
+        monkeypatch.setattr(walk_mod, "COMPILED_MAX", -1)   # none is
+        made.clear()
+        target = _core_target(binary, core)
+        read = _walked(walk(target, global_roots(target)[0]))
+        target.memory.close()
+        assert made and not any(made)
+        assert len(compiled[0]) > 1000 and compiled == read
+    finally:
+        core.unlink()
 
 
 @pytest.mark.parametrize("build", BUILDS[:1], ids=lambda b: b.id)

@@ -30,6 +30,7 @@ var (
 	deep        *Node
 	anyMap      any
 	anyPtr      any
+	anyHolders  []any // 20 *Holder: one interface place of one plan, many times
 	chMaps      chan map[int]int
 	blobs       [][]byte
 	counter     func() int
@@ -104,6 +105,17 @@ func main() {
 	h := &Holder{name: "h", m: map[int]bool{1: true, 2: false}}
 	anyPtr = h
 	groups = append(groups, group{`^main\.anyPtr\.\(\*main\.Holder\)\.m$`, 1, len(h.m)})
+
+	n = 0
+	for i := 0; i < 20; i++ {
+		hi := &Holder{name: "hi", m: map[int]bool{}}
+		for j := 0; j <= i%5; j++ {
+			hi.m[j] = true
+		}
+		n += len(hi.m)
+		anyHolders = append(anyHolders, hi)
+	}
+	groups = append(groups, group{`^main\.anyHolders\[\*\]\.\(\*main\.Holder\)\.m$`, 20, n})
 
 	chMaps = make(chan map[int]int, 10)
 	n = 0
