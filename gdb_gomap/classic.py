@@ -146,7 +146,7 @@ class _Walk:
     def _follow(self, pending):
         """The --buckets path: follow overflow pointers level by level, keeping every
         bucket: (ptr, take, chain, bucket index)."""
-        bs, lim = self.L.bucket_size, self.ctx.limits
+        bs = self.L.bucket_size
         level = 1
         while pending:
             self.checkpoint(f"overflow level {level}")

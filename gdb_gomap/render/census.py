@@ -235,7 +235,7 @@ def report_text(c, info, write, maps=10, all_nil=False, top=None, min_bytes=None
     write_text(c, info, write, top, min_bytes, expand, hide_empty=not all_nil)
     biggest = largest_maps(c, maps)
     if biggest:
-        write(f"\nlargest maps (retained):\n")
+        write("\nlargest maps (retained):\n")
         for m in biggest:
             write(f"  {m.path}  {m.type_name}  {m.entries:,} entries  own {human(m.own)}  "
                   f"retained {human(m.retained)}\n")

@@ -225,7 +225,7 @@ def write_page(c, info, write, maps: List[Dict[str, Any]], all_nil=False, top=No
     w = write
     w("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
       f"<title>{escape(title)}</title><style>{_asset('page.css')}</style></head><body>\n")
-    w(f"<header><h1>gomap report</h1><ul class='source'>"
+    w("<header><h1>gomap report</h1><ul class='source'>"
       + "".join(f"<li>{ln}</li>" for ln in _source_lines(info)) + "</ul></header>\n")
     w("<main>\n<section id='summary'><ul>"
       + "".join(f"<li>{escape(ln)}</li>" for ln in walk_lines) + "</ul>")
