@@ -120,6 +120,7 @@ def test_census_json_is_the_same_without_fast_paths(build, monkeypatch):
             monkeypatch.setattr(Scanner, "cell_kinds", lambda self: ("raw", "raw"))
             monkeypatch.setattr(heap_mod, "MAX_PAGE_TABLE", 0)     # bisection
             monkeypatch.setattr(walk_mod, "MAX_ARRAY_MARKS", 0)    # marks in a dict
+            monkeypatch.setattr(walk_mod, "COMPILED_MAX", -1)      # plans read entry by entry
             slow_target = Target(GoBinary(str(exe)), mem)
             slow = _census_json(slow_target, mem.thread_registers())
             assert heap_mod.heap_of(slow_target).pages is None

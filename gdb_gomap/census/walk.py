@@ -444,15 +444,16 @@ class _Walker:
         enqueue = self.queue.append
         skipped = self.skipped
         again, fit, slow_ref, nil_map = self.again, self.fit, self.ref, self.nil_map
+        outside = self.outside
         plans, make_plan = self._plans, self.plan
         word, sword, P, order = self._word, self._sword, self.P, self.order
         dyn_empty, dyn_iface, resolve = self._dyn[True], self._dyn[False], self.resolve_dyn
 
-        def ref_obj(src, p, t, count, label, sfx, leaf, tid):
+        def ref_paged(src, p, t, count, label, sfx, leaf, tid):
             """``ref`` of a pointer to an object (kind OBJ), with the plan's leaf
             code and type id of ``t``; the heap's page table inline.  The new
             node's label is ``label`` joined with ``sfx``, made only for a new node."""
-            if pages is not None and lo <= p < hi:
+            if lo <= p < hi:
                 s = pages[(p - lo) >> PAGE_SHIFT]
                 if s >= 0:
                     start = starts[s]
@@ -489,10 +490,13 @@ class _Walker:
                                 count = fit(p, count, t, end)
                             enqueue((OBJ, n, p, t, count))
                             return
-            if pages is not None:
-                self.outside(p)
-            else:
-                slow_ref(src, p, t, count, _join(label, sfx), OBJ, leaf != UNTYPED)
+            outside(p)
+
+        def ref_located(src, p, t, count, label, sfx, leaf, tid):
+            """ref_obj of a heap with no page table (too sparse for one): ``ref``."""
+            slow_ref(src, p, t, count, _join(label, sfx), OBJ, leaf != UNTYPED)
+
+        ref_obj = ref_paged if pages is not None else ref_located
 
         def iface(src, w0, data, tt, empty, sfx, label, seen=None):
             """The interface of type ``tt`` whose words are ``w0`` (type or itab) and
