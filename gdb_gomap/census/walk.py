@@ -482,6 +482,7 @@ class _Walker:
                             add_attached(0)
                             add_parent(src)
                             add_label(label + sfx if label.__class__ is str
+                                      else label if not sfx and label.__class__ is int
                                       else _join(label, sfx))
                             add_type(tid)
                             marks[i] = n + 1
