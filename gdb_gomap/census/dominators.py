@@ -186,12 +186,7 @@ def contracted_tree(n, split, roots, keep=(), sizes=None, attached=None):
     # the tree node of each kept node: how many kept nodes come before it
     rep = array("i" if n < 1 << 31 else "q", islice(accumulate(kept, initial=-1), 1, None))
     k = (rep[-1] + 1) if n else 0
-    if sizes is not None and attached is not None:
-        own = array("q", map(add, sizes, attached))
-    elif sizes is not None or attached is not None:
-        own = sizes if sizes is not None else attached
-    else:
-        own = array("q", bytes(8 * n))
+    own = array("q", _own_bytes(sizes, attached, n))
     weight = array("q", compress(own, kept))
     for v in compress(range(n), map(not_, kept)):     # parents first: rep[parent] is set
         r = rep[v] = rep[parent[v]]
@@ -199,7 +194,7 @@ def contracted_tree(n, split, roots, keep=(), sizes=None, attached=None):
     kparent = array("q", map(rep.__getitem__, compress(parent, kept)))
     kroots = [rep[r] for r in roots]
     for r in kroots:
-        kparent[r] = NONE
+        kparent[r] = NONE           # (a root's parent, -1, read rep[-1] above)
     ksrc = array("q", map(rep.__getitem__, xsrc))
     kdst = array("q", map(rep.__getitem__, xdst))
     offsets, targets = split_csr(k, kparent, ksrc, kdst)
@@ -405,22 +400,26 @@ def dominator_tree(n, offsets, targets, roots, sizes=None, attached=None, split=
 
     # Retained bytes in preorder numbers first: a node's immediate dominator has a
     # smaller number, so one pass in reverse preorder sums them up.
-    def reached():
-        return islice(order, 1, None)
-    if sizes is not None and attached is not None:
-        own = map(add, map(sizes.__getitem__, reached()), map(attached.__getitem__, reached()))
-    elif sizes is not None or attached is not None:
-        own = map((sizes if sizes is not None else attached).__getitem__, reached())
-    else:
-        own = repeat(0, m - 1)
     ret = array("q", [0])
-    ret.extend(own)
+    ret.extend(_own_bytes(sizes, attached, m - 1, lambda: islice(order, 1, None)))
     for i, d in zip(range(m - 1, 0, -1), reversed(idom)):
         ret[d] += ret[i]
     retained = array("q", bytes(8 * (n + 1)))
     for v, r in zip(order, ret):
         retained[v] = r
     return DominatorTree(n, node_idom, order, retained)
+
+
+def _own_bytes(sizes, attached, count, nodes=None):
+    """The own bytes, ``sizes[v] + attached[v]`` (either may be None: 0), of the
+    ``count`` nodes ``nodes()`` gives (a function: each array reads them once), or
+    of nodes ``0 .. count-1`` when ``nodes`` is None; an iterator."""
+    arrays = [a for a in (sizes, attached) if a is not None]
+    if nodes is not None:
+        arrays = [map(a.__getitem__, nodes()) for a in arrays]
+    if len(arrays) == 2:
+        return map(add, *arrays)
+    return iter(arrays[0]) if arrays else repeat(0, count)
 
 
 def _compress(v, ancestor, label, semi, path, cur):

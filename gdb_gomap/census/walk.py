@@ -167,7 +167,7 @@ class Graph:
     types: Any = None
     type_table: List[str] = field(default_factory=list)
     split: Any = None       # (parent, xsrc, xdst): the edges (dominators.split_csr)
-    _csr: Any = None
+    _csr: Any = field(default=None, init=False, repr=False, compare=False)
 
     def _forward(self):
         if self._csr is None:
@@ -481,6 +481,7 @@ class _Walker:
                             add_size(size)
                             add_attached(0)
                             add_parent(src)
+                            # _join, its two common cases inline
                             add_label(label + sfx if label.__class__ is str
                                       else label if not sfx and label.__class__ is int
                                       else _join(label, sfx))
@@ -507,7 +508,7 @@ class _Walker:
             type id), for the entry's compiled code to call ref_obj itself."""
             dyn = (dyn_empty if empty else dyn_iface).get(w0)
             if dyn is None:
-                dyn = resolve(tt, w0.to_bytes(P, order) + data.to_bytes(P, order), 0, w0)
+                dyn = resolve(tt, w0, data)
             if dyn.__class__ is not tuple:
                 skipped[dyn] += 1
                 if dyn == NO_DWARF:
@@ -545,8 +546,7 @@ class _Walker:
             if fn is None:
                 fn = compile_plan(t)
             if len(buf) - off < t.size:     # a value whose bytes end early (never a heap
-                # object's): what is missing reads as zero, as nil
-                buf, off = bytes(buf[off:]) + bytes(t.size - (len(buf) - off)), 0
+                buf, off = _padded(buf, off, t.size)        # object's)
             fn(src, buf, off, label)
 
         def compile_plan(t):
@@ -607,15 +607,15 @@ class _Walker:
         self.compiled, self.compile_plan = compiled, compile_plan
         self.ref_obj, self.scan = ref_obj, scan
 
-    def resolve_dyn(self, t, buf, off, w0):
-        """What the walk needs of the dynamic type of the interface of type ``t`` at
-        ``buf[off:]`` whose first word is ``w0`` (a type word, or an itab: neither
-        ever changes), resolved once: (GoType, path suffix, DYN_* kind, leaf code,
+    def resolve_dyn(self, t, w0, data):
+        """What the walk needs of the dynamic type of the interface of type ``t``
+        whose words are ``w0`` (a type word, or an itab: neither ever changes) and
+        ``data``, resolved once: (GoType, path suffix, DYN_* kind, leaf code,
         type id), the GoType being what the data word points at for DYN_PTR; or the
         reason it cannot be followed (a key of ``skipped``)."""
         try:
-            d = self.t.types.interface_type(self.mem, t, bytes(buf[off:off + 2 * self.P]),
-                                            self.types_base)[0]
+            raw = w0.to_bytes(self.P, self.order) + data.to_bytes(self.P, self.order)
+            d = self.t.types.interface_type(self.mem, t, raw, self.types_base)[0]
         except UnreadableMemory:
             dyn = UNREADABLE_ITAB
         else:
@@ -1103,8 +1103,8 @@ class _Walker:
             except UnreadableMemory:
                 skipped["heap objects whose memory is unreadable"] += 1
                 continue
-            if len(buf) - at < n:           # a short block: the rest reads as zero
-                buf, at = bytes(buf[at:]) + bytes(n - (len(buf) - at)), 0
+            if len(buf) - at < n:           # a short block
+                buf, at = _padded(buf, at, n)
             fn = compiled.get(t)            # the plan's function (what scan calls)
             if fn is None:
                 fn = compile_plan(t)
@@ -1132,6 +1132,12 @@ class _Walker:
     def graph(self, root_ids):
         return Graph(len(self.sizes), self.sizes, self.attached, root_ids, self.types,
                      self.type_table, split=(self.parent, self.src, self.dst))
+
+
+def _padded(buf, off, size):
+    """(bytes, 0): the ``size`` bytes at ``buf[off:]``, those past its end read as
+    zero (as nil)."""
+    return bytes(buf[off:]) + bytes(size - (len(buf) - off)), 0
 
 
 def root_value(mem, root):
