@@ -62,30 +62,44 @@ def graphs(draw, max_nodes=40):
     return n, adj, roots, sizes, attached
 
 
-def split_form(n, adj, roots):
-    """The graph as the census's walk keeps it: each reached node's first referrer
-    in a breadth-first search from the roots (-1 for roots and unreached nodes),
-    and every other edge as (xsrc, xdst), duplicates and edges of unreached nodes
-    included."""
-    parent = array("q", [-1]) * n
-    seen = [False] * n
-    queue = []
+def walk_form(n, adj, roots):
+    """The reached part of the graph numbered as the census's walk numbers it: the
+    roots first, then each node when a breadth-first search first meets it (so a
+    node's parent comes before it); (old ids in new order, parent, xsrc, xdst)."""
+    old, new = [], {}
     for r in roots:
-        if not seen[r]:
-            seen[r] = True
-            queue.append(r)
+        if r not in new:
+            new[r] = len(old)
+            old.append(r)
+    parent = array("q", [-1]) * len(old)
     xsrc, xdst = array("q"), array("q")
-    for v in queue:                     # grows while it is walked: breadth-first
+    for v in old:                       # grows while it is walked
         for w in adj[v]:
-            if not seen[w]:
-                seen[w] = True
-                parent[w] = v
-                queue.append(w)
+            if w not in new:
+                new[w] = len(old)
+                old.append(w)
+                parent.append(new[v])
             else:
-                xsrc.append(v)
-                xdst.append(w)
+                xsrc.append(new[v])
+                xdst.append(new[w])
+    return old, parent, xsrc, xdst
+
+
+def split_form(n, adj, roots):
+    """The graph as the census's walk keeps it, in its own node ids: each reached
+    node's first referrer in a breadth-first search from the roots (-1 for roots
+    and unreached nodes), and every other edge as (xsrc, xdst), duplicates and
+    edges of unreached nodes included."""
+    old, wparent, wsrc, wdst = walk_form(n, adj, roots)
+    parent = array("q", [-1]) * n
+    for v, p in zip(old, wparent):
+        if p >= 0:
+            parent[v] = old[p]
+    xsrc = array("q", (old[s] for s in wsrc))
+    xdst = array("q", (old[d] for d in wdst))
+    reached = set(old)
     for v in range(n):
-        if not seen[v]:
+        if v not in reached:
             for w in adj[v]:
                 xsrc.append(v)
                 xdst.append(w)
@@ -119,29 +133,6 @@ def _check_against_definition(n, adj, roots, sizes, attached):
         assert tree.retained[v] == want_retained
     assert tree.retained[n] == sum(sizes[v] + attached[v] for v in dom)
     assert sorted(tree.order[1:]) == sorted(dom)
-
-
-def walk_form(n, adj, roots):
-    """The reached part of the graph numbered as the census's walk numbers it: the
-    roots first, then each node when a breadth-first search first meets it (so a
-    node's parent comes before it); (old ids in new order, parent, xsrc, xdst)."""
-    old, new = [], {}
-    for r in roots:
-        if r not in new:
-            new[r] = len(old)
-            old.append(r)
-    parent = array("q", [-1]) * len(old)
-    xsrc, xdst = array("q"), array("q")
-    for v in old:                       # grows while it is walked
-        for w in adj[v]:
-            if w not in new:
-                new[w] = len(old)
-                old.append(w)
-                parent.append(new[v])
-            else:
-                xsrc.append(new[v])
-                xdst.append(new[w])
-    return old, parent, xsrc, xdst
 
 
 def _check_contracted(n, adj, roots, sizes, attached, keep):
